@@ -1,0 +1,242 @@
+// koffi declarations of the GSS-API (RFC 2744 and the common extensions). Types, functions, OIDs: nothing else.
+import koffi from 'koffi';
+import { hasSymbol, loadGssapi, type GssFlavour, type LibraryHandle } from './load.js';
+
+type Fn = ReturnType<LibraryHandle['func']>;
+
+/**
+ * Apple's headers wrap the GSS structs in `#pragma pack(push,2)` on x86_64 only (prior-art.md §9); MIT and Heimdal
+ * elsewhere use natural alignment. Every member of these structs has an even size, so koffi's pack (alignment 1)
+ * gives the same layout as pack(2).
+ */
+export function gssStructsPacked(platform: NodeJS.Platform = process.platform, arch: string = process.arch): boolean {
+  return platform === 'darwin' && arch === 'x64';
+}
+
+const define = gssStructsPacked() ? koffi.pack : koffi.struct;
+
+export const gss_buffer_desc = define('gss_buffer_desc', { length: 'size_t', value: 'void *' });
+export const gss_OID_desc = define('gss_OID_desc', { length: 'uint32_t', elements: 'void *' });
+export const gss_OID_set_desc = define('gss_OID_set_desc', { count: 'size_t', elements: 'gss_OID_desc *' });
+export const gss_channel_bindings_struct = define('gss_channel_bindings_struct', {
+  initiator_addrtype: 'uint32_t',
+  initiator_address: 'gss_buffer_desc',
+  acceptor_addrtype: 'uint32_t',
+  acceptor_address: 'gss_buffer_desc',
+  application_data: 'gss_buffer_desc',
+});
+
+/** A gss_buffer_desc as koffi reads and writes it: `value` is a pointer (BigInt), a Buffer on input, or null. */
+export interface GssBuffer {
+  length: number;
+  value: bigint | Buffer | null;
+}
+
+// Status codes of RFC 2744 §3.9.1. The routine error sits in bits 16-23, the calling error in 24-31.
+export const GSS_S_COMPLETE = 0;
+export const GSS_S_CONTINUE_NEEDED = 1;
+export const GSS_S_DUPLICATE_TOKEN = 2;
+export const GSS_S_OLD_TOKEN = 4;
+export const GSS_S_UNSEQ_TOKEN = 8;
+export const GSS_S_GAP_TOKEN = 16;
+export const GSS_C_GSS_CODE = 1;
+export const GSS_C_MECH_CODE = 2;
+export const GSS_C_INDEFINITE = 0xffffffff;
+export const GSS_C_QOP_DEFAULT = 0;
+export const GSS_C_INITIATE = 1;
+export const GSS_C_AF_UNSPEC = 0;
+
+// Context flags (RFC 2744 §5.19, GSS_C_DELEG_POLICY_FLAG from RFC 5896).
+export const GSS_C_DELEG_FLAG = 1;
+export const GSS_C_MUTUAL_FLAG = 2;
+export const GSS_C_REPLAY_FLAG = 4;
+export const GSS_C_SEQUENCE_FLAG = 8;
+export const GSS_C_CONF_FLAG = 16;
+export const GSS_C_INTEG_FLAG = 32;
+export const GSS_C_ANON_FLAG = 64;
+export const GSS_C_PROT_READY_FLAG = 128;
+export const GSS_C_TRANS_FLAG = 256;
+export const GSS_C_DCE_STYLE = 0x1000;
+export const GSS_C_IDENTIFY_FLAG = 0x2000;
+export const GSS_C_EXTENDED_ERROR_FLAG = 0x4000;
+export const GSS_C_DELEG_POLICY_FLAG = 0x8000;
+
+/** OIDs we pass to the library, by dotted string. Built in our own memory (Heimdal and MIT export them differently). */
+export const OIDS = {
+  NT_HOSTBASED_SERVICE: '1.2.840.113554.1.2.1.4',
+  NT_USER_NAME: '1.2.840.113554.1.2.1.1',
+  KRB5_NT_PRINCIPAL_NAME: '1.2.840.113554.1.2.2.1',
+  MECH_KRB5: '1.2.840.113554.1.2.2',
+  MECH_SPNEGO: '1.3.6.1.5.5.2',
+  MECH_NTLMSSP: '1.3.6.1.4.1.311.2.2.10',
+} as const;
+
+/** DER content octets of a dotted OID (X.690 §8.19). */
+export function oidBytes(dotted: string): Buffer {
+  const arcs = dotted.split('.').map((a) => BigInt(a));
+  const out: number[] = [];
+  const push = (v: bigint) => {
+    const tmp = [Number(v & 0x7fn)];
+    for (v >>= 7n; v > 0n; v >>= 7n) tmp.unshift(Number(v & 0x7fn) | 0x80);
+    out.push(...tmp);
+  };
+  push(arcs[0] * 40n + arcs[1]);
+  for (const arc of arcs.slice(2)) push(arc);
+  return Buffer.from(out);
+}
+
+const oidCache = new Map<string, bigint>();
+
+/** A `gss_OID` (pointer to a gss_OID_desc) for `dotted`, allocated once for the life of the process. */
+export function gssOid(dotted: string): bigint {
+  let ptr = oidCache.get(dotted);
+  if (ptr === undefined) {
+    const bytes = oidBytes(dotted);
+    const elements = koffi.alloc('uint8_t', bytes.length) as bigint;
+    koffi.encode(elements, 'uint8_t', Array.from(bytes), bytes.length);
+    ptr = koffi.alloc(gss_OID_desc, 1) as bigint;
+    koffi.encode(ptr, gss_OID_desc, { length: bytes.length, elements });
+    oidCache.set(dotted, ptr);
+  }
+  return ptr;
+}
+
+/** A `gss_OID_set` holding `dotted` OIDs, allocated once per distinct list. */
+const oidSetCache = new Map<string, bigint>();
+export function gssOidSet(dotted: readonly string[]): bigint {
+  const key = dotted.join(',');
+  let ptr = oidSetCache.get(key);
+  if (ptr === undefined) {
+    const elements = koffi.alloc(gss_OID_desc, dotted.length) as bigint;
+    const size = koffi.sizeof(gss_OID_desc);
+    dotted.forEach((oid, i) => {
+      const bytes = oidBytes(oid);
+      const data = koffi.alloc('uint8_t', bytes.length) as bigint;
+      koffi.encode(data, 'uint8_t', Array.from(bytes), bytes.length);
+      koffi.encode(elements, i * size, gss_OID_desc, { length: bytes.length, elements: data });
+    });
+    ptr = koffi.alloc(gss_OID_set_desc, 1) as bigint;
+    koffi.encode(ptr, gss_OID_set_desc, { count: dotted.length, elements });
+    oidSetCache.set(key, ptr);
+  }
+  return ptr;
+}
+
+/** Reads a gss_OID (pointer) back into dotted form; null for GSS_C_NO_OID. */
+export function readOid(ptr: bigint | null): string | null {
+  if (!ptr) return null;
+  const desc = koffi.decode(ptr, gss_OID_desc) as { length: number; elements: bigint };
+  const bytes = Buffer.from(koffi.decode(desc.elements, 'uint8_t', desc.length) as number[]);
+  const arcs: bigint[] = [];
+  let v = 0n;
+  for (const b of bytes) {
+    v = (v << 7n) | BigInt(b & 0x7f);
+    if (!(b & 0x80)) {
+      arcs.push(v);
+      v = 0n;
+    }
+  }
+  const first = arcs.shift() ?? 0n;
+  const head = first < 80n ? [first / 40n, first % 40n] : [2n, first - 80n];
+  return [...head, ...arcs].join('.');
+}
+
+/** Copies `length` bytes at `ptr` into a Buffer that JS owns (a view would dangle once the library frees it). */
+export function copyOut(ptr: bigint | null, length: number): Buffer {
+  if (!ptr || length === 0) return Buffer.alloc(0);
+  return Buffer.from(new Uint8Array(koffi.view(ptr, length)));
+}
+
+export interface GssapiFunctions {
+  gss_import_name: Fn;
+  gss_display_name: Fn;
+  gss_release_name: Fn;
+  gss_acquire_cred: Fn;
+  gss_release_cred: Fn;
+  gss_inquire_cred: Fn;
+  gss_init_sec_context: Fn;
+  gss_delete_sec_context: Fn;
+  gss_inquire_context: Fn;
+  gss_context_time: Fn;
+  gss_release_buffer: Fn;
+  gss_display_status: Fn;
+  gss_get_mic: Fn;
+  gss_verify_mic: Fn;
+  gss_wrap: Fn;
+  gss_unwrap: Fn;
+  gss_wrap_size_limit: Fn;
+  gss_indicate_mechs: Fn;
+  gss_release_oid_set: Fn;
+  /** Optional extensions: undefined where the library lacks them. */
+  gss_acquire_cred_with_password?: Fn;
+  gss_acquire_cred_from?: Fn;
+}
+
+export interface Gssapi {
+  path: string;
+  flavour: GssFlavour;
+  fn: GssapiFunctions;
+}
+
+function declare(lib: LibraryHandle): GssapiFunctions {
+  const f = (proto: string) => lib.func(proto);
+  const optional = (name: string, proto: string) => (hasSymbol(lib, name) ? lib.func(proto) : undefined);
+  return {
+    gss_import_name: f('uint32_t gss_import_name(_Out_ uint32_t *minor, gss_buffer_desc *name, void *type, _Out_ void **out)'),
+    gss_display_name: f('uint32_t gss_display_name(_Out_ uint32_t *minor, void *name, _Out_ gss_buffer_desc *out, _Out_ void **type)'),
+    gss_release_name: f('uint32_t gss_release_name(_Out_ uint32_t *minor, _Inout_ void **name)'),
+    gss_acquire_cred: f(
+      'uint32_t gss_acquire_cred(_Out_ uint32_t *minor, void *name, uint32_t time_req, void *mechs, int usage, _Out_ void **cred, void **actual_mechs, _Out_ uint32_t *time_rec)',
+    ),
+    gss_release_cred: f('uint32_t gss_release_cred(_Out_ uint32_t *minor, _Inout_ void **cred)'),
+    gss_inquire_cred: f(
+      'uint32_t gss_inquire_cred(_Out_ uint32_t *minor, void *cred, _Out_ void **name, _Out_ uint32_t *lifetime, _Out_ int *usage, void **mechs)',
+    ),
+    gss_init_sec_context: f(
+      'uint32_t gss_init_sec_context(_Out_ uint32_t *minor, void *cred, _Inout_ void **ctx, void *target, void *mech, uint32_t req_flags, uint32_t time_req, gss_channel_bindings_struct *cb, gss_buffer_desc *input, void **actual_mech, _Out_ gss_buffer_desc *output, _Out_ uint32_t *ret_flags, _Out_ uint32_t *time_rec)',
+    ),
+    gss_delete_sec_context: f('uint32_t gss_delete_sec_context(_Out_ uint32_t *minor, _Inout_ void **ctx, void *output)'),
+    gss_inquire_context: f(
+      'uint32_t gss_inquire_context(_Out_ uint32_t *minor, void *ctx, _Out_ void **src, _Out_ void **targ, _Out_ uint32_t *lifetime, _Out_ void **mech, _Out_ uint32_t *flags, _Out_ int *initiator, _Out_ int *open)',
+    ),
+    gss_context_time: f('uint32_t gss_context_time(_Out_ uint32_t *minor, void *ctx, _Out_ uint32_t *time_rec)'),
+    gss_release_buffer: f('uint32_t gss_release_buffer(_Out_ uint32_t *minor, _Inout_ gss_buffer_desc *buffer)'),
+    gss_display_status: f(
+      'uint32_t gss_display_status(_Out_ uint32_t *minor, uint32_t status, int type, void *mech, _Inout_ uint32_t *message_context, _Out_ gss_buffer_desc *out)',
+    ),
+    gss_get_mic: f('uint32_t gss_get_mic(_Out_ uint32_t *minor, void *ctx, uint32_t qop, gss_buffer_desc *message, _Out_ gss_buffer_desc *token)'),
+    gss_verify_mic: f(
+      'uint32_t gss_verify_mic(_Out_ uint32_t *minor, void *ctx, gss_buffer_desc *message, gss_buffer_desc *token, _Out_ uint32_t *qop)',
+    ),
+    gss_wrap: f(
+      'uint32_t gss_wrap(_Out_ uint32_t *minor, void *ctx, int conf_req, uint32_t qop, gss_buffer_desc *input, _Out_ int *conf_state, _Out_ gss_buffer_desc *output)',
+    ),
+    gss_unwrap: f(
+      'uint32_t gss_unwrap(_Out_ uint32_t *minor, void *ctx, gss_buffer_desc *input, _Out_ gss_buffer_desc *output, _Out_ int *conf_state, _Out_ uint32_t *qop)',
+    ),
+    gss_wrap_size_limit: f(
+      'uint32_t gss_wrap_size_limit(_Out_ uint32_t *minor, void *ctx, int conf_req, uint32_t qop, uint32_t req_output_size, _Out_ uint32_t *max_input)',
+    ),
+    gss_indicate_mechs: f('uint32_t gss_indicate_mechs(_Out_ uint32_t *minor, _Out_ void **mechs)'),
+    gss_release_oid_set: f('uint32_t gss_release_oid_set(_Out_ uint32_t *minor, _Inout_ void **set)'),
+    gss_acquire_cred_with_password: optional(
+      'gss_acquire_cred_with_password',
+      'uint32_t gss_acquire_cred_with_password(_Out_ uint32_t *minor, void *name, gss_buffer_desc *password, uint32_t time_req, void *mechs, int usage, _Out_ void **cred, void **actual_mechs, _Out_ uint32_t *time_rec)',
+    ),
+    gss_acquire_cred_from: optional(
+      'gss_acquire_cred_from',
+      'uint32_t gss_acquire_cred_from(_Out_ uint32_t *minor, void *name, uint32_t time_req, void *mechs, int usage, void *cred_store, _Out_ void **cred, void **actual_mechs, _Out_ uint32_t *time_rec)',
+    ),
+  };
+}
+
+let loaded: Gssapi | undefined;
+
+/** Opens the GSS-API library once per process (the path or environment override only counts on the first call). */
+export function gssapi(path?: string): Gssapi {
+  if (!loaded) {
+    const { lib, path: opened, flavour } = loadGssapi(path);
+    loaded = { path: opened, flavour, fn: declare(lib) };
+  }
+  return loaded;
+}

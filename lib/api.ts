@@ -1,0 +1,307 @@
+// The SSPI-shaped API: argument checks (TypeError for programmer errors), provider choice, per-context
+// serialization and handle lifetimes. SSPI-level failures are statuses in the result, never exceptions.
+import { parseSecChannelBindings } from './sspi/bindings.js';
+import * as F from './sspi/flags.js';
+import * as S from './sspi/status.js';
+import { SecurityError, type GssStatusDetail } from './sspi/status.js';
+import {
+  ContextHandle,
+  ContextState,
+  CredentialState,
+  CredentialsHandle,
+  contextState,
+  credentialState,
+  deleteContextState,
+  freeCredentialState,
+} from './handles.js';
+import { currentProvider } from './providers/select.js';
+import type { ChannelBindings, InitializeOutcome, PackageName } from './providers/provider.js';
+
+export { ContextHandle, CredentialsHandle };
+
+/** A security buffer: a type (SECBUFFER_*) and its bytes. */
+export interface SecBuffer {
+  type: number;
+  buffer: Uint8Array;
+}
+
+export interface AcquireCredentialsOptions {
+  /** `Negotiate` (SPNEGO, the default) or `Kerberos` (raw krb5 tokens). */
+  package?: PackageName;
+  /** Only outbound (client) credentials exist in this library. */
+  use?: 'outbound';
+  /** The client principal, e.g. `alice@EXAMPLE.COM`: picked from the credential cache, or logged on with `password`. */
+  principal?: string;
+  /** Log on with this password (needs `principal`). Not kept after the acquisition; Buffers you pass stay yours. */
+  password?: string | Uint8Array;
+  /** How Negotiate is framed: `library` (our RFC 4178 framing over krb5, exact error codes) or `system`. */
+  spnego?: 'library' | 'system';
+}
+
+const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'spnego']);
+
+function checkOptions(options: object, allowed: Set<string>, fn: string): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.has(key)) throw new TypeError(`${fn}: unknown option "${key}"`);
+  }
+}
+
+function optionalString(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`${what} must be a non-empty string`);
+  return value;
+}
+
+/**
+ * AcquireCredentialsHandle (outbound). Resolves to a handle; a credential that cannot be obtained (no ticket, a
+ * wrong password, no KDC) is reported by the first initializeSecurityContext that uses it, as on Windows.
+ */
+export async function acquireCredentialsHandle(options: AcquireCredentialsOptions = {}): Promise<CredentialsHandle> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('acquireCredentialsHandle: options must be an object');
+  checkOptions(options, ACQUIRE_KEYS, 'acquireCredentialsHandle');
+  const pkg = options.package ?? 'Negotiate';
+  if (pkg !== 'Negotiate' && pkg !== 'Kerberos') throw new TypeError('package must be "Negotiate" or "Kerberos"');
+  if (options.use !== undefined && options.use !== 'outbound') throw new TypeError('use must be "outbound"');
+  const spnego = options.spnego ?? 'library';
+  if (spnego !== 'library' && spnego !== 'system') throw new TypeError('spnego must be "library" or "system"');
+  const principal = optionalString(options.principal, 'principal');
+  let password: Buffer | undefined;
+  if (options.password !== undefined) {
+    if (typeof options.password === 'string') password = Buffer.from(options.password, 'utf8');
+    else if (options.password instanceof Uint8Array) password = Buffer.from(options.password);
+    else throw new TypeError('password must be a string or a Uint8Array');
+    if (!principal) throw new TypeError('a password needs a principal');
+  }
+
+  const provider = currentProvider();
+  const { credential, expiry, failure } = await provider.acquireCredentials({ package: pkg, principal, password, spnego });
+  const state = new CredentialState(provider, credential);
+  if (failure) state.failure = failure;
+  return new CredentialsHandle(state, pkg, expiry);
+}
+
+/** FreeCredentialsHandle. Contexts made with it keep working; SEC_E_INVALID_HANDLE when already freed. */
+export function freeCredentialsHandle(credential: CredentialsHandle): number {
+  if (!(credential instanceof CredentialsHandle)) return S.SEC_E_INVALID_HANDLE;
+  return freeCredentialState(credential) ? S.SEC_E_OK : S.SEC_E_INVALID_HANDLE;
+}
+
+export interface InitializeSecurityContextOptions {
+  /** Outbound credentials from acquireCredentialsHandle. Needed on the first call; later calls use the context's. */
+  credential?: CredentialsHandle;
+  /** Absent on the first call; the handle the previous call returned afterwards. */
+  context?: ContextHandle;
+  /** The SPN: `HTTP/web.example.com`, `HTTP/web.example.com@REALM` or `HTTP@web.example.com`. */
+  targetName?: string;
+  /** ISC_REQ_* flags. */
+  contextReq: number;
+  /** Must be 0 (kept so that ported code can pass it). */
+  reserved1?: number;
+  /** SECURITY_NATIVE_DREP (default) or SECURITY_NETWORK_DREP; Kerberos tokens do not depend on it. */
+  targetDataRep?: number;
+  /** SECBUFFER_TOKEN with the peer's token; SECBUFFER_CHANNEL_BINDINGS with a SEC_CHANNEL_BINDINGS structure. */
+  input?: SecBuffer[];
+  /** Must be 0. */
+  reserved2?: number;
+  /**
+   * Output buffers. Without ISC_REQ_ALLOCATE_MEMORY, a SECBUFFER_TOKEN buffer here receives the token (too small:
+   * SEC_E_INSUFFICIENT_MEMORY). Omitted, or with ISC_REQ_ALLOCATE_MEMORY, the token comes in a new Buffer.
+   */
+  output?: SecBuffer[];
+}
+
+export interface InitializeResult {
+  /** SEC_E_OK, SEC_I_CONTINUE_NEEDED, or a SEC_E_* failure. */
+  status: number;
+  /** The status's symbolic name, e.g. `SEC_I_CONTINUE_NEEDED`. */
+  statusName: string;
+  /** The context: pass it to the next call, delete it when done. Absent when a first call failed. */
+  context?: ContextHandle;
+  /** SECBUFFER_TOKEN for the peer (send it when non-empty, even with SEC_E_OK). */
+  output: SecBuffer[];
+  /** ISC_RET_* flags; check the security ones only after SEC_E_OK. */
+  contextAttr: number;
+  /** When the context expires. */
+  expiry?: Date;
+  /** On failure: the status as an error, with the GSS major/minor and their texts. */
+  error?: SecurityError;
+  /** On failure, from a GSS backend: what the library said. */
+  gss?: GssStatusDetail;
+}
+
+const ISC_KEYS = new Set(['credential', 'context', 'targetName', 'contextReq', 'reserved1', 'targetDataRep', 'input', 'reserved2', 'output']);
+
+function checkBuffers(buffers: unknown, what: string): SecBuffer[] | undefined {
+  if (buffers === undefined) return undefined;
+  if (!Array.isArray(buffers)) throw new TypeError(`${what} must be an array of { type, buffer }`);
+  for (const b of buffers) {
+    if (typeof b !== 'object' || b === null || !Number.isInteger(b.type) || !(b.buffer instanceof Uint8Array)) {
+      throw new TypeError(`${what}: each SecBuffer needs an integer type and a Uint8Array buffer`);
+    }
+  }
+  return buffers as SecBuffer[];
+}
+
+const baseType = (type: number) => type & ~F.SECBUFFER_ATTRMASK;
+
+function failed(status: number, detail: string | undefined, context?: ContextHandle, gss?: GssStatusDetail): InitializeResult {
+  const result: InitializeResult = {
+    status,
+    statusName: S.statusName(status),
+    output: [],
+    contextAttr: 0,
+    error: new SecurityError(status, detail, gss),
+  };
+  if (context) result.context = context;
+  if (gss) result.gss = gss;
+  return result;
+}
+
+/** Names of the ISC_REQ_* bits in `bits`, for messages. */
+function reqNames(bits: number): string {
+  return Object.entries(F)
+    .filter(([k, v]) => k.startsWith('ISC_REQ_') && typeof v === 'number' && (bits & v) === v && v !== 0)
+    .map(([k]) => k)
+    .join(', ');
+}
+
+/**
+ * InitializeSecurityContext. Call first without `context`; while the status is SEC_I_CONTINUE_NEEDED, send the
+ * output token and call again with the peer's reply in a SECBUFFER_TOKEN input. Runs off the event loop; calls on
+ * one context are serialized.
+ */
+export async function initializeSecurityContext(options: InitializeSecurityContextOptions): Promise<InitializeResult> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('initializeSecurityContext: options must be an object');
+  checkOptions(options, ISC_KEYS, 'initializeSecurityContext');
+  const { contextReq } = options;
+  if (!Number.isInteger(contextReq) || contextReq < 0 || contextReq > 0xffffffff) {
+    throw new TypeError('contextReq must be an unsigned 32-bit integer of ISC_REQ_* flags');
+  }
+  if ((options.reserved1 ?? 0) !== 0) throw new TypeError('reserved1 must be 0');
+  if ((options.reserved2 ?? 0) !== 0) throw new TypeError('reserved2 must be 0');
+  const rep = options.targetDataRep ?? F.SECURITY_NATIVE_DREP;
+  if (rep !== F.SECURITY_NATIVE_DREP && rep !== F.SECURITY_NETWORK_DREP) {
+    throw new TypeError('targetDataRep must be SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP');
+  }
+  if (options.targetName !== undefined && typeof options.targetName !== 'string') throw new TypeError('targetName must be a string');
+  const input = checkBuffers(options.input, 'input');
+  const output = checkBuffers(options.output, 'output');
+  for (const [name, handle, cls] of [['credential', options.credential, CredentialsHandle], ['context', options.context, ContextHandle]] as const) {
+    if (handle !== undefined && (typeof handle !== 'object' || handle === null)) throw new TypeError(`${name} must be a ${cls.name}`);
+  }
+
+  // Handles: a freed, foreign or wrong-kind handle is an SSPI failure, not a crash.
+  let handle = options.context;
+  let state: ContextState | undefined;
+  if (handle !== undefined) {
+    state = contextState(handle);
+    if (!state) return failed(S.SEC_E_INVALID_HANDLE, 'the context handle is not a live ContextHandle (deleted, or not a context)');
+  }
+  let credential: CredentialState | undefined;
+  if (options.credential !== undefined) {
+    credential = credentialState(options.credential);
+    if (!credential) return failed(S.SEC_E_INVALID_HANDLE, 'the credential handle is not a live CredentialsHandle (freed, or not a credential)', handle);
+  }
+  if (!state && !credential) return failed(S.SEC_E_NO_CREDENTIALS, 'the first call needs a credential from acquireCredentialsHandle');
+  const provider = (state ?? credential)!.provider;
+
+  const unsupported = contextReq & ~provider.supportedContextReq;
+  if (unsupported) return failed(S.SEC_E_UNSUPPORTED_FUNCTION, `this package cannot honour ${reqNames(unsupported) || 'these flags'}`, handle);
+  if (!state && !options.targetName) return failed(S.SEC_E_TARGET_UNKNOWN, 'the first call needs a targetName (an SPN)');
+
+  let token: Buffer | undefined;
+  let channelBindings: ChannelBindings | undefined;
+  for (const b of input ?? []) {
+    const type = baseType(b.type);
+    if (type === F.SECBUFFER_TOKEN && token === undefined) token = Buffer.from(b.buffer);
+    if (type === F.SECBUFFER_CHANNEL_BINDINGS && channelBindings === undefined) {
+      const parsed = parseSecChannelBindings(Buffer.from(b.buffer));
+      if (typeof parsed === 'string') return failed(S.SEC_E_BAD_BINDINGS, parsed, handle);
+      channelBindings = parsed as ChannelBindings;
+    }
+  }
+
+  if (!state) {
+    state = new ContextState(provider, credential!);
+    if (credential!.failure) {
+      state.release();
+      const f = credential!.failure;
+      return failed(f.status, f.detail ?? 'the credential could not be acquired', undefined, f.gss);
+    }
+  }
+  const ctx = state;
+  const outcome: InitializeOutcome = await ctx.serialize(() =>
+    provider.initialize({
+      credential: ctx.credential.native,
+      context: ctx.native,
+      targetName: options.targetName ?? '',
+      contextReq,
+      token,
+      channelBindings,
+    }),
+  );
+  ctx.native = outcome.context;
+
+  if (!handle) {
+    if (!outcome.context) {
+      ctx.release();
+      return failed(outcome.status, outcome.detail, undefined, outcome.gss);
+    }
+    handle = new ContextHandle(ctx);
+  }
+  if (!S.isSuccess(outcome.status)) return failed(outcome.status, outcome.detail, handle, outcome.gss);
+
+  const placed = placeToken(outcome.token ?? Buffer.alloc(0), contextReq, output);
+  if (typeof placed === 'number') {
+    return failed(placed, `the SECBUFFER_TOKEN output buffer is too small for the ${outcome.token?.length ?? 0}-byte token`, handle);
+  }
+  let contextAttr = outcome.contextAttr;
+  if (contextReq & F.ISC_REQ_ALLOCATE_MEMORY) contextAttr |= F.ISC_RET_ALLOCATED_MEMORY;
+  const result: InitializeResult = {
+    status: outcome.status,
+    statusName: S.statusName(outcome.status),
+    context: handle,
+    output: placed,
+    contextAttr: contextAttr >>> 0,
+  };
+  if (outcome.expiry) result.expiry = outcome.expiry;
+  return result;
+}
+
+/**
+ * Output buffer semantics: with ISC_REQ_ALLOCATE_MEMORY (or no SECBUFFER_TOKEN buffer given) the token is a new
+ * Buffer; otherwise it is copied into the caller's buffer, and the result's buffer is the filled part of it.
+ */
+function placeToken(token: Buffer, contextReq: number, output?: SecBuffer[]): SecBuffer[] | number {
+  const slot = output?.findIndex((b) => baseType(b.type) === F.SECBUFFER_TOKEN) ?? -1;
+  if (!output || slot < 0) return [{ type: F.SECBUFFER_TOKEN, buffer: token }, ...(output ?? []).map(empty)];
+  const allocate = (contextReq & F.ISC_REQ_ALLOCATE_MEMORY) !== 0;
+  if (!allocate && output[slot].buffer.length < token.length) return S.SEC_E_INSUFFICIENT_MEMORY;
+  return output.map((b, i) => {
+    if (i !== slot) return empty(b);
+    if (allocate) return { type: b.type, buffer: token };
+    b.buffer.set(token);
+    return { type: b.type, buffer: b.buffer.subarray(0, token.length) };
+  });
+}
+
+const empty = (b: SecBuffer): SecBuffer => ({ type: b.type, buffer: b.buffer.subarray(0, 0) });
+
+/** DeleteSecurityContext. SEC_E_INVALID_HANDLE when the handle is not live. */
+export function deleteSecurityContext(context: ContextHandle): number {
+  if (!(context instanceof ContextHandle)) return S.SEC_E_INVALID_HANDLE;
+  return deleteContextState(context) ? S.SEC_E_OK : S.SEC_E_INVALID_HANDLE;
+}
+
+/**
+ * CompleteAuthToken. Kerberos and Negotiate over Kerberos never return SEC_I_COMPLETE_NEEDED, so there is never
+ * anything to complete: SEC_E_OK for a live context (ported code keeps working), SEC_E_INVALID_HANDLE otherwise.
+ */
+export function completeAuthToken(context: ContextHandle, _token?: SecBuffer[]): number {
+  return contextState(context) ? S.SEC_E_OK : S.SEC_E_INVALID_HANDLE;
+}
+
+/** FreeContextBuffer. JS memory is garbage-collected: a no-op kept so that ported code runs. */
+export function freeContextBuffer(_buffer?: unknown): number {
+  return S.SEC_E_OK;
+}

@@ -1,0 +1,134 @@
+// Credential and context handles: what callers hold. The native state lives in objects the handles never expose;
+// a FinalizationRegistry releases it when a caller forgets, and a freed handle is refused, never dereferenced.
+import type { AcquireOutcome, PackageName, Provider, ProviderContext, ProviderCredential } from './providers/provider.js';
+
+/** Reference-counted native credential: the handle holds one reference, every context using it another. */
+export class CredentialState {
+  private refs = 1;
+  /** Set when acquisition failed: the first initialize() reports it, as Windows does for a wrong password. */
+  failure?: AcquireOutcome['failure'];
+  constructor(
+    readonly provider: Provider,
+    readonly native: ProviderCredential,
+  ) {}
+  retain(): void {
+    this.refs++;
+  }
+  release(): void {
+    if (--this.refs === 0) this.native.release();
+  }
+}
+
+/** A context's native state, and the queue that serializes calls on it. */
+export class ContextState {
+  native?: ProviderContext;
+  private queue: Promise<unknown> = Promise.resolve();
+  private released = false;
+  constructor(
+    readonly provider: Provider,
+    readonly credential: CredentialState,
+  ) {
+    credential.retain();
+  }
+
+  /** Runs `task` after every call queued before it: GSS contexts are not safe for concurrent use. */
+  serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Releases the native state once the queued calls have finished (an in-flight call still uses it). */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    void this.serialize(async () => {
+      this.native?.release();
+      this.native = undefined;
+      this.credential.release();
+    });
+  }
+}
+
+const credentials = new WeakMap<CredentialsHandle, CredentialState>();
+const contexts = new WeakMap<ContextHandle, ContextState>();
+
+const finalizer = new FinalizationRegistry<CredentialState | ContextState>((state) => state.release());
+
+/** An outbound credential from acquireCredentialsHandle. Free it with freeCredentialsHandle or `using`. */
+export class CredentialsHandle {
+  /** When the credential expires, where known at acquisition (the default ccache is read at each use). */
+  readonly expiry: Date | undefined;
+  readonly package: PackageName;
+
+  /** @internal */
+  constructor(state: CredentialState, pkg: PackageName, expiry: Date | undefined) {
+    this.package = pkg;
+    this.expiry = expiry;
+    credentials.set(this, state);
+    finalizer.register(this, state, this);
+  }
+
+  /** True once freed: every later use gives SEC_E_INVALID_HANDLE. */
+  get freed(): boolean {
+    return !credentials.has(this);
+  }
+
+  [Symbol.dispose](): void {
+    freeCredentialState(this);
+  }
+
+  /** Keeps util.inspect and JSON free of internals. */
+  toJSON(): object {
+    return { package: this.package, expiry: this.expiry, freed: this.freed };
+  }
+}
+
+/** A security context from initializeSecurityContext. Delete it with deleteSecurityContext or `using`. */
+export class ContextHandle {
+  /** @internal */
+  constructor(state: ContextState) {
+    contexts.set(this, state);
+    finalizer.register(this, state, this);
+  }
+
+  get freed(): boolean {
+    return !contexts.has(this);
+  }
+
+  [Symbol.dispose](): void {
+    deleteContextState(this);
+  }
+
+  toJSON(): object {
+    return { freed: this.freed };
+  }
+}
+
+export function credentialState(handle: unknown): CredentialState | undefined {
+  return handle instanceof CredentialsHandle ? credentials.get(handle) : undefined;
+}
+
+export function contextState(handle: unknown): ContextState | undefined {
+  return handle instanceof ContextHandle ? contexts.get(handle) : undefined;
+}
+
+/** Frees a credential handle; false when it was not live. */
+export function freeCredentialState(handle: CredentialsHandle): boolean {
+  const state = credentials.get(handle);
+  if (!state) return false;
+  credentials.delete(handle);
+  finalizer.unregister(handle);
+  state.release();
+  return true;
+}
+
+/** Deletes a context handle; false when it was not live. */
+export function deleteContextState(handle: ContextHandle): boolean {
+  const state = contexts.get(handle);
+  if (!state) return false;
+  contexts.delete(handle);
+  finalizer.unregister(handle);
+  state.release();
+  return true;
+}

@@ -1,0 +1,238 @@
+// Thin, typed wrappers over the GSS-API calls the provider makes: status text, names, credentials, one context.
+// Calls that may reach a KDC run on the libuv pool (koffi async); local ones stay synchronous (toolchain.md:
+// a thread hop costs more than the call).
+import {
+  GSS_C_GSS_CODE,
+  GSS_C_INDEFINITE,
+  GSS_C_INITIATE,
+  GSS_C_MECH_CODE,
+  GSS_C_QOP_DEFAULT,
+  OIDS,
+  copyOut,
+  gssOid,
+  gssOidSet,
+  gssapi,
+  readOid,
+  type GssBuffer,
+  type Gssapi,
+} from '../../ffi/gssapi.js';
+import type { GssStatusDetail } from '../sspi/status.js';
+import { gssError, mapGssStatus } from './gssapi-status.js';
+import type { ChannelBindings } from './provider.js';
+
+/** A failed GSS call, already mapped: the SEC code and everything the library said. */
+export interface GssFailure {
+  status: number;
+  gss: GssStatusDetail;
+  detail?: string;
+}
+
+type Fn = Gssapi['fn'][keyof Gssapi['fn']];
+
+function callAsync(fn: NonNullable<Fn>, ...args: unknown[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fn.async(...args, (err: unknown, res: number) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+function displayStatus(code: number, type: number, mech: string): string {
+  const { fn } = gssapi();
+  const texts: string[] = [];
+  const ctx = [0];
+  do {
+    const minor = [0];
+    const out: GssBuffer = { length: 0, value: null };
+    const major = fn.gss_display_status(minor, code >>> 0, type, gssOid(mech), ctx, out);
+    if (gssError(major)) break;
+    const text = copyOut(out.value as bigint | null, Number(out.length)).toString('utf8');
+    fn.gss_release_buffer(minor, out);
+    if (text) texts.push(text);
+  } while (ctx[0] !== 0 && texts.length < 8);
+  return texts.join('; ');
+}
+
+/** The failure for a major/minor pair: mapped to SEC, with both display texts. */
+export function gssFailure(major: number, minor: number, mech: string = OIDS.MECH_KRB5, detail?: string): GssFailure {
+  const gss: GssStatusDetail = {
+    major: major >>> 0,
+    minor: minor | 0,
+    majorText: displayStatus(major, GSS_C_GSS_CODE, mech),
+    minorText: minor ? displayStatus(minor, GSS_C_MECH_CODE, mech) : '',
+  };
+  const failure: GssFailure = { status: mapGssStatus(major, minor).sec, gss };
+  if (detail) failure.detail = detail;
+  return failure;
+}
+
+/** A failure raised by our own layers (SPNEGO framing, argument checks) in the same shape as the library's. */
+export function syntheticFailure(status: number, major: number, reason: string): GssFailure {
+  return {
+    status,
+    gss: { major: major >>> 0, minor: 0, majorText: displayStatus(major, GSS_C_GSS_CODE, OIDS.MECH_KRB5), minorText: reason },
+    detail: reason,
+  };
+}
+
+/** GSS lifetimes (seconds from now, or indefinite) as a Date. */
+export function expiryFromNow(seconds: number): Date {
+  if (seconds >>> 0 === GSS_C_INDEFINITE) return new Date(8.64e15);
+  return new Date(Date.now() + (seconds >>> 0) * 1000);
+}
+
+/** A `gss_name_t` we own. */
+export class GssName {
+  private ptr: bigint | null;
+  private constructor(ptr: bigint) {
+    this.ptr = ptr;
+  }
+  get handle(): bigint | null {
+    return this.ptr;
+  }
+
+  /** Imports `text` with the given name-type OID. */
+  static import(text: string, nameType: string): GssName | GssFailure {
+    const { fn } = gssapi();
+    const bytes = Buffer.from(text, 'utf8');
+    const minor = [0];
+    const out: Array<bigint | null> = [null];
+    const major = fn.gss_import_name(minor, { length: bytes.length, value: bytes }, gssOid(nameType), out);
+    if (gssError(major) || !out[0]) return gssFailure(major, minor[0], OIDS.MECH_KRB5, `cannot import the name "${text}"`);
+    return new GssName(out[0]);
+  }
+
+  release(): void {
+    if (this.ptr) {
+      gssapi().fn.gss_release_name([0], [this.ptr]);
+      this.ptr = null;
+    }
+  }
+}
+
+/** Reads a gss_name_t as text (gss_display_name). */
+export function displayName(name: bigint | null): string | undefined {
+  if (!name) return undefined;
+  const { fn } = gssapi();
+  const minor = [0];
+  const out: GssBuffer = { length: 0, value: null };
+  const major = fn.gss_display_name(minor, name, out, [null]);
+  if (gssError(major)) return undefined;
+  const text = copyOut(out.value as bigint | null, Number(out.length)).toString('utf8');
+  fn.gss_release_buffer(minor, out);
+  return text;
+}
+
+export interface AcquiredCred {
+  cred: bigint;
+  expiry: Date;
+}
+
+/** gss_acquire_cred (or _with_password) for `mechs`, on the pool: a password logon reaches the KDC. */
+export async function acquireCred(
+  name: GssName | null,
+  mechs: readonly string[],
+  password?: Buffer,
+): Promise<AcquiredCred | GssFailure> {
+  const { fn } = gssapi();
+  const minor = [0];
+  const out: Array<bigint | null> = [null];
+  const time = [0];
+  let major: number;
+  if (password) {
+    if (!fn.gss_acquire_cred_with_password) {
+      return syntheticFailure(0x100000 | 0, 0x100000, 'this GSS library has no gss_acquire_cred_with_password');
+    }
+    major = await callAsync(fn.gss_acquire_cred_with_password, minor, name?.handle ?? null,
+      { length: password.length, value: password }, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
+  } else {
+    major = await callAsync(fn.gss_acquire_cred, minor, name?.handle ?? null, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
+  }
+  if (gssError(major) || !out[0]) return gssFailure(major, minor[0]);
+  return { cred: out[0], expiry: expiryFromNow(time[0]) };
+}
+
+export function releaseCred(cred: bigint): void {
+  gssapi().fn.gss_release_cred([0], [cred]);
+}
+
+export interface StepResult {
+  complete: boolean;
+  token: Buffer;
+  flags: number;
+  expiry: Date;
+  mech: string | null;
+}
+
+/** One GSS security context (gss_ctx_id_t) of one mechanism, initiator side. */
+export class GssContext {
+  private ctx: bigint | null = null;
+
+  constructor(
+    readonly mech: string,
+    private readonly cred: bigint | null,
+    private readonly target: GssName,
+    private readonly flags: number,
+    private readonly bindings?: ChannelBindings,
+  ) {}
+
+  /** One gss_init_sec_context call, on the pool: the first one usually fetches a service ticket from the KDC. */
+  async step(input?: Buffer): Promise<StepResult | GssFailure> {
+    const { fn } = gssapi();
+    const minor = [0];
+    const ctx = [this.ctx];
+    const actualMech: Array<bigint | null> = [null];
+    const out: GssBuffer = { length: 0, value: null };
+    const retFlags = [0];
+    const time = [0];
+    const cb = this.bindings && {
+      initiator_addrtype: this.bindings.initiatorAddrType,
+      initiator_address: { length: this.bindings.initiatorAddress.length, value: this.bindings.initiatorAddress },
+      acceptor_addrtype: this.bindings.acceptorAddrType,
+      acceptor_address: { length: this.bindings.acceptorAddress.length, value: this.bindings.acceptorAddress },
+      application_data: { length: this.bindings.applicationData.length, value: this.bindings.applicationData },
+    };
+    const major = await callAsync(fn.gss_init_sec_context, minor, this.cred, ctx, this.target.handle, gssOid(this.mech),
+      this.flags, 0, cb ?? null, input ? { length: input.length, value: input } : null, actualMech, out, retFlags, time);
+    this.ctx = ctx[0] ?? null;
+    const token = copyOut(out.value as bigint | null, Number(out.length));
+    if (out.value) fn.gss_release_buffer([0], out);
+    if (gssError(major)) return gssFailure(major, minor[0], this.mech);
+    return {
+      complete: (major & 1) === 0,
+      token,
+      flags: retFlags[0] >>> 0,
+      expiry: expiryFromNow(time[0]),
+      mech: readOid(actualMech[0]),
+    };
+  }
+
+  /** gss_get_mic over `message`. */
+  getMic(message: Buffer): Buffer | GssFailure {
+    const { fn } = gssapi();
+    const minor = [0];
+    const out: GssBuffer = { length: 0, value: null };
+    const major = fn.gss_get_mic(minor, this.ctx, GSS_C_QOP_DEFAULT, { length: message.length, value: message }, out);
+    if (gssError(major)) return gssFailure(major, minor[0], this.mech);
+    const mic = copyOut(out.value as bigint | null, Number(out.length));
+    fn.gss_release_buffer([0], out);
+    return mic;
+  }
+
+  /** gss_verify_mic; undefined when the MIC is good. */
+  verifyMic(message: Buffer, mic: Buffer): GssFailure | undefined {
+    const { fn } = gssapi();
+    const minor = [0];
+    const major = fn.gss_verify_mic(minor, this.ctx, { length: message.length, value: message }, { length: mic.length, value: mic }, [0]);
+    return major === 0 ? undefined : gssFailure(major, minor[0], this.mech);
+  }
+
+  release(): void {
+    if (this.ctx) {
+      gssapi().fn.gss_delete_sec_context([0], [this.ctx], null);
+      this.ctx = null;
+    }
+  }
+}
+
+export function isFailure<T extends object>(v: T | GssFailure): v is GssFailure {
+  return 'gss' in v && 'status' in v;
+}

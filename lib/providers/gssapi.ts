@@ -1,0 +1,210 @@
+// The GSS-API backend (MIT, Heimdal, Apple): the adapter from SSPI terms to GSS calls. Flags, names, credentials
+// and statuses are translated here; the status table is data in gssapi-status.ts, the SPNEGO framing in
+// spnego-initiator.ts.
+import * as G from '../../ffi/gssapi.js';
+import * as F from '../sspi/flags.js';
+import * as S from '../sspi/status.js';
+import {
+  GssContext,
+  GssName,
+  acquireCred,
+  isFailure,
+  releaseCred,
+  syntheticFailure,
+  type GssFailure,
+  type StepResult,
+} from './gssapi-native.js';
+import type {
+  AcquireOutcome,
+  CredentialSource,
+  InitializeOutcome,
+  InitializeRequest,
+  Provider,
+  ProviderContext,
+  ProviderCredential,
+} from './provider.js';
+import { SpnegoInitiator, type SpnegoStep } from './spnego-initiator.js';
+
+/** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
+const REQ_TO_GSS: ReadonlyArray<readonly [number, number]> = [
+  [F.ISC_REQ_DELEGATE, G.GSS_C_DELEG_POLICY_FLAG],
+  [F.ISC_REQ_MUTUAL_AUTH, G.GSS_C_MUTUAL_FLAG],
+  [F.ISC_REQ_REPLAY_DETECT, G.GSS_C_REPLAY_FLAG],
+  [F.ISC_REQ_SEQUENCE_DETECT, G.GSS_C_SEQUENCE_FLAG],
+  [F.ISC_REQ_CONFIDENTIALITY, G.GSS_C_CONF_FLAG],
+  [F.ISC_REQ_INTEGRITY, G.GSS_C_INTEG_FLAG],
+  [F.ISC_REQ_IDENTIFY, G.GSS_C_IDENTIFY_FLAG],
+  [F.ISC_REQ_EXTENDED_ERROR, G.GSS_C_EXTENDED_ERROR_FLAG],
+];
+
+/** GSS granted flag -> ISC_RET_*. */
+const GSS_TO_RET: ReadonlyArray<readonly [number, number]> = [
+  [G.GSS_C_DELEG_FLAG, F.ISC_RET_DELEGATE],
+  [G.GSS_C_MUTUAL_FLAG, F.ISC_RET_MUTUAL_AUTH],
+  [G.GSS_C_REPLAY_FLAG, F.ISC_RET_REPLAY_DETECT],
+  [G.GSS_C_SEQUENCE_FLAG, F.ISC_RET_SEQUENCE_DETECT],
+  [G.GSS_C_CONF_FLAG, F.ISC_RET_CONFIDENTIALITY],
+  [G.GSS_C_INTEG_FLAG, F.ISC_RET_INTEGRITY],
+  [G.GSS_C_IDENTIFY_FLAG, F.ISC_RET_IDENTIFY],
+  [G.GSS_C_EXTENDED_ERROR_FLAG, F.ISC_RET_EXTENDED_ERROR],
+  [G.GSS_C_ANON_FLAG, F.ISC_RET_NULL_SESSION],
+];
+
+/** Requests with no GSS counterpart that only shape how we hand buffers back: accepted, handled by the API. */
+const LOCAL_REQ = F.ISC_REQ_ALLOCATE_MEMORY | F.ISC_REQ_CONNECTION | F.ISC_REQ_STREAM | F.ISC_REQ_NO_INTEGRITY
+  | F.ISC_REQ_UNVERIFIED_TARGET_NAME;
+
+export function gssRequestFlags(contextReq: number): number {
+  let flags = 0;
+  for (const [req, gss] of REQ_TO_GSS) if (contextReq & req) flags |= gss;
+  // ISC_REQ_NO_INTEGRITY: "the ISC_REQ_INTEGRITY flag is ignored".
+  if (contextReq & F.ISC_REQ_NO_INTEGRITY) flags &= ~G.GSS_C_INTEG_FLAG;
+  return flags >>> 0;
+}
+
+export function iscRetFlags(gssFlags: number, contextReq: number): number {
+  let attr = 0;
+  for (const [gss, ret] of GSS_TO_RET) if (gssFlags & gss) attr |= ret;
+  // Framing requests are honoured as asked: they describe how the caller uses the context.
+  if (contextReq & F.ISC_REQ_CONNECTION) attr |= F.ISC_RET_CONNECTION;
+  if (contextReq & F.ISC_REQ_STREAM) attr |= F.ISC_RET_STREAM;
+  return attr >>> 0;
+}
+
+/**
+ * SSPI target names to GSS names: `svc/host` and `svc/host@REALM` are Kerberos principal names, used as given (no
+ * DNS canonicalization: what you name is what you get); `svc@host` is a GSS host-based service name, which the GSS
+ * library maps to a principal by its krb5.conf rules.
+ */
+export function targetNameType(target: string): { text: string; type: string } | undefined {
+  if (/^[^/@\s]+\/[^/@\s]+(@[^/@\s]+)?$/.test(target)) return { text: target, type: G.OIDS.KRB5_NT_PRINCIPAL_NAME };
+  if (/^[^/@\s]+@[^/@\s]+$/.test(target)) return { text: target, type: G.OIDS.NT_HOSTBASED_SERVICE };
+  return undefined;
+}
+
+const GSS_S_BAD_NAME = 0x20000;
+
+class GssCredential implements ProviderCredential {
+  constructor(
+    readonly source: CredentialSource,
+    /** Resolves once: the acquired credential (null = the library's default) or why it failed. */
+    readonly acquired: Promise<{ cred: bigint | null; expiry?: Date } | GssFailure>,
+  ) {}
+
+  release(): void {
+    void this.acquired.then((r) => {
+      if (!isFailure(r) && r.cred) releaseCred(r.cred);
+    });
+  }
+}
+
+class GssContextState implements ProviderContext {
+  complete = false;
+  constructor(
+    readonly mech: GssContext,
+    readonly target: GssName,
+    readonly spnego?: SpnegoInitiator,
+  ) {}
+
+  release(): void {
+    this.mech.release();
+    this.target.release();
+  }
+}
+
+/** The mechanism the inner GSS context runs: krb5 for Kerberos and our SPNEGO, the library's SPNEGO otherwise. */
+function mechFor(source: CredentialSource): string {
+  if (source.package === 'Negotiate' && source.spnego === 'system') return G.OIDS.MECH_SPNEGO;
+  return G.OIDS.MECH_KRB5;
+}
+
+export class GssapiProvider implements Provider {
+  readonly name = 'gssapi';
+  readonly supportedContextReq = REQ_TO_GSS.reduce((all, [req]) => all | req, 0) | LOCAL_REQ;
+
+  async acquireCredentials(source: CredentialSource): Promise<AcquireOutcome> {
+    const credential = new GssCredential(source, this.acquire(source));
+    const acquired = await credential.acquired;
+    return isFailure(acquired) ? { credential, failure: acquired } : { credential, expiry: acquired.expiry };
+  }
+
+  private async acquire(source: CredentialSource): Promise<{ cred: bigint | null; expiry?: Date } | GssFailure> {
+    // The default credential: let the library pick the ccache at each use (it may be renewed by kinit meanwhile).
+    if (!source.principal && !source.password) return { cred: null };
+    let name: GssName | null = null;
+    try {
+      if (source.principal) {
+        const imported = GssName.import(source.principal, G.OIDS.KRB5_NT_PRINCIPAL_NAME);
+        if (isFailure(imported)) return imported;
+        name = imported;
+      }
+      const mechs = mechFor(source) === G.OIDS.MECH_SPNEGO ? [G.OIDS.MECH_SPNEGO, G.OIDS.MECH_KRB5] : [G.OIDS.MECH_KRB5];
+      const got = await acquireCred(name, mechs, source.password);
+      return got;
+    } finally {
+      name?.release();
+      // The password is not kept past the acquisition.
+      source.password?.fill(0);
+    }
+  }
+
+  async initialize(request: InitializeRequest): Promise<InitializeOutcome> {
+    const credential = request.credential as GssCredential;
+    const acquired = await credential.acquired;
+    if (isFailure(acquired)) return fail(acquired, request.context);
+
+    let state = request.context as GssContextState | undefined;
+    let reauth = false;
+    if (state?.complete && !request.token) {
+      // Seed remark: calling again on a completed context asks for a re-authentication. Start over in place.
+      state.release();
+      state = undefined;
+      reauth = true;
+    }
+
+    let step: StepResult | SpnegoStep | GssFailure;
+    if (!state) {
+      const nameForm = targetNameType(request.targetName);
+      if (!nameForm) {
+        return fail(syntheticFailure(S.SEC_E_TARGET_UNKNOWN, GSS_S_BAD_NAME,
+          'the target name must be an SPN of the form service/host, service/host@REALM or service@host'));
+      }
+      const target = GssName.import(nameForm.text, nameForm.type);
+      if (isFailure(target)) return fail(target);
+      const mech = new GssContext(mechFor(credential.source), acquired.cred, target,
+        gssRequestFlags(request.contextReq), request.channelBindings);
+      const spnego = credential.source.package === 'Negotiate' && credential.source.spnego === 'library'
+        ? new SpnegoInitiator(mech) : undefined;
+      state = new GssContextState(mech, target, spnego);
+      step = spnego ? await spnego.start() : await mech.step(request.token);
+      if (isFailure(step)) {
+        state.release();
+        return fail(step);
+      }
+    } else {
+      if (!request.token) {
+        return fail(syntheticFailure(S.SEC_E_INVALID_TOKEN, 0x90000, 'the context expects the peer\'s token (SECBUFFER_TOKEN) on this call'), state);
+      }
+      step = state.spnego ? await state.spnego.continue(request.token) : await state.mech.step(request.token);
+      if (isFailure(step)) return fail(step, state);
+    }
+
+    state.complete = step.complete;
+    let contextAttr = iscRetFlags(step.flags, request.contextReq);
+    if (reauth) contextAttr |= F.ISC_RET_REAUTHENTICATION;
+    return {
+      status: step.complete ? S.SEC_E_OK : S.SEC_I_CONTINUE_NEEDED,
+      context: state,
+      token: step.token,
+      contextAttr,
+      expiry: step.expiry,
+    };
+  }
+}
+
+function fail(failure: GssFailure, context?: ProviderContext): InitializeOutcome {
+  const outcome: InitializeOutcome = { status: failure.status, contextAttr: 0, gss: failure.gss };
+  if (failure.detail) outcome.detail = failure.detail;
+  if (context) outcome.context = context;
+  return outcome;
+}

@@ -1,0 +1,82 @@
+// What a backend must do, in SSPI terms. lib/api.ts validates arguments and owns handles; a provider only adapts.
+import type { GssStatusDetail } from '../sspi/status.js';
+
+export type PackageName = 'Negotiate' | 'Kerberos';
+
+/** Where an outbound credential comes from. Validated by the API before a provider sees it. */
+export interface CredentialSource {
+  package: PackageName;
+  /** A principal to use from the credential cache (or to log on as, with `password`). */
+  principal?: string;
+  /** Obtain a TGT with this password. Copied into memory we zero after use. */
+  password?: Buffer;
+  /** How Negotiate is framed: our RFC 4178 framing around krb5 (default) or the GSS library's SPNEGO mechanism. */
+  spnego: 'library' | 'system';
+}
+
+/** A provider's credential; the API reference-counts it so a context keeps it alive after FreeCredentialsHandle. */
+export interface ProviderCredential {
+  release(): void;
+}
+
+/** A provider's context state. `release()` frees whatever native state it holds. */
+export interface ProviderContext {
+  release(): void;
+}
+
+export interface AcquireOutcome {
+  credential: ProviderCredential;
+  /** When the credential expires, where the backend knows it at acquisition. */
+  expiry?: Date;
+  /** Why acquisition failed; initialize() with this credential returns the same failure. */
+  failure?: { status: number; gss?: GssStatusDetail; detail?: string };
+}
+
+export interface InitializeRequest {
+  credential: ProviderCredential;
+  /** undefined on the first call; on later calls the state the provider returned. */
+  context?: ProviderContext;
+  targetName: string;
+  /** ISC_REQ_* flags, already checked against what the provider supports. */
+  contextReq: number;
+  /** The peer's token, if any (SECBUFFER_TOKEN). */
+  token?: Buffer;
+  /** Application data of SEC_CHANNEL_BINDINGS plus the addresses, as parsed by the API. */
+  channelBindings?: ChannelBindings;
+}
+
+export interface ChannelBindings {
+  initiatorAddrType: number;
+  initiatorAddress: Buffer;
+  acceptorAddrType: number;
+  acceptorAddress: Buffer;
+  applicationData: Buffer;
+}
+
+export interface InitializeOutcome {
+  /** SEC_E_OK, SEC_I_CONTINUE_NEEDED or a SEC_E_* failure. */
+  status: number;
+  /** The context state to pass on the next call (absent when a first call failed: nothing to keep). */
+  context?: ProviderContext;
+  /** The token for the peer (may be empty). */
+  token?: Buffer;
+  /** ISC_RET_* flags granted so far. */
+  contextAttr: number;
+  expiry?: Date;
+  /** On failure: what the GSS library said (or our SPNEGO layer, in the same shape). */
+  gss?: GssStatusDetail;
+  /** On failure: a sentence saying what went wrong, beyond the status. */
+  detail?: string;
+}
+
+export interface Provider {
+  readonly name: string;
+  /** The ISC_REQ_* bits this provider can honour; any other bit gives SEC_E_UNSUPPORTED_FUNCTION. */
+  readonly supportedContextReq: number;
+  /**
+   * Acquires (or, for the default credential, prepares) an outbound credential. Failures do not throw: like Windows
+   * with a wrong password, they are reported by the first initialize() that uses the credential.
+   */
+  acquireCredentials(source: CredentialSource): Promise<AcquireOutcome>;
+  initialize(request: InitializeRequest): Promise<InitializeOutcome>;
+}

@@ -1,0 +1,23 @@
+// Picks the backend for this platform once: GSS-API on Linux and macOS, SSPI on Windows.
+import { gssapi } from '../../ffi/gssapi.js';
+import * as S from '../sspi/status.js';
+import { GssapiProvider } from './gssapi.js';
+import type { Provider } from './provider.js';
+
+let provider: Provider | undefined;
+
+/** The provider for this process; throws SecurityError(SEC_E_SECPKG_NOT_FOUND) when no backend library loads. */
+export function currentProvider(): Provider {
+  if (!provider) {
+    if (process.platform === 'win32') {
+      throw new S.SecurityError(S.SEC_E_SECPKG_NOT_FOUND, 'the Windows (secur32.dll) provider is not available in this version');
+    }
+    try {
+      gssapi();
+    } catch (err) {
+      throw new S.SecurityError(S.SEC_E_SECPKG_NOT_FOUND, (err as Error).message);
+    }
+    provider = new GssapiProvider();
+  }
+  return provider;
+}
