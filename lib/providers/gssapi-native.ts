@@ -17,7 +17,7 @@ import {
   type Gssapi,
 } from '../../ffi/gssapi.js';
 import type { GssStatusDetail } from '../sspi/status.js';
-import { gssError, mapGssStatus } from './gssapi-status.js';
+import { gssError, mapGssStatus, type Phase } from './gssapi-status.js';
 import type { ChannelBindings } from './provider.js';
 
 /** A failed GSS call, already mapped: the SEC code and everything the library said. */
@@ -52,14 +52,14 @@ function displayStatus(code: number, type: number, mech: string): string {
 }
 
 /** The failure for a major/minor pair: mapped to SEC, with both display texts. */
-export function gssFailure(major: number, minor: number, mech: string = OIDS.MECH_KRB5, detail?: string): GssFailure {
+export function gssFailure(major: number, minor: number, mech: string = OIDS.MECH_KRB5, detail?: string, phase: Phase = 'context'): GssFailure {
   const gss: GssStatusDetail = {
     major: major >>> 0,
     minor: minor | 0,
     majorText: displayStatus(major, GSS_C_GSS_CODE, mech),
     minorText: minor ? displayStatus(minor, GSS_C_MECH_CODE, mech) : '',
   };
-  const failure: GssFailure = { status: mapGssStatus(major, minor).sec, gss };
+  const failure: GssFailure = { status: mapGssStatus(major, minor, phase).sec, gss };
   if (detail) failure.detail = detail;
   return failure;
 }
@@ -146,7 +146,7 @@ export async function acquireCred(
   } else {
     major = await callAsync(fn.gss_acquire_cred, minor, name?.handle ?? null, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
   }
-  if (gssError(major) || !out[0]) return gssFailure(major, minor[0]);
+  if (gssError(major) || !out[0]) return gssFailure(major, minor[0], OIDS.MECH_KRB5, undefined, 'acquire');
   return { cred: out[0], expiry: expiryFromNow(time[0]) };
 }
 

@@ -13,7 +13,12 @@ export interface MinorRow {
   minor: number;
   name: string;
   sec: number;
+  /** Where the same code means something else while acquiring credentials (a password logon), that code. */
+  acquiring?: number;
 }
+
+/** Which call failed: a credential acquisition, or a context or message call. */
+export type Phase = 'acquire' | 'context';
 
 export const ROUTINE_ROWS: readonly RoutineRow[] = [
   { routine: 1, name: 'GSS_S_BAD_MECH', sec: S.SEC_E_SECPKG_NOT_FOUND },
@@ -64,7 +69,9 @@ export const MINOR_ROWS: readonly MinorRow[] = [
   { minor: KRB5 + 21, name: 'KRB5KDC_ERR_CLIENT_NOTYET', sec: S.SEC_E_LOGON_DENIED },
   { minor: KRB5 + 23, name: 'KRB5KDC_ERR_KEY_EXP', sec: S.SEC_E_LOGON_DENIED },
   { minor: KRB5 + 24, name: 'KRB5KDC_ERR_PREAUTH_FAILED', sec: S.SEC_E_LOGON_DENIED },
-  { minor: KRB5 + 31, name: 'KRB5KRB_AP_ERR_BAD_INTEGRITY', sec: S.SEC_E_LOGON_DENIED },
+  // A reply that does not decrypt: a token corrupted in transit, except in a password logon, where it is the
+  // wrong password of an account the KDC does not require pre-authentication for.
+  { minor: KRB5 + 31, name: 'KRB5KRB_AP_ERR_BAD_INTEGRITY', sec: S.SEC_E_INVALID_TOKEN, acquiring: S.SEC_E_LOGON_DENIED },
   { minor: KRB5 + 210, name: 'KRB5_PREAUTH_FAILED', sec: S.SEC_E_LOGON_DENIED },
   // Clocks.
   { minor: KRB5 + 37, name: 'KRB5KRB_AP_ERR_SKEW', sec: S.SEC_E_TIME_SKEW },
@@ -90,7 +97,7 @@ export const MINOR_ROWS: readonly MinorRow[] = [
   ...[
     'ASN1_BAD_TIMEFORMAT', 'ASN1_MISSING_FIELD', 'ASN1_MISPLACED_FIELD', 'ASN1_TYPE_MISMATCH', 'ASN1_OVERFLOW',
     'ASN1_OVERRUN', 'ASN1_BAD_ID', 'ASN1_BAD_LENGTH', 'ASN1_BAD_FORMAT', 'ASN1_PARSE_ERROR', 'ASN1_BAD_GMTIME',
-    'ASN1_MISMATCH_INDEF', 'ASN1_MISSING_EOC', 'ASN1_OMITTED',
+    'ASN1_INDEF', 'ASN1_MISSING_EOC', 'ASN1_OMITTED',
   ].map((name, i) => ({ minor: ASN1 + i, name, sec: S.SEC_E_INVALID_TOKEN })),
   // No KDC to ask.
   { minor: KRB5 + 156, name: 'KRB5_KDC_UNREACH', sec: S.SEC_E_NO_AUTHENTICATING_AUTHORITY },
@@ -127,13 +134,13 @@ export interface Mapping {
  * minor code, when the table knows it (it is more precise than the major: MIT reports most failures as
  * GSS_S_FAILURE); then the routine error's default; then supplementary bits; COMPLETE and CONTINUE_NEEDED last.
  */
-export function mapGssStatus(major: number, minor: number): Mapping {
+export function mapGssStatus(major: number, minor: number, phase: Phase = 'context'): Mapping {
   const calling = (major >>> 24) & 0xff;
   const routine = (major >>> 16) & 0xff;
   if (calling !== 0) return { sec: S.SEC_E_INTERNAL_ERROR, row: 'GSS calling error' };
   if (routine !== 0) {
     const m = MINOR.get(minor | 0);
-    if (m) return { sec: m.sec, row: m.name };
+    if (m) return { sec: (phase === 'acquire' && m.acquiring) || m.sec, row: m.name };
     const r = ROUTINE.get(routine);
     return r ? { sec: r.sec, row: r.name } : { sec: S.SEC_E_INTERNAL_ERROR, row: 'unknown routine error' };
   }

@@ -118,7 +118,7 @@ export class SpnegoInitiator {
 
     // RFC 4178 §5: when the acceptor sent a MIC or asks for one, we send ours (once).
     const wantMic = resp.negState === 'request-mic' || this.micVerified;
-    let token = Buffer.alloc(0);
+    let token: Buffer = Buffer.alloc(0);
     if (wantMic && !this.micSent) {
       const mic = this.mech.getMic(this.mechTypesDer);
       if (isFailure(mic)) return mic;

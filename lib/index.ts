@@ -1,0 +1,21 @@
+// Public entry point: the SSPI-shaped API, its vocabulary, and the idiomatic NegotiateClient.
+export {
+  acquireCredentialsHandle,
+  completeAuthToken,
+  deleteSecurityContext,
+  freeContextBuffer,
+  freeCredentialsHandle,
+  initializeSecurityContext,
+  ContextHandle,
+  CredentialsHandle,
+  type AcquireCredentialsOptions,
+  type InitializeResult,
+  type InitializeSecurityContextOptions,
+  type SecBuffer,
+} from './api.js';
+export { NegotiateClient, fromBase64, toBase64, type NegotiateClientOptions, type NegotiateStep } from './negotiate.js';
+export { gssapiLibrary, type GssapiLibraryInfo } from './library.js';
+export { secChannelBindings, parseSecChannelBindings, type ChannelBindingsFields } from './sspi/bindings.js';
+export * from './sspi/flags.js';
+export * from './sspi/status.js';
+export type { PackageName } from './providers/provider.js';

@@ -1,0 +1,142 @@
+// NegotiateClient: the idiomatic layer. One object per authentication, `step()` until done, exceptions instead of
+// statuses, and secure defaults (mutual authentication required, no delegation).
+import {
+  acquireCredentialsHandle,
+  deleteSecurityContext,
+  freeCredentialsHandle,
+  initializeSecurityContext,
+  type ContextHandle,
+  type CredentialsHandle,
+  type SecBuffer,
+} from './api.js';
+import { secChannelBindings } from './sspi/bindings.js';
+import * as F from './sspi/flags.js';
+import * as S from './sspi/status.js';
+import type { PackageName } from './providers/provider.js';
+
+export interface NegotiateClientOptions {
+  /** The SPN of the service: `HTTP/web.example.com`, `HTTP/web.example.com@REALM` or `HTTP@web.example.com`. */
+  target: string;
+  /**
+   * `required` (default): the server must prove its identity, or step() throws SEC_E_MUTUAL_AUTH_FAILED.
+   * `optional`: asked for, not enforced. `none`: not asked for.
+   */
+  mutual?: 'required' | 'optional' | 'none';
+  /** Delegate the client's TGT to targets the KDC marks ok-as-delegate (ISC_REQ_DELEGATE). Off by default. */
+  delegate?: boolean;
+  /** Channel-binding application data, e.g. `tls-server-end-point:` + certificate hash (RFC 5929). */
+  channelBindings?: Uint8Array;
+  /** Credentials to use; default: the default credential cache, acquired on the first step and freed on dispose. */
+  credential?: CredentialsHandle;
+  /** `Negotiate` (default) or `Kerberos`. */
+  package?: PackageName;
+  /** Extra ISC_REQ_* flags or'ed into the defaults. */
+  contextReq?: number;
+}
+
+export interface NegotiateStep {
+  /** The token to send to the server (undefined when there is nothing to send). */
+  token?: Buffer;
+  /** True once the context is established and, where required, mutual authentication verified. */
+  done: boolean;
+}
+
+const DEFAULT_REQ = F.ISC_REQ_REPLAY_DETECT | F.ISC_REQ_SEQUENCE_DETECT | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
+
+export class NegotiateClient {
+  private readonly options: NegotiateClientOptions;
+  private readonly contextReq: number;
+  private credential?: CredentialsHandle;
+  private ownsCredential = false;
+  private context?: ContextHandle;
+  private attr = 0;
+  private finished = false;
+  private expiryDate?: Date;
+
+  constructor(options: NegotiateClientOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('NegotiateClient: options must be an object');
+    if (typeof options.target !== 'string' || options.target.length === 0) throw new TypeError('NegotiateClient: target must be an SPN string');
+    const mutual = options.mutual ?? 'required';
+    if (!['required', 'optional', 'none'].includes(mutual)) throw new TypeError('mutual must be "required", "optional" or "none"');
+    if (options.channelBindings !== undefined && !(options.channelBindings instanceof Uint8Array)) {
+      throw new TypeError('channelBindings must be a Uint8Array');
+    }
+    this.options = { ...options, mutual };
+    this.contextReq = (DEFAULT_REQ | (options.contextReq ?? 0) | (mutual !== 'none' ? F.ISC_REQ_MUTUAL_AUTH : 0)
+      | (options.delegate ? F.ISC_REQ_DELEGATE : 0)) >>> 0;
+    this.credential = options.credential;
+  }
+
+  /** True once step() returned done. */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** The ISC_RET_* flags of the last step. */
+  get contextAttr(): number {
+    return this.attr;
+  }
+
+  get expiry(): Date | undefined {
+    return this.expiryDate;
+  }
+
+  /**
+   * One leg: pass the server's token (Buffer or base64), or nothing on the first call. Throws SecurityError on
+   * failure, including a server that did not prove itself when mutual authentication is required.
+   */
+  async step(serverToken?: Uint8Array | string): Promise<NegotiateStep> {
+    if (this.finished && serverToken === undefined) throw new S.SecurityError(S.SEC_E_INVALID_HANDLE, 'this authentication is already complete');
+    if (!this.credential) {
+      this.credential = await acquireCredentialsHandle({ package: this.options.package ?? 'Negotiate' });
+      this.ownsCredential = true;
+    }
+    const input: SecBuffer[] = [];
+    if (serverToken !== undefined) {
+      input.push({ type: F.SECBUFFER_TOKEN, buffer: typeof serverToken === 'string' ? Buffer.from(serverToken, 'base64') : serverToken });
+    }
+    if (this.options.channelBindings) {
+      input.push({ type: F.SECBUFFER_CHANNEL_BINDINGS, buffer: secChannelBindings({ applicationData: this.options.channelBindings }) });
+    }
+    const result = await initializeSecurityContext({
+      credential: this.credential,
+      context: this.context,
+      targetName: this.options.target,
+      contextReq: this.contextReq,
+      input,
+    });
+    if (result.context) this.context = result.context;
+    if (result.error) throw result.error;
+    this.attr = result.contextAttr;
+    this.expiryDate = result.expiry;
+    const token = result.output[0]?.buffer.length ? Buffer.from(result.output[0].buffer) : undefined;
+    if (result.status !== S.SEC_E_OK) return { token, done: false };
+    if (this.options.mutual === 'required' && !(this.attr & F.ISC_RET_MUTUAL_AUTH)) {
+      throw new S.SecurityError(S.SEC_E_MUTUAL_AUTH_FAILED, 'the server did not complete mutual authentication');
+    }
+    this.finished = true;
+    return { token, done: true };
+  }
+
+  /** Frees the context (and the credential, when this client acquired it). */
+  dispose(): void {
+    if (this.context) deleteSecurityContext(this.context);
+    if (this.ownsCredential && this.credential) freeCredentialsHandle(this.credential);
+    this.context = undefined;
+    this.credential = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Base64 of a token, for an `Authorization: Negotiate` header. */
+export function toBase64(token: Uint8Array): string {
+  return Buffer.from(token.buffer, token.byteOffset, token.byteLength).toString('base64');
+}
+
+/** A token from base64 (e.g. from `WWW-Authenticate: Negotiate <token>`). */
+export function fromBase64(text: string): Buffer {
+  return Buffer.from(text, 'base64');
+}

@@ -1,0 +1,124 @@
+// A minimal strict DER reader and writer for SPNEGO: every length is checked against its enclosing buffer, only
+// minimal definite lengths are accepted, and nothing recurses on input (callers decode each level explicitly).
+
+/** A DER decoding failure. `reason` never contains input bytes. */
+export class DerError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'DerError';
+  }
+}
+
+export interface Tlv {
+  tag: number;
+  /** The content octets. */
+  value: Buffer;
+  /** The whole TLV (tag, length and content): what a MIC over the encoding covers. */
+  raw: Buffer;
+}
+
+/** Reads one TLV at `offset`; returns it and the offset just past it. Only single-byte tags occur in SPNEGO. */
+export function readTlv(buf: Buffer, offset: number): { tlv: Tlv; next: number } {
+  if (offset >= buf.length) throw new DerError('truncated: a tag was expected');
+  const tag = buf[offset];
+  if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte tags are not used by SPNEGO');
+  if (offset + 1 >= buf.length) throw new DerError('truncated: a length was expected');
+  let length = buf[offset + 1];
+  let header = 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0) throw new DerError('indefinite length is not DER');
+    if (count > 4) throw new DerError('length of length over 4 bytes');
+    if (offset + 2 + count > buf.length) throw new DerError('truncated: the length runs past the end');
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + buf[offset + 2 + i];
+    if (length < 0x80 || buf[offset + 2] === 0) throw new DerError('non-minimal length encoding');
+    header += count;
+  }
+  const start = offset + header;
+  if (length > buf.length - start) throw new DerError('a length runs past the end of its container');
+  return {
+    tlv: { tag, value: buf.subarray(start, start + length), raw: buf.subarray(offset, start + length) },
+    next: start + length,
+  };
+}
+
+/** Reads exactly one TLV filling `buf`, with the expected tag. */
+export function readOnly(buf: Buffer, tag: number, what: string): Tlv {
+  const { tlv, next } = readTlv(buf, 0);
+  if (tlv.tag !== tag) throw new DerError(`${what}: unexpected tag 0x${tlv.tag.toString(16)}`);
+  if (next !== buf.length) throw new DerError(`${what}: trailing bytes`);
+  return tlv;
+}
+
+/** All TLVs in `buf`, in order (one level, no recursion). */
+export function readAll(buf: Buffer): Tlv[] {
+  const out: Tlv[] = [];
+  for (let offset = 0; offset < buf.length; ) {
+    const { tlv, next } = readTlv(buf, offset);
+    out.push(tlv);
+    offset = next;
+  }
+  return out;
+}
+
+export function encodeLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let v = length; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+export function tlv(tag: number, ...content: Buffer[]): Buffer {
+  const value = Buffer.concat(content);
+  return Buffer.concat([Buffer.from([tag]), encodeLength(value.length), value]);
+}
+
+export const TAG = {
+  BIT_STRING: 0x03,
+  OCTET_STRING: 0x04,
+  OID: 0x06,
+  ENUMERATED: 0x0a,
+  SEQUENCE: 0x30,
+  APPLICATION_0: 0x60,
+  context: (n: number) => 0xa0 | n,
+} as const;
+
+/** OID content octets -> dotted string; rejects empty, truncated and non-minimal arcs. */
+export function decodeOid(value: Buffer): string {
+  if (value.length === 0) throw new DerError('empty OBJECT IDENTIFIER');
+  const arcs: bigint[] = [];
+  let v = 0n;
+  let fresh = true;
+  for (const b of value) {
+    if (fresh && b === 0x80) throw new DerError('non-minimal OBJECT IDENTIFIER arc');
+    v = (v << 7n) | BigInt(b & 0x7f);
+    fresh = !(b & 0x80);
+    if (fresh) {
+      arcs.push(v);
+      v = 0n;
+    }
+    if (arcs.length > 64) throw new DerError('OBJECT IDENTIFIER too long');
+  }
+  if (!fresh) throw new DerError('truncated OBJECT IDENTIFIER arc');
+  const first = arcs.shift()!;
+  const head = first < 80n ? [first / 40n, first % 40n] : [2n, first - 80n];
+  return [...head, ...arcs].join('.');
+}
+
+/** Dotted string -> OID content octets. */
+export function encodeOid(dotted: string): Buffer {
+  if (!/^[0-2](\.\d+)+$/.test(dotted)) throw new TypeError(`not an OID: ${dotted}`);
+  const arcs = dotted.split('.').map((a) => BigInt(a));
+  const out: number[] = [];
+  const push = (n: bigint) => {
+    const chunk = [Number(n & 0x7fn)];
+    for (n >>= 7n; n > 0n; n >>= 7n) chunk.unshift(Number(n & 0x7fn) | 0x80);
+    out.push(...chunk);
+  };
+  push(arcs[0] * 40n + arcs[1]);
+  arcs.slice(2).forEach(push);
+  return Buffer.from(out);
+}
+
+export const oidTlv = (dotted: string) => tlv(TAG.OID, encodeOid(dotted));

@@ -1,0 +1,57 @@
+// A second independent acceptor: python-gssapi in a child process (test/harness/gssapi_acceptor.py). It can run
+// under another clock (faketime) and hands back the error token of a failed step, which the `kerberos` package
+// cannot.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const SCRIPT = fileURLToPath(new URL('./gssapi_acceptor.py', import.meta.url));
+/** Debian's python3-gssapi is importable only by the system python (toolchain.md). */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+export interface PyStep {
+  token: Buffer;
+  complete: boolean;
+  user: string | null;
+  error: string | null;
+  flags: number;
+}
+
+export class PythonAcceptor {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: AsyncIterator<string>;
+
+  /** `clockOffset` like faketime's "+2h" runs the acceptor with a skewed clock. */
+  constructor(env: Record<string, string>, clockOffset?: string) {
+    const [cmd, args] = clockOffset ? ['faketime', ['-f', clockOffset, SYSTEM_PYTHON, SCRIPT]] : [SYSTEM_PYTHON, [SCRIPT]];
+    this.child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+  }
+
+  static available(): boolean {
+    return existsSync(SYSTEM_PYTHON);
+  }
+
+  private async call(req: object): Promise<PyStep> {
+    this.child.stdin.write(JSON.stringify(req) + '\n');
+    const next = await this.lines.next();
+    if (next.done) throw new Error('the python acceptor exited');
+    const r = JSON.parse(next.value);
+    return { ...r, token: Buffer.from(r.token, 'base64') };
+  }
+
+  async start(service: string, bindings?: Buffer): Promise<void> {
+    const r = await this.call({ op: 'new', service, bindings: bindings?.toString('base64') });
+    if (r.error) throw new Error(`python acceptor: ${r.error}`);
+  }
+
+  step(token: Uint8Array): Promise<PyStep> {
+    return this.call({ op: 'step', token: Buffer.from(token).toString('base64') });
+  }
+
+  close(): void {
+    this.child.stdin.end();
+    this.child.kill();
+  }
+}

@@ -1,0 +1,77 @@
+// NegotiateClient, the idiomatic layer, against the real KDC and acceptor.
+import { expect } from 'chai';
+import { ISC_RET_MUTUAL_AUTH, NegotiateClient, SecurityError, toBase64 } from '../../lib/index.js';
+import { encodeNegTokenResp } from '../../lib/spnego/index.js';
+import { newAcceptor } from '../harness/acceptor.js';
+import { sharedKdc, type Kdc } from '../harness/kdc.js';
+
+describe('NegotiateClient', function () {
+  this.timeout(60_000);
+  let kdc: Kdc;
+
+  before(async () => {
+    kdc = await sharedKdc();
+    kdc.applyEnv();
+    const alice = kdc.principals.alice;
+    await kdc.kinit(alice.name, { password: alice.password, ccache: kdc.env.KRB5CCNAME });
+  });
+
+  it('authenticates with mutual authentication required by default, taking base64 replies', async () => {
+    const acceptor = await newAcceptor();
+    using client = new NegotiateClient({ target: `HTTP/${kdc.hostname}` });
+    const first = await client.step();
+    expect(first.done).to.equal(false);
+    const reply = await acceptor.step(first.token!);
+    const last = await client.step(toBase64(reply));
+    expect(last.done).to.equal(true);
+    expect(client.done).to.equal(true);
+    expect(client.contextAttr & ISC_RET_MUTUAL_AUTH).to.equal(ISC_RET_MUTUAL_AUTH);
+    expect(client.expiry).to.be.instanceOf(Date);
+    expect(acceptor.username).to.equal(kdc.principals.alice.name);
+  });
+
+  it('throws SecurityError with the status and GSS details for an unknown SPN', async () => {
+    using client = new NegotiateClient({ target: `HTTP/missing.${kdc.hostname}` });
+    let caught: unknown;
+    try {
+      await client.step();
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(SecurityError);
+    const err = caught as SecurityError;
+    expect(err.statusName).to.equal('SEC_E_TARGET_UNKNOWN');
+    expect(err.code).to.equal('0x80090303');
+    expect(err.gss!.minor).to.equal(-1765328377);
+    expect(err.message).to.match(/Server not found in Kerberos database/);
+  });
+
+  it('throws when the server completes without proving itself', async () => {
+    using client = new NegotiateClient({ target: `HTTP/${kdc.hostname}` });
+    await client.step();
+    const unproven = encodeNegTokenResp({ negState: 'accept-completed', supportedMech: '1.2.840.113554.1.2.2' });
+    let caught: unknown;
+    try {
+      await client.step(unproven);
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as SecurityError).statusName).to.equal('SEC_E_MUTUAL_AUTH_FAILED');
+  });
+
+  it('does not ask for mutual authentication with mutual: "none"', async () => {
+    const acceptor = await newAcceptor();
+    using client = new NegotiateClient({ target: `HTTP@${kdc.hostname}`, mutual: 'none' });
+    const first = await client.step();
+    const reply = await acceptor.step(first.token!);
+    const last = await client.step(reply);
+    expect(last.done).to.equal(true);
+    expect(client.contextAttr & ISC_RET_MUTUAL_AUTH).to.equal(0);
+  });
+
+  it('refuses bad options with TypeError', () => {
+    expect(() => new NegotiateClient({ target: '' })).to.throw(TypeError);
+    expect(() => new NegotiateClient({ target: 'HTTP/x', mutual: 'maybe' as never })).to.throw(TypeError);
+    expect(() => new NegotiateClient({ target: 'HTTP/x', channelBindings: 'abc' as never })).to.throw(TypeError);
+  });
+});
