@@ -2,6 +2,12 @@
 // a FinalizationRegistry releases it when a caller forgets, and a freed handle is refused, never dereferenced.
 import type { AcquireOutcome, PackageName, Provider, ProviderContext, ProviderCredential } from './providers/provider.js';
 
+/** Native states not yet released, for leak checks in tests and diagnostics. */
+const live = { credentials: 0, contexts: 0 };
+export function liveNativeStates(): Readonly<typeof live> {
+  return { ...live };
+}
+
 /** Reference-counted native credential: the handle holds one reference, every context using it another. */
 export class CredentialState {
   private refs = 1;
@@ -10,12 +16,17 @@ export class CredentialState {
   constructor(
     readonly provider: Provider,
     readonly native: ProviderCredential,
-  ) {}
+  ) {
+    live.credentials++;
+  }
   retain(): void {
     this.refs++;
   }
   release(): void {
-    if (--this.refs === 0) this.native.release();
+    if (--this.refs === 0) {
+      this.native.release();
+      live.credentials--;
+    }
   }
 }
 
@@ -29,6 +40,7 @@ export class ContextState {
     readonly credential: CredentialState,
   ) {
     credential.retain();
+    live.contexts++;
   }
 
   /** Runs `task` after every call queued before it: GSS contexts are not safe for concurrent use. */
@@ -46,6 +58,7 @@ export class ContextState {
       this.native?.release();
       this.native = undefined;
       this.credential.release();
+      live.contexts--;
     });
   }
 }

@@ -14,6 +14,7 @@ import {
 } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
 import * as S from '../../lib/sspi/status.js';
+import { liveNativeStates } from '../../lib/handles.js';
 import { sharedKdc, type Kdc } from '../harness/kdc.js';
 import { newAcceptor } from '../harness/acceptor.js';
 
@@ -331,5 +332,32 @@ describe('initializeSecurityContext against a real KDC', function () {
       deleteSecurityContext(r.context!);
       freeCredentialsHandle(cred);
     });
+  });
+});
+
+describe('forgotten handles', function () {
+  this.timeout(60_000);
+
+  it('are released by the FinalizationRegistry once garbage-collected', async function () {
+    // .mocharc.json runs node with --expose-gc; without it the collector cannot be driven from a test.
+    if (typeof globalThis.gc !== 'function') this.skip();
+    const kdc = await sharedKdc();
+    kdc.applyEnv();
+    await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    const before = liveNativeStates();
+    await (async () => {
+      for (let i = 0; i < 20; i++) {
+        const cred = await acquireCredentialsHandle();
+        await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+      }
+    })();
+    expect(liveNativeStates().contexts).to.be.at.least(before.contexts + 20);
+    for (let i = 0; i < 20 && liveNativeStates().contexts > before.contexts; i++) {
+      globalThis.gc!();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Other tests' forgotten handles may be collected too: the count can only fall below where it started.
+    expect(liveNativeStates().contexts).to.be.at.most(before.contexts);
+    expect(liveNativeStates().credentials).to.be.at.most(before.credentials);
   });
 });
