@@ -14,3 +14,4 @@ export {
   type NegTokenInit,
   type NegTokenResp,
 } from './tokens.js';
+export { describeToken, type KerberosDescription, type TokenDescription } from './describe.js';

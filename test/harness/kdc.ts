@@ -227,7 +227,9 @@ export async function startKdc(opts: { mode?: KdcMode | 'auto' } = {}): Promise<
         kinit.stderr.on('data', (d) => (err += d));
         kinit.once('error', reject);
         kinit.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kinit ${principal} failed: ${err.trim()}`))));
-        // The password goes to kinit's stdin only: never into argv, a log or an error message.
+        // The password goes to kinit's stdin only: never into argv, a log or an error message. kinit may exit
+        // before reading it (no KDC): that EPIPE is not our failure, the exit code is.
+        kinit.stdin.on('error', () => undefined);
         kinit.stdin.end(opts.password !== undefined ? `${opts.password}\n` : '');
       });
     },
