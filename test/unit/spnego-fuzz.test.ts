@@ -30,7 +30,7 @@ describe(`SPNEGO decoder fuzz (seed ${SEED}, ${RUNS} cases)`, () => {
         decodeNegToken(input);
         decoded++;
       } catch (err) {
-        if (!(err instanceof SpnegoError)) throw new Error(`case ${i} (seed ${SEED}): ${(err as Error).name}: ${(err as Error).message}`);
+        if (!(err instanceof SpnegoError)) throw new Error(`case ${i} (seed ${SEED}): ${(err as Error).name}: ${(err as Error).message}`, { cause: err });
         rejected++;
       }
       expect(() => describeToken(input), `describe, case ${i} (seed ${SEED})`).to.not.throw();
