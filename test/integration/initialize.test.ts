@@ -215,6 +215,17 @@ describe('initializeSecurityContext against a real KDC', function () {
       deleteSecurityContext(r.context!);
     });
 
+    it('gives SEC_E_TARGET_UNKNOWN for a target name in no SPN form, without asking the KDC', async () => {
+      for (const targetName of ['web.kn.test', 'HTTP/a/b', 'HTTP web']) {
+        const r = await initializeSecurityContext({ credential: cred, targetName, contextReq: REQ });
+        expect(r.statusName, targetName).to.equal('SEC_E_TARGET_UNKNOWN');
+        expect(r.gss!.major).to.equal(0x20000);
+        expect(r.error!.message).to.match(/service\/host/);
+      }
+      const none = await initializeSecurityContext({ credential: cred, contextReq: REQ });
+      expect(none.statusName).to.equal('SEC_E_TARGET_UNKNOWN');
+    });
+
     it('accepts both data representations', async () => {
       for (const targetDataRep of [F.SECURITY_NATIVE_DREP, F.SECURITY_NETWORK_DREP]) {
         const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ, targetDataRep });
