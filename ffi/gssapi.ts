@@ -26,6 +26,17 @@ export const gss_channel_bindings_struct = define('gss_channel_bindings_struct',
   application_data: 'gss_buffer_desc',
 });
 
+// RFC 4121 IOV interface (gss_wrap_iov and friends): MIT and Heimdal export it; Apple only under private names.
+export const gss_iov_buffer_desc = define('gss_iov_buffer_desc', { type: 'uint32_t', buffer: 'gss_buffer_desc' });
+export const gss_buffer_set_desc = define('gss_buffer_set_desc', { count: 'size_t', elements: 'gss_buffer_desc *' });
+export const GSS_IOV_BUFFER_TYPE_EMPTY = 0;
+export const GSS_IOV_BUFFER_TYPE_DATA = 1;
+export const GSS_IOV_BUFFER_TYPE_HEADER = 2;
+export const GSS_IOV_BUFFER_TYPE_TRAILER = 7;
+export const GSS_IOV_BUFFER_TYPE_PADDING = 9;
+export const GSS_IOV_BUFFER_TYPE_STREAM = 10;
+export const GSS_IOV_BUFFER_TYPE_SIGN_ONLY = 11;
+
 /** A gss_buffer_desc as koffi reads and writes it: `value` is a pointer (BigInt), a Buffer on input, or null. */
 export interface GssBuffer {
   length: number;
@@ -64,6 +75,8 @@ export const GSS_C_DELEG_POLICY_FLAG = 0x8000;
 /** OIDs we pass to the library, by dotted string. Built in our own memory (Heimdal and MIT export them differently). */
 export const OIDS = {
   NT_HOSTBASED_SERVICE: '1.2.840.113554.1.2.1.4',
+  /** gss_inquire_sec_context_by_oid: the session key and its enctype, as SSPI's SECPKG_ATTR_SESSION_KEY. */
+  INQ_SSPI_SESSION_KEY: '1.2.840.113554.1.2.2.5.5',
   NT_USER_NAME: '1.2.840.113554.1.2.1.1',
   KRB5_NT_PRINCIPAL_NAME: '1.2.840.113554.1.2.2.1',
   MECH_KRB5: '1.2.840.113554.1.2.2',
@@ -126,7 +139,11 @@ export function gssOidSet(dotted: readonly string[]): bigint {
 export function readOid(ptr: bigint | null): string | null {
   if (!ptr) return null;
   const desc = koffi.decode(ptr, gss_OID_desc) as { length: number; elements: bigint };
-  const bytes = Buffer.from(koffi.decode(desc.elements, 'uint8_t', desc.length) as number[]);
+  return decodeOidBytes(Buffer.from(koffi.decode(desc.elements, 'uint8_t', desc.length) as number[]));
+}
+
+/** DER content octets of an OID (as the library hands them out) to dotted form. */
+export function decodeOidBytes(bytes: Buffer): string {
   const arcs: bigint[] = [];
   let v = 0n;
   for (const b of bytes) {
@@ -168,6 +185,11 @@ export interface GssapiFunctions {
   gss_indicate_mechs: Fn;
   gss_release_oid_set: Fn;
   /** Optional extensions: undefined where the library lacks them. */
+  gss_wrap_iov?: Fn;
+  gss_unwrap_iov?: Fn;
+  gss_wrap_iov_length?: Fn;
+  gss_inquire_sec_context_by_oid?: Fn;
+  gss_release_buffer_set?: Fn;
   gss_acquire_cred_with_password?: Fn;
   gss_acquire_cred_from?: Fn;
 }
@@ -219,6 +241,15 @@ function declare(lib: LibraryHandle): GssapiFunctions {
     ),
     gss_indicate_mechs: f('uint32_t gss_indicate_mechs(_Out_ uint32_t *minor, _Out_ void **mechs)'),
     gss_release_oid_set: f('uint32_t gss_release_oid_set(_Out_ uint32_t *minor, _Inout_ void **set)'),
+    gss_wrap_iov: optional('gss_wrap_iov',
+      'uint32_t gss_wrap_iov(_Out_ uint32_t *minor, void *ctx, int conf_req, uint32_t qop, _Out_ int *conf_state, _Inout_ gss_iov_buffer_desc *iov, int count)'),
+    gss_unwrap_iov: optional('gss_unwrap_iov',
+      'uint32_t gss_unwrap_iov(_Out_ uint32_t *minor, void *ctx, _Out_ int *conf_state, _Out_ uint32_t *qop, _Inout_ gss_iov_buffer_desc *iov, int count)'),
+    gss_wrap_iov_length: optional('gss_wrap_iov_length',
+      'uint32_t gss_wrap_iov_length(_Out_ uint32_t *minor, void *ctx, int conf_req, uint32_t qop, _Out_ int *conf_state, _Inout_ gss_iov_buffer_desc *iov, int count)'),
+    gss_inquire_sec_context_by_oid: optional('gss_inquire_sec_context_by_oid',
+      'uint32_t gss_inquire_sec_context_by_oid(_Out_ uint32_t *minor, void *ctx, void *oid, _Out_ void **set)'),
+    gss_release_buffer_set: optional('gss_release_buffer_set', 'uint32_t gss_release_buffer_set(_Out_ uint32_t *minor, _Inout_ void **set)'),
     gss_acquire_cred_with_password: optional(
       'gss_acquire_cred_with_password',
       'uint32_t gss_acquire_cred_with_password(_Out_ uint32_t *minor, void *name, gss_buffer_desc *password, uint32_t time_req, void *mechs, int usage, _Out_ void **cred, void **actual_mechs, _Out_ uint32_t *time_rec)',

@@ -43,11 +43,19 @@ export class ContextState {
     live.contexts++;
   }
 
+  private pending = 0;
+
   /** Runs `task` after every call queued before it: GSS contexts are not safe for concurrent use. */
   serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
+    this.pending++;
+    const run = this.queue.then(task, task).finally(() => this.pending--);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** True while a queued call (which may be running on the libuv pool) has not finished. */
+  get busy(): boolean {
+    return this.pending > 0;
   }
 
   /** Releases the native state once the queued calls have finished (an in-flight call still uses it). */

@@ -1,6 +1,7 @@
 // Thin, typed wrappers over the GSS-API calls the provider makes: status text, names, credentials, one context.
 // Calls that may reach a KDC run on the libuv pool (koffi async); local ones stay synchronous (toolchain.md:
 // a thread hop costs more than the call).
+import koffi from 'koffi';
 import {
   GSS_C_GSS_CODE,
   GSS_C_INDEFINITE,
@@ -9,6 +10,8 @@ import {
   GSS_C_QOP_DEFAULT,
   OIDS,
   copyOut,
+  gss_OID_desc,
+  gss_OID_set_desc,
   gssOid,
   gssOidSet,
   gssapi,
@@ -121,6 +124,20 @@ export function displayName(name: bigint | null): string | undefined {
   return text;
 }
 
+/** The mechanisms the GSS library offers (gss_indicate_mechs), as dotted OIDs. */
+export function installedMechs(): string[] {
+  const { fn } = gssapi();
+  const set: Array<bigint | null> = [null];
+  if (gssError(fn.gss_indicate_mechs([0], set)) || !set[0]) return [];
+  try {
+    const desc = koffi.decode(set[0], gss_OID_set_desc) as { count: number; elements: bigint };
+    const size = koffi.sizeof(gss_OID_desc);
+    return Array.from({ length: Number(desc.count) }, (_, i) => readOid(desc.elements + BigInt(i * size))).filter((o): o is string => o !== null);
+  } finally {
+    fn.gss_release_oid_set([0], set);
+  }
+}
+
 export interface AcquiredCred {
   cred: bigint;
   expiry: Date;
@@ -173,6 +190,11 @@ export class GssContext {
     private readonly flags: number,
     private readonly bindings?: ChannelBindings,
   ) {}
+
+  /** The gss_ctx_id_t, for the synchronous per-message and inquiry calls. */
+  get handle(): bigint | null {
+    return this.ctx;
+  }
 
   /** One gss_init_sec_context call, on the pool: the first one usually fetches a service ticket from the KDC. */
   async step(input?: Buffer): Promise<StepResult | GssFailure> {

@@ -6,6 +6,8 @@ export interface RoutineRow {
   routine: number;
   name: string;
   sec: number;
+  /** The routine error names the problem exactly: it wins over the minor (a bad MIC is a bad MIC, whatever the cause). */
+  exact?: boolean;
 }
 
 /** A mechanism minor status (com_err code, signed int32) that refines the default. */
@@ -24,9 +26,9 @@ export const ROUTINE_ROWS: readonly RoutineRow[] = [
   { routine: 1, name: 'GSS_S_BAD_MECH', sec: S.SEC_E_SECPKG_NOT_FOUND },
   { routine: 2, name: 'GSS_S_BAD_NAME', sec: S.SEC_E_TARGET_UNKNOWN },
   { routine: 3, name: 'GSS_S_BAD_NAMETYPE', sec: S.SEC_E_TARGET_UNKNOWN },
-  { routine: 4, name: 'GSS_S_BAD_BINDINGS', sec: S.SEC_E_BAD_BINDINGS },
+  { routine: 4, name: 'GSS_S_BAD_BINDINGS', sec: S.SEC_E_BAD_BINDINGS, exact: true },
   { routine: 5, name: 'GSS_S_BAD_STATUS', sec: S.SEC_E_INTERNAL_ERROR },
-  { routine: 6, name: 'GSS_S_BAD_SIG', sec: S.SEC_E_MESSAGE_ALTERED },
+  { routine: 6, name: 'GSS_S_BAD_SIG', sec: S.SEC_E_MESSAGE_ALTERED, exact: true },
   { routine: 7, name: 'GSS_S_NO_CRED', sec: S.SEC_E_NO_CREDENTIALS },
   { routine: 8, name: 'GSS_S_NO_CONTEXT', sec: S.SEC_E_INVALID_HANDLE },
   { routine: 9, name: 'GSS_S_DEFECTIVE_TOKEN', sec: S.SEC_E_INVALID_TOKEN },
@@ -34,7 +36,7 @@ export const ROUTINE_ROWS: readonly RoutineRow[] = [
   { routine: 11, name: 'GSS_S_CREDENTIALS_EXPIRED', sec: S.SEC_E_CONTEXT_EXPIRED },
   { routine: 12, name: 'GSS_S_CONTEXT_EXPIRED', sec: S.SEC_E_CONTEXT_EXPIRED },
   { routine: 13, name: 'GSS_S_FAILURE', sec: S.SEC_E_INTERNAL_ERROR },
-  { routine: 14, name: 'GSS_S_BAD_QOP', sec: S.SEC_E_QOP_NOT_SUPPORTED },
+  { routine: 14, name: 'GSS_S_BAD_QOP', sec: S.SEC_E_QOP_NOT_SUPPORTED, exact: true },
   { routine: 15, name: 'GSS_S_UNAUTHORIZED', sec: S.SEC_E_LOGON_DENIED },
   { routine: 16, name: 'GSS_S_UNAVAILABLE', sec: S.SEC_E_UNSUPPORTED_FUNCTION },
   { routine: 17, name: 'GSS_S_DUPLICATE_ELEMENT', sec: S.SEC_E_INTERNAL_ERROR },
@@ -130,18 +132,19 @@ export interface Mapping {
 }
 
 /**
- * Maps a GSS major/minor pair to an SSPI status. Order: a calling error is our bug (INTERNAL_ERROR); then the
- * minor code, when the table knows it (it is more precise than the major: MIT reports most failures as
- * GSS_S_FAILURE); then the routine error's default; then supplementary bits; COMPLETE and CONTINUE_NEEDED last.
+ * Maps a GSS major/minor pair to an SSPI status. Order: a calling error is our bug (INTERNAL_ERROR); then a routine
+ * error marked exact (BAD_SIG, BAD_BINDINGS, BAD_QOP); then the minor code, when the table knows it (it is more
+ * precise than the major: MIT reports most failures as GSS_S_FAILURE or GSS_S_NO_CRED); then the routine error's
+ * default; then supplementary bits; COMPLETE and CONTINUE_NEEDED last.
  */
 export function mapGssStatus(major: number, minor: number, phase: Phase = 'context'): Mapping {
   const calling = (major >>> 24) & 0xff;
   const routine = (major >>> 16) & 0xff;
   if (calling !== 0) return { sec: S.SEC_E_INTERNAL_ERROR, row: 'GSS calling error' };
   if (routine !== 0) {
-    const m = MINOR.get(minor | 0);
-    if (m) return { sec: (phase === 'acquire' && m.acquiring) || m.sec, row: m.name };
     const r = ROUTINE.get(routine);
+    const m = MINOR.get(minor | 0);
+    if (m && !r?.exact) return { sec: (phase === 'acquire' && m.acquiring) || m.sec, row: m.name };
     return r ? { sec: r.sec, row: r.name } : { sec: S.SEC_E_INTERNAL_ERROR, row: 'unknown routine error' };
   }
   for (const s of SUPPLEMENTARY_ROWS) if (major & s.bit) return { sec: s.sec, row: s.name };

@@ -8,14 +8,22 @@ import {
   GssContext,
   GssName,
   acquireCred,
+  installedMechs,
   isFailure,
   releaseCred,
   syntheticFailure,
   type GssFailure,
   type StepResult,
 } from './gssapi-native.js';
+import { SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_ATTR_PACKAGE_INFO, type SecPkgInfo } from '../sspi/attributes.js';
+import { packageInfo, queryAttribute } from './gssapi-attributes.js';
+import { decrypt, encrypt, sign, verify } from './gssapi-message.js';
 import type {
   AcquireOutcome,
+  AttributeOutcome,
+  MessageBuffer,
+  MessageOutcome,
+  PackageName,
   CredentialSource,
   InitializeOutcome,
   InitializeRequest,
@@ -100,9 +108,12 @@ class GssCredential implements ProviderCredential {
 
 class GssContextState implements ProviderContext {
   complete = false;
+  /** When the context completed: SECPKG_ATTR_LIFESPAN's start. */
+  established?: Date;
   constructor(
     readonly mech: GssContext,
     readonly target: GssName,
+    readonly pkg: PackageName,
     readonly spnego?: SpnegoInitiator,
   ) {}
 
@@ -175,7 +186,7 @@ export class GssapiProvider implements Provider {
         gssRequestFlags(request.contextReq), request.channelBindings);
       const spnego = credential.source.package === 'Negotiate' && credential.source.spnego === 'library'
         ? new SpnegoInitiator(mech) : undefined;
-      state = new GssContextState(mech, target, spnego);
+      state = new GssContextState(mech, target, credential.source.package, spnego);
       step = spnego ? await spnego.start() : await mech.step(request.token);
       if (isFailure(step)) {
         state.release();
@@ -190,6 +201,7 @@ export class GssapiProvider implements Provider {
     }
 
     state.complete = step.complete;
+    if (step.complete) state.established = new Date();
     let contextAttr = iscRetFlags(step.flags, request.contextReq);
     if (reauth) contextAttr |= F.ISC_RET_REAUTHENTICATION;
     return {
@@ -200,6 +212,43 @@ export class GssapiProvider implements Provider {
       expiry: step.expiry,
     };
   }
+
+  encryptMessage(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
+    return established(context) ?? encrypt((context as GssContextState).mech, qop, buffers);
+  }
+
+  decryptMessage(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
+    return established(context) ?? decrypt((context as GssContextState).mech, buffers);
+  }
+
+  makeSignature(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
+    return established(context) ?? sign((context as GssContextState).mech, qop, buffers);
+  }
+
+  verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
+    return established(context) ?? verify((context as GssContextState).mech, buffers);
+  }
+
+  securityPackages(): SecPkgInfo[] {
+    // Both packages need the krb5 mechanism (Negotiate frames SPNEGO around it).
+    return installedMechs().includes(G.OIDS.MECH_KRB5) ? [packageInfo('Negotiate'), packageInfo('Kerberos')] : [];
+  }
+
+  queryContextAttributes(context: ProviderContext, attribute: number): AttributeOutcome {
+    const state = context as GssContextState;
+    // Package and negotiation state are known from the first leg; everything else needs the finished context.
+    if (attribute !== SECPKG_ATTR_PACKAGE_INFO && attribute !== SECPKG_ATTR_NEGOTIATION_INFO) {
+      const notYet = established(context);
+      if (notYet) return notYet;
+    }
+    return queryAttribute(state.mech, attribute, state.pkg, state.established, (flags) => iscRetFlags(flags, 0));
+  }
+}
+
+/** Per-message calls and most attributes need an established context (SEC_E_INVALID_HANDLE otherwise, as SSPI). */
+function established(context: ProviderContext): { status: number; detail: string } | undefined {
+  const state = context as GssContextState;
+  return state.complete ? undefined : { status: S.SEC_E_INVALID_HANDLE, detail: 'the context is not established yet' };
 }
 
 function fail(failure: GssFailure, context?: ProviderContext): InitializeOutcome {

@@ -1,4 +1,5 @@
 // What a backend must do, in SSPI terms. lib/api.ts validates arguments and owns handles; a provider only adapts.
+import type { SecPkgInfo } from '../sspi/attributes.js';
 import type { GssStatusDetail } from '../sspi/status.js';
 
 export type PackageName = 'Negotiate' | 'Kerberos';
@@ -69,6 +70,29 @@ export interface InitializeOutcome {
   detail?: string;
 }
 
+/** A buffer of a message call, as the API passes it: SECBUFFER_* type (with attribute bits) and the caller's bytes. */
+export interface MessageBuffer {
+  type: number;
+  buffer: Uint8Array;
+}
+
+export interface MessageOutcome {
+  status: number;
+  /** The buffers after the call: views of the caller's memory, resized to what was written. */
+  buffers?: MessageBuffer[];
+  /** DecryptMessage/VerifySignature: the QOP the peer used. */
+  qop?: number;
+  gss?: GssStatusDetail;
+  detail?: string;
+}
+
+export interface AttributeOutcome {
+  status: number;
+  value?: unknown;
+  gss?: GssStatusDetail;
+  detail?: string;
+}
+
 export interface Provider {
   readonly name: string;
   /** The ISC_REQ_* bits this provider can honour; any other bit gives SEC_E_UNSUPPORTED_FUNCTION. */
@@ -79,4 +103,13 @@ export interface Provider {
    */
   acquireCredentials(source: CredentialSource): Promise<AcquireOutcome>;
   initialize(request: InitializeRequest): Promise<InitializeOutcome>;
+  /** Per-message calls: synchronous (local crypto), on an established context. */
+  encryptMessage(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome;
+  decryptMessage(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome;
+  makeSignature(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome;
+  verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome;
+  /** EnumerateSecurityPackages: the packages the installed mechanisms support. */
+  securityPackages(): SecPkgInfo[];
+  /** QueryContextAttributes: SEC_E_UNSUPPORTED_FUNCTION for an attribute the backend cannot supply. */
+  queryContextAttributes(context: ProviderContext, attribute: number): AttributeOutcome;
 }

@@ -16,6 +16,10 @@ export interface PyStep {
   user: string | null;
   error: string | null;
   flags: number;
+  /** Message operations: the data, whether it was encrypted, the session key's enctype. */
+  data?: Buffer;
+  encrypted?: boolean;
+  enctype?: number;
 }
 
 export class PythonAcceptor {
@@ -38,7 +42,7 @@ export class PythonAcceptor {
     const next = await this.lines.next();
     if (next.done) throw new Error('the python acceptor exited');
     const r = JSON.parse(next.value);
-    return { ...r, token: Buffer.from(r.token, 'base64') };
+    return { ...r, token: Buffer.from(r.token, 'base64'), data: r.data === undefined ? undefined : Buffer.from(r.data, 'base64') };
   }
 
   async start(service: string, bindings?: Buffer): Promise<void> {
@@ -48,6 +52,23 @@ export class PythonAcceptor {
 
   step(token: Uint8Array): Promise<PyStep> {
     return this.call({ op: 'step', token: Buffer.from(token).toString('base64') });
+  }
+
+  /** Per-message calls on the established acceptor context. */
+  wrap(data: Uint8Array, conf = true): Promise<PyStep> {
+    return this.call({ op: 'wrap', data: Buffer.from(data).toString('base64'), conf });
+  }
+  unwrap(token: Uint8Array): Promise<PyStep> {
+    return this.call({ op: 'unwrap', token: Buffer.from(token).toString('base64') });
+  }
+  mic(data: Uint8Array): Promise<PyStep> {
+    return this.call({ op: 'mic', data: Buffer.from(data).toString('base64') });
+  }
+  verify(data: Uint8Array, mic: Uint8Array): Promise<PyStep> {
+    return this.call({ op: 'verify', data: Buffer.from(data).toString('base64'), mic: Buffer.from(mic).toString('base64') });
+  }
+  sessionKey(): Promise<PyStep> {
+    return this.call({ op: 'session_key' });
   }
 
   close(): void {

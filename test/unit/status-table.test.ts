@@ -15,7 +15,7 @@ describe('status table (GSS -> SSPI)', () => {
   }
 
   for (const row of MINOR_ROWS) {
-    it(`minor ${row.name} (${row.minor}) gives ${S.statusName(row.sec)} whatever the routine error`, () => {
+    it(`minor ${row.name} (${row.minor}) gives ${S.statusName(row.sec)} under a routine error that is not exact`, () => {
       expect(mapGssStatus(GSS_S_FAILURE, row.minor).sec).to.equal(row.sec);
       // OM_uint32 arrives unsigned from koffi: the table compares as signed int32.
       expect(mapGssStatus(GSS_S_FAILURE, row.minor >>> 0).sec).to.equal(row.sec);
@@ -28,6 +28,13 @@ describe('status table (GSS -> SSPI)', () => {
     expect(mapGssStatus(GSS_S_FAILURE, badIntegrity, 'acquire').sec).to.equal(S.SEC_E_LOGON_DENIED);
     // Rows without a special meaning during acquisition map the same in both phases.
     expect(mapGssStatus(GSS_S_FAILURE, -1765328360, 'acquire').sec).to.equal(S.SEC_E_LOGON_DENIED);
+  });
+
+  it('lets an exact routine error win over the minor: a bad MIC whose decryption failed is an altered message', () => {
+    expect(mapGssStatus(0x60000, -1765328353).sec).to.equal(S.SEC_E_MESSAGE_ALTERED);
+    expect(mapGssStatus(0x40000, -1765328353).sec).to.equal(S.SEC_E_BAD_BINDINGS);
+    // NO_CRED is not exact: a password logon reports KDC and password failures under it.
+    expect(mapGssStatus(0x70000, -1765328228).sec).to.equal(S.SEC_E_NO_AUTHENTICATING_AUTHORITY);
   });
 
   for (const row of SUPPLEMENTARY_ROWS) {

@@ -1,0 +1,159 @@
+// Message protection over GSS: EncryptMessage/DecryptMessage through gss_wrap_iov/gss_unwrap_iov on the caller's
+// own buffers (no copy: the library reads and writes them in place, as SSPI does), MakeSignature/VerifySignature
+// through gss_get_mic/gss_verify_mic. Windows' layouts map onto IOV types one to one; a TOKEN buffer is an IOV
+// HEADER with the trailer rotated into it (RFC 4121 RRC), which is exactly the token Windows' Kerberos writes.
+import koffi from 'koffi';
+import * as G from '../../ffi/gssapi.js';
+import { SECQOP_WRAP_NO_ENCRYPT } from '../sspi/attributes.js';
+import * as F from '../sspi/flags.js';
+import * as S from '../sspi/status.js';
+import { gssFailure, isFailure, syntheticFailure, type GssContext, type GssFailure } from './gssapi-native.js';
+import { gssError } from './gssapi-status.js';
+import type { MessageBuffer, MessageOutcome } from './provider.js';
+
+const GSS_S_UNAVAILABLE = 0x100000;
+
+/** SECBUFFER type (with attributes) -> IOV type; undefined: not ours to touch. */
+function iovType(type: number): number | undefined {
+  const base = type & ~F.SECBUFFER_ATTRMASK;
+  switch (base) {
+    case F.SECBUFFER_TOKEN:
+    case F.SECBUFFER_STREAM_HEADER:
+      return G.GSS_IOV_BUFFER_TYPE_HEADER;
+    case F.SECBUFFER_STREAM_TRAILER:
+      return G.GSS_IOV_BUFFER_TYPE_TRAILER;
+    case F.SECBUFFER_PADDING:
+      return G.GSS_IOV_BUFFER_TYPE_PADDING;
+    case F.SECBUFFER_STREAM:
+      return G.GSS_IOV_BUFFER_TYPE_STREAM;
+    case F.SECBUFFER_DATA:
+      // READONLY_WITH_CHECKSUM: signed, not encrypted; READONLY: neither (SSPI semantics).
+      if (type & F.SECBUFFER_READONLY_WITH_CHECKSUM) return G.GSS_IOV_BUFFER_TYPE_SIGN_ONLY;
+      if (type & F.SECBUFFER_READONLY) return undefined;
+      return G.GSS_IOV_BUFFER_TYPE_DATA;
+    default:
+      return undefined;
+  }
+}
+
+interface Iov {
+  type: number;
+  buffer: { length: number; value: bigint | null };
+}
+
+/** The address of a Uint8Array's bytes, for a synchronous call that reads or writes them in place. */
+const addressOf = (b: Uint8Array): bigint | null => (b.byteLength ? (koffi.address(b) as bigint) : null);
+
+function failure(f: GssFailure): MessageOutcome {
+  return { status: f.status, gss: f.gss, detail: f.detail };
+}
+
+function unavailable(name: string): MessageOutcome {
+  return failure(syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, `this GSS library has no ${name}`));
+}
+
+/** Sizes the IOV buffers of a wrap would need (header, trailer, padding) for these data lengths. */
+export function wrapLengths(ctx: GssContext, conf: boolean, iov: Iov[]): Iov[] | GssFailure {
+  const { fn } = G.gssapi();
+  if (!fn.gss_wrap_iov_length) return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, 'this GSS library has no gss_wrap_iov_length');
+  const sized = iov.map((v) => ({ type: v.type, buffer: { length: v.type === G.GSS_IOV_BUFFER_TYPE_DATA || v.type === G.GSS_IOV_BUFFER_TYPE_SIGN_ONLY ? v.buffer.length : 0, value: null } }));
+  const minor = [0];
+  const major = fn.gss_wrap_iov_length(minor, ctx.handle, conf ? 1 : 0, 0, [0], sized, sized.length);
+  return gssError(major) ? gssFailure(major, minor[0], ctx.mech) : sized;
+}
+
+export function encrypt(ctx: GssContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
+  const { fn } = G.gssapi();
+  if (!fn.gss_wrap_iov) return unavailable('gss_wrap_iov');
+  if (qop !== 0 && qop !== SECQOP_WRAP_NO_ENCRYPT) return { status: S.SEC_E_QOP_NOT_SUPPORTED, detail: `QOP 0x${(qop >>> 0).toString(16)} is not supported` };
+  const conf = qop !== SECQOP_WRAP_NO_ENCRYPT;
+  const slots = buffers.map((b, index) => ({ index, type: iovType(b.type) })).filter((s) => s.type !== undefined && s.type !== G.GSS_IOV_BUFFER_TYPE_STREAM);
+  if (!slots.some((s) => s.type === G.GSS_IOV_BUFFER_TYPE_HEADER)) {
+    return { status: S.SEC_E_INVALID_TOKEN, detail: 'EncryptMessage needs a SECBUFFER_TOKEN (or SECBUFFER_STREAM_HEADER) buffer' };
+  }
+  const iov: Iov[] = slots.map((s) => ({ type: s.type!, buffer: { length: buffers[s.index].buffer.byteLength, value: null } }));
+  const sizes = wrapLengths(ctx, conf, iov);
+  if (isFailure(sizes)) return failure(sizes);
+  // The caller's header, trailer and padding buffers must hold what the mechanism writes there.
+  for (let i = 0; i < slots.length; i++) {
+    const need = sizes[i].buffer.length;
+    if (need > buffers[slots[i].index].buffer.byteLength) {
+      return { status: S.SEC_E_BUFFER_TOO_SMALL, detail: `buffer ${slots[i].index} needs ${need} bytes (see SECPKG_ATTR_SIZES)` };
+    }
+    iov[i].buffer = { length: need, value: addressOf(buffers[slots[i].index].buffer) };
+  }
+  const minor = [0];
+  const major = fn.gss_wrap_iov(minor, ctx.handle, conf ? 1 : 0, 0, [0], iov, iov.length);
+  if (gssError(major)) return failure(gssFailure(major, minor[0], ctx.mech));
+  const out = buffers.map((b) => ({ type: b.type, buffer: b.buffer }));
+  slots.forEach((s, i) => (out[s.index] = { type: buffers[s.index].type, buffer: buffers[s.index].buffer.subarray(0, iov[i].buffer.length) }));
+  return { status: S.SEC_E_OK, buffers: out };
+}
+
+export function decrypt(ctx: GssContext, buffers: MessageBuffer[]): MessageOutcome {
+  const { fn } = G.gssapi();
+  if (!fn.gss_unwrap_iov) return unavailable('gss_unwrap_iov');
+  const slots = buffers.map((b, index) => ({ index, type: iovType(b.type) })).filter((s) => s.type !== undefined);
+  const stream = slots.find((s) => s.type === G.GSS_IOV_BUFFER_TYPE_STREAM);
+  // With a STREAM buffer, the plaintext is found inside it: the DATA buffer is an output (its bytes are ignored).
+  const iov: Iov[] = slots.map((s) => {
+    const b = buffers[s.index].buffer;
+    const output = stream && s.type === G.GSS_IOV_BUFFER_TYPE_DATA;
+    return { type: s.type!, buffer: output ? { length: 0, value: null } : { length: b.byteLength, value: addressOf(b) } };
+  });
+  if (!slots.some((s) => s.type === G.GSS_IOV_BUFFER_TYPE_HEADER || s.type === G.GSS_IOV_BUFFER_TYPE_STREAM)) {
+    return { status: S.SEC_E_INVALID_TOKEN, detail: 'DecryptMessage needs a SECBUFFER_STREAM, or a SECBUFFER_TOKEN with the DATA' };
+  }
+  const minor = [0];
+  const confState = [0];
+  const major = fn.gss_unwrap_iov(minor, ctx.handle, confState, [0], iov, iov.length);
+  if (major !== 0) return failure(gssFailure(major, minor[0], ctx.mech));
+  const out = buffers.map((b) => ({ type: b.type, buffer: b.buffer }));
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i];
+    const b = buffers[s.index].buffer;
+    if (stream && s.type === G.GSS_IOV_BUFFER_TYPE_DATA) {
+      const streamBuf = buffers[stream.index].buffer;
+      const offset = Number((iov[i].buffer.value ?? 0n) - (addressOf(streamBuf) ?? 0n));
+      const length = iov[i].buffer.length;
+      // The mechanism points into the stream we gave it; anything else is a library bug, never read past it.
+      if (offset < 0 || offset + length > streamBuf.byteLength) {
+        return { status: S.SEC_E_INTERNAL_ERROR, detail: 'gss_unwrap_iov returned data outside the stream buffer' };
+      }
+      out[s.index] = { type: buffers[s.index].type, buffer: streamBuf.subarray(offset, offset + length) };
+    } else if (s.type === G.GSS_IOV_BUFFER_TYPE_PADDING || s.type === G.GSS_IOV_BUFFER_TYPE_HEADER) {
+      out[s.index] = { type: buffers[s.index].type, buffer: b.subarray(0, iov[i].buffer.length) };
+    }
+  }
+  return { status: S.SEC_E_OK, buffers: out, qop: confState[0] ? 0 : SECQOP_WRAP_NO_ENCRYPT };
+}
+
+/** The DATA buffers MakeSignature/VerifySignature cover, in order (SSPI signs every DATA buffer). */
+function signedData(buffers: MessageBuffer[]): Buffer {
+  const data = buffers.filter((b) => (b.type & ~F.SECBUFFER_ATTRMASK) === F.SECBUFFER_DATA).map((b) => b.buffer);
+  return data.length === 1 ? Buffer.from(data[0].buffer, data[0].byteOffset, data[0].byteLength) : Buffer.concat(data);
+}
+
+const tokenIndex = (buffers: MessageBuffer[]) => buffers.findIndex((b) => (b.type & ~F.SECBUFFER_ATTRMASK) === F.SECBUFFER_TOKEN);
+
+export function sign(ctx: GssContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
+  if (qop !== 0) return { status: S.SEC_E_QOP_NOT_SUPPORTED, detail: 'MakeSignature supports only the default QOP (0)' };
+  const slot = tokenIndex(buffers);
+  if (slot < 0) return { status: S.SEC_E_INVALID_TOKEN, detail: 'MakeSignature needs a SECBUFFER_TOKEN buffer for the signature' };
+  const mic = ctx.getMic(signedData(buffers));
+  if (isFailure(mic)) return failure(mic);
+  const dest = buffers[slot].buffer;
+  if (mic.length > dest.byteLength) return { status: S.SEC_E_BUFFER_TOO_SMALL, detail: `the signature needs ${mic.length} bytes (SECPKG_ATTR_SIZES.cbMaxSignature)` };
+  dest.set(mic);
+  const out = buffers.map((b) => ({ type: b.type, buffer: b.buffer }));
+  out[slot] = { type: buffers[slot].type, buffer: dest.subarray(0, mic.length) };
+  return { status: S.SEC_E_OK, buffers: out };
+}
+
+export function verify(ctx: GssContext, buffers: MessageBuffer[]): MessageOutcome {
+  const slot = tokenIndex(buffers);
+  if (slot < 0) return { status: S.SEC_E_INVALID_TOKEN, detail: 'VerifySignature needs the SECBUFFER_TOKEN holding the signature' };
+  const t = buffers[slot].buffer;
+  const bad = ctx.verifyMic(signedData(buffers), Buffer.from(t.buffer, t.byteOffset, t.byteLength));
+  return bad ? failure(bad) : { status: S.SEC_E_OK, qop: 0 };
+}

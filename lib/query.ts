@@ -1,0 +1,57 @@
+// QueryContextAttributes, QuerySecurityPackageInfo and EnumerateSecurityPackages.
+import { contextState, type ContextHandle } from './handles.js';
+import { currentProvider } from './providers/select.js';
+import type { ContextAttribute, ContextAttributeValues, SecPkgInfo } from './sspi/attributes.js';
+import * as S from './sspi/status.js';
+
+export interface AttributeResult<T> {
+  status: number;
+  statusName: string;
+  value?: T;
+  error?: S.SecurityError;
+  gss?: S.GssStatusDetail;
+}
+
+/**
+ * QueryContextAttributes. SECPKG_ATTR_PACKAGE_INFO and NEGOTIATION_INFO answer from the first leg on; the others
+ * need an established context. An attribute the backend cannot supply gives SEC_E_UNSUPPORTED_FUNCTION.
+ */
+export function queryContextAttributes<A extends ContextAttribute>(context: ContextHandle, attribute: A): AttributeResult<ContextAttributeValues[A]>;
+export function queryContextAttributes(context: ContextHandle, attribute: number): AttributeResult<unknown>;
+export function queryContextAttributes(context: ContextHandle, attribute: number): AttributeResult<unknown> {
+  if (!Number.isInteger(attribute)) throw new TypeError('queryContextAttributes: attribute must be a SECPKG_ATTR_* number');
+  const state = contextState(context);
+  const outcome = !state?.native
+    ? { status: S.SEC_E_INVALID_HANDLE, detail: 'the context handle is not a live ContextHandle' }
+    : state.busy
+      ? { status: S.SEC_E_INVALID_HANDLE, detail: 'an initializeSecurityContext call on this context has not finished' }
+      : state.provider.queryContextAttributes(state.native, attribute);
+  const result: AttributeResult<unknown> = { status: outcome.status, statusName: S.statusName(outcome.status) };
+  if ('value' in outcome && outcome.value !== undefined) result.value = outcome.value;
+  if (!S.isSuccess(outcome.status)) {
+    const gss = 'gss' in outcome ? outcome.gss : undefined;
+    result.error = new S.SecurityError(outcome.status, outcome.detail, gss);
+    if (gss) result.gss = gss;
+  }
+  return result;
+}
+
+/** QuerySecurityPackageInfo: `Negotiate` or `Kerberos`; SEC_E_SECPKG_NOT_FOUND for others or without GSS-API. */
+export function querySecurityPackageInfo(name: string): AttributeResult<SecPkgInfo> {
+  if (typeof name !== 'string') throw new TypeError('querySecurityPackageInfo: name must be a string');
+  const known = enumerateSecurityPackages();
+  const found = known.value?.find((p) => p.name.toLowerCase() === name.toLowerCase());
+  if (found) return { status: S.SEC_E_OK, statusName: 'SEC_E_OK', value: found };
+  const error = known.error ?? new S.SecurityError(S.SEC_E_SECPKG_NOT_FOUND, `no package "${name}" (this library offers Negotiate and Kerberos)`);
+  return { status: error.status, statusName: error.statusName, error };
+}
+
+/** EnumerateSecurityPackages: the packages this process can use (both need the GSS library's krb5 mechanism). */
+export function enumerateSecurityPackages(): AttributeResult<SecPkgInfo[]> {
+  try {
+    return { status: S.SEC_E_OK, statusName: 'SEC_E_OK', value: currentProvider().securityPackages() };
+  } catch (err) {
+    const error = err as S.SecurityError;
+    return { status: error.status, statusName: error.statusName, error };
+  }
+}
