@@ -1,6 +1,9 @@
 // koffi declarations of the GSS-API (RFC 2744 and the common extensions). Types, functions, OIDs: nothing else.
 import koffi from 'koffi';
 import { hasSymbol, loadGssapi, type GssFlavour, type LibraryHandle } from './load.js';
+import { decodeOid, encodeOid } from './oid.js';
+
+export { decodeOid, encodeOid };
 
 type Fn = ReturnType<LibraryHandle['func']>;
 
@@ -84,27 +87,13 @@ export const OIDS = {
   MECH_NTLMSSP: '1.3.6.1.4.1.311.2.2.10',
 } as const;
 
-/** DER content octets of a dotted OID (X.690 §8.19). */
-export function oidBytes(dotted: string): Buffer {
-  const arcs = dotted.split('.').map((a) => BigInt(a));
-  const out: number[] = [];
-  const push = (v: bigint) => {
-    const tmp = [Number(v & 0x7fn)];
-    for (v >>= 7n; v > 0n; v >>= 7n) tmp.unshift(Number(v & 0x7fn) | 0x80);
-    out.push(...tmp);
-  };
-  push(arcs[0] * 40n + arcs[1]);
-  for (const arc of arcs.slice(2)) push(arc);
-  return Buffer.from(out);
-}
-
 const oidCache = new Map<string, bigint>();
 
 /** A `gss_OID` (pointer to a gss_OID_desc) for `dotted`, allocated once for the life of the process. */
 export function gssOid(dotted: string): bigint {
   let ptr = oidCache.get(dotted);
   if (ptr === undefined) {
-    const bytes = oidBytes(dotted);
+    const bytes = encodeOid(dotted);
     const elements = koffi.alloc('uint8_t', bytes.length) as bigint;
     koffi.encode(elements, 'uint8_t', Array.from(bytes), bytes.length);
     ptr = koffi.alloc(gss_OID_desc, 1) as bigint;
@@ -123,7 +112,7 @@ export function gssOidSet(dotted: readonly string[]): bigint {
     const elements = koffi.alloc(gss_OID_desc, dotted.length) as bigint;
     const size = koffi.sizeof(gss_OID_desc);
     dotted.forEach((oid, i) => {
-      const bytes = oidBytes(oid);
+      const bytes = encodeOid(oid);
       const data = koffi.alloc('uint8_t', bytes.length) as bigint;
       koffi.encode(data, 'uint8_t', Array.from(bytes), bytes.length);
       koffi.encode(elements, i * size, gss_OID_desc, { length: bytes.length, elements: data });
@@ -139,23 +128,7 @@ export function gssOidSet(dotted: readonly string[]): bigint {
 export function readOid(ptr: bigint | null): string | null {
   if (!ptr) return null;
   const desc = koffi.decode(ptr, gss_OID_desc) as { length: number; elements: bigint };
-  return decodeOidBytes(Buffer.from(koffi.decode(desc.elements, 'uint8_t', desc.length) as number[]));
-}
-
-/** DER content octets of an OID (as the library hands them out) to dotted form. */
-export function decodeOidBytes(bytes: Buffer): string {
-  const arcs: bigint[] = [];
-  let v = 0n;
-  for (const b of bytes) {
-    v = (v << 7n) | BigInt(b & 0x7f);
-    if (!(b & 0x80)) {
-      arcs.push(v);
-      v = 0n;
-    }
-  }
-  const first = arcs.shift() ?? 0n;
-  const head = first < 80n ? [first / 40n, first % 40n] : [2n, first - 80n];
-  return [...head, ...arcs].join('.');
+  return decodeOid(Buffer.from(koffi.decode(desc.elements, 'uint8_t', desc.length) as number[]));
 }
 
 /** Copies `length` bytes at `ptr` into a Buffer that JS owns (a view would dangle once the library frees it). */

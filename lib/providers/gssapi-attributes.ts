@@ -71,7 +71,7 @@ function sessionKey(ctx: GssContext): AttributeOutcome {
     const key = element(0);
     const type = element(1);
     // The second buffer is an OID whose last arc is the enctype (1.2.840.113554.1.2.2.4.<enctype>).
-    const oid = G.decodeOidBytes(G.copyOut(type.value, Number(type.length)));
+    const oid = G.decodeOid(G.copyOut(type.value, Number(type.length)));
     const keyType = Number(oid.split('.').pop());
     return { status: S.SEC_E_OK, value: { sessionKey: G.copyOut(key.value, Number(key.length)), keyType } };
   } finally {

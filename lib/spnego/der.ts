@@ -1,5 +1,6 @@
 // A minimal strict DER reader and writer for SPNEGO: every length is checked against its enclosing buffer, only
 // minimal definite lengths are accepted, and nothing recurses on input (callers decode each level explicitly).
+import { decodeOid as decodeDotted, encodeOid } from '../../ffi/oid.js';
 
 /** A DER decoding failure. `reason` never contains input bytes. */
 export class DerError extends Error {
@@ -84,41 +85,15 @@ export const TAG = {
   context: (n: number) => 0xa0 | n,
 } as const;
 
-/** OID content octets -> dotted string; rejects empty, truncated and non-minimal arcs. */
+/** OID content octets -> dotted string; a malformed OID is a DerError. */
 export function decodeOid(value: Buffer): string {
-  if (value.length === 0) throw new DerError('empty OBJECT IDENTIFIER');
-  const arcs: bigint[] = [];
-  let v = 0n;
-  let fresh = true;
-  for (const b of value) {
-    if (fresh && b === 0x80) throw new DerError('non-minimal OBJECT IDENTIFIER arc');
-    v = (v << 7n) | BigInt(b & 0x7f);
-    fresh = !(b & 0x80);
-    if (fresh) {
-      arcs.push(v);
-      v = 0n;
-    }
-    if (arcs.length > 64) throw new DerError('OBJECT IDENTIFIER too long');
+  try {
+    return decodeDotted(value);
+  } catch (err) {
+    throw new DerError((err as Error).message);
   }
-  if (!fresh) throw new DerError('truncated OBJECT IDENTIFIER arc');
-  const first = arcs.shift()!;
-  const head = first < 80n ? [first / 40n, first % 40n] : [2n, first - 80n];
-  return [...head, ...arcs].join('.');
 }
 
-/** Dotted string -> OID content octets. */
-export function encodeOid(dotted: string): Buffer {
-  if (!/^[0-2](\.\d+)+$/.test(dotted)) throw new TypeError(`not an OID: ${dotted}`);
-  const arcs = dotted.split('.').map((a) => BigInt(a));
-  const out: number[] = [];
-  const push = (n: bigint) => {
-    const chunk = [Number(n & 0x7fn)];
-    for (n >>= 7n; n > 0n; n >>= 7n) chunk.unshift(Number(n & 0x7fn) | 0x80);
-    out.push(...chunk);
-  };
-  push(arcs[0] * 40n + arcs[1]);
-  arcs.slice(2).forEach(push);
-  return Buffer.from(out);
-}
+export { encodeOid };
 
 export const oidTlv = (dotted: string) => tlv(TAG.OID, encodeOid(dotted));

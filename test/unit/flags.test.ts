@@ -44,8 +44,8 @@ describe('target names', () => {
 
 describe('OID encoding', () => {
   it('encodes and reads back the OIDs we pass', () => {
-    expect(G.oidBytes(G.OIDS.MECH_KRB5).toString('hex')).to.equal('2a864886f712010202');
-    expect(G.oidBytes(G.OIDS.MECH_SPNEGO).toString('hex')).to.equal('2b0601050502');
+    expect(G.encodeOid(G.OIDS.MECH_KRB5).toString('hex')).to.equal('2a864886f712010202');
+    expect(G.encodeOid(G.OIDS.MECH_SPNEGO).toString('hex')).to.equal('2b0601050502');
     for (const oid of Object.values(G.OIDS)) expect(G.readOid(G.gssOid(oid))).to.equal(oid);
   });
 });
