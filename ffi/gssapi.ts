@@ -40,6 +40,10 @@ export const GSS_IOV_BUFFER_TYPE_PADDING = 9;
 export const GSS_IOV_BUFFER_TYPE_STREAM = 10;
 export const GSS_IOV_BUFFER_TYPE_SIGN_ONLY = 11;
 
+// MIT's credential store (gssapi_ext.h, outside Apple's pragma pack: natural alignment everywhere).
+export const gss_key_value_element_desc = koffi.struct('gss_key_value_element_desc', { key: 'void *', value: 'void *' });
+export const gss_key_value_set_desc = koffi.struct('gss_key_value_set_desc', { count: 'uint32_t', elements: 'void *' });
+
 /** A gss_buffer_desc as koffi reads and writes it: `value` is a pointer (BigInt), a Buffer on input, or null. */
 export interface GssBuffer {
   length: number;

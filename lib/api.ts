@@ -34,11 +34,15 @@ export interface AcquireCredentialsOptions {
   principal?: string;
   /** Log on with this password (needs `principal`). Not kept after the acquisition; Buffers you pass stay yours. */
   password?: string | Uint8Array;
+  /** A credential cache by name (`FILE:/path`, `DIR:`, `KEYRING:`, `MEMORY:`, `KCM:`), for this handle only. */
+  ccache?: string;
+  /** A client keytab (`/path` or `FILE:/path`): a TGT is obtained from it for this handle only. */
+  keytab?: string;
   /** How Negotiate is framed: `library` (our RFC 4178 framing over krb5, exact error codes) or `system`. */
   spnego?: 'library' | 'system';
 }
 
-const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'spnego']);
+const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'spnego']);
 
 function checkOptions(options: object, allowed: Set<string>, fn: string): void {
   for (const key of Object.keys(options)) {
@@ -72,9 +76,12 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
     else throw new TypeError('password must be a string or a Uint8Array');
     if (!principal) throw new TypeError('a password needs a principal');
   }
+  const ccache = optionalString(options.ccache, 'ccache');
+  const keytab = optionalString(options.keytab, 'keytab');
+  if (password && (ccache || keytab)) throw new TypeError('a password logon takes neither a ccache nor a keytab');
 
   const provider = currentProvider();
-  const { credential, expiry, failure } = await provider.acquireCredentials({ package: pkg, principal, password, spnego });
+  const { credential, expiry, failure } = await provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego });
   const state = new CredentialState(provider, credential);
   if (failure) state.failure = failure;
   return new CredentialsHandle(state, pkg, expiry);

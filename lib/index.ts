@@ -16,7 +16,13 @@ export {
 export { NegotiateClient, fromBase64, toBase64, type NegotiateClientOptions, type NegotiateStep } from './negotiate.js';
 export { gssapiLibrary, type GssapiLibraryInfo } from './library.js';
 export { decryptMessage, encryptMessage, makeSignature, verifySignature, type MessageResult } from './message.js';
-export { enumerateSecurityPackages, queryContextAttributes, querySecurityPackageInfo, type AttributeResult } from './query.js';
+export {
+  enumerateSecurityPackages,
+  queryContextAttributes,
+  queryCredentialsAttributes,
+  querySecurityPackageInfo,
+  type AttributeResult,
+} from './query.js';
 export * from './sspi/attributes.js';
 export { secChannelBindings, parseSecChannelBindings, type ChannelBindingsFields } from './sspi/bindings.js';
 export * from './sspi/flags.js';

@@ -1,7 +1,8 @@
 // QueryContextAttributes, QuerySecurityPackageInfo and EnumerateSecurityPackages.
-import { contextState, type ContextHandle } from './handles.js';
+import { contextState, credentialState, type ContextHandle, type CredentialsHandle } from './handles.js';
+import type { AttributeOutcome } from './providers/provider.js';
 import { currentProvider } from './providers/select.js';
-import type { ContextAttribute, ContextAttributeValues, SecPkgInfo } from './sspi/attributes.js';
+import type { ContextAttribute, ContextAttributeValues, CredentialAttribute, CredentialAttributeValues, SecPkgInfo } from './sspi/attributes.js';
 import * as S from './sspi/status.js';
 
 export interface AttributeResult<T> {
@@ -21,19 +22,37 @@ export function queryContextAttributes(context: ContextHandle, attribute: number
 export function queryContextAttributes(context: ContextHandle, attribute: number): AttributeResult<unknown> {
   if (!Number.isInteger(attribute)) throw new TypeError('queryContextAttributes: attribute must be a SECPKG_ATTR_* number');
   const state = contextState(context);
-  const outcome = !state?.native
+  const outcome: AttributeOutcome = !state?.native
     ? { status: S.SEC_E_INVALID_HANDLE, detail: 'the context handle is not a live ContextHandle' }
     : state.busy
       ? { status: S.SEC_E_INVALID_HANDLE, detail: 'an initializeSecurityContext call on this context has not finished' }
       : state.provider.queryContextAttributes(state.native, attribute);
+  return toResult(outcome);
+}
+
+function toResult(outcome: AttributeOutcome): AttributeResult<unknown> {
   const result: AttributeResult<unknown> = { status: outcome.status, statusName: S.statusName(outcome.status) };
-  if ('value' in outcome && outcome.value !== undefined) result.value = outcome.value;
+  if (outcome.value !== undefined) result.value = outcome.value;
   if (!S.isSuccess(outcome.status)) {
-    const gss = 'gss' in outcome ? outcome.gss : undefined;
-    result.error = new S.SecurityError(outcome.status, outcome.detail, gss);
-    if (gss) result.gss = gss;
+    result.error = new S.SecurityError(outcome.status, outcome.detail, outcome.gss);
+    if (outcome.gss) result.gss = outcome.gss;
   }
   return result;
+}
+
+/**
+ * QueryCredentialsAttributes: SECPKG_CRED_ATTR_NAMES (the principal) and SECPKG_ATTR_LIFESPAN (when the TGT
+ * expires). A credential that cannot be read gives its SEC_E code (SEC_E_NO_CREDENTIALS for an empty cache).
+ */
+export async function queryCredentialsAttributes<A extends CredentialAttribute>(credential: CredentialsHandle, attribute: A): Promise<AttributeResult<CredentialAttributeValues[A]>>;
+export async function queryCredentialsAttributes(credential: CredentialsHandle, attribute: number): Promise<AttributeResult<unknown>>;
+export async function queryCredentialsAttributes(credential: CredentialsHandle, attribute: number): Promise<AttributeResult<unknown>> {
+  if (!Number.isInteger(attribute)) throw new TypeError('queryCredentialsAttributes: attribute must be a number');
+  const state = credentialState(credential);
+  const outcome = state
+    ? state.failure ?? (await state.provider.queryCredentialsAttributes(state.native, attribute))
+    : { status: S.SEC_E_INVALID_HANDLE, detail: 'the credential handle is not a live CredentialsHandle' };
+  return toResult(outcome);
 }
 
 /** QuerySecurityPackageInfo: `Negotiate` or `Kerberos`; SEC_E_SECPKG_NOT_FOUND for others or without GSS-API. */

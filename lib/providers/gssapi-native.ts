@@ -10,6 +10,8 @@ import {
   GSS_C_QOP_DEFAULT,
   OIDS,
   copyOut,
+  gss_key_value_element_desc,
+  gss_key_value_set_desc,
   gss_OID_desc,
   gss_OID_set_desc,
   gssOid,
@@ -19,7 +21,7 @@ import {
   type GssBuffer,
   type Gssapi,
 } from '../../ffi/gssapi.js';
-import type { GssStatusDetail } from '../sspi/status.js';
+import { SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
 import { gssError, mapGssStatus, type Phase } from './gssapi-status.js';
 import type { ChannelBindings } from './provider.js';
 
@@ -138,25 +140,60 @@ export function installedMechs(): string[] {
   }
 }
 
+/** A gss_key_value_set in memory we own (strings, elements, set), for gss_acquire_cred_from; free() after the call. */
+function credStore(entries: Record<string, string>): { ptr: bigint; free: () => void } {
+  const allocations: bigint[] = [];
+  const cString = (text: string) => {
+    const bytes = Buffer.from(`${text}\0`, 'utf8');
+    const ptr = koffi.alloc('uint8_t', bytes.length) as bigint;
+    koffi.encode(ptr, 'uint8_t', Array.from(bytes), bytes.length);
+    allocations.push(ptr);
+    return ptr;
+  };
+  const list = Object.entries(entries);
+  const elements = koffi.alloc(gss_key_value_element_desc, list.length) as bigint;
+  allocations.push(elements);
+  const size = koffi.sizeof(gss_key_value_element_desc);
+  list.forEach(([key, value], i) => koffi.encode(elements, i * size, gss_key_value_element_desc, { key: cString(key), value: cString(value) }));
+  const set = koffi.alloc(gss_key_value_set_desc, 1) as bigint;
+  allocations.push(set);
+  koffi.encode(set, gss_key_value_set_desc, { count: list.length, elements });
+  return { ptr: set, free: () => allocations.forEach((p) => koffi.free(p)) };
+}
+
 export interface AcquiredCred {
   cred: bigint;
   expiry: Date;
 }
 
-/** gss_acquire_cred (or _with_password) for `mechs`, on the pool: a password logon reaches the KDC. */
+/**
+ * gss_acquire_cred, _with_password or _from (with a credential store: ccache, client_keytab) for `mechs`, on the
+ * pool: a password or keytab logon reaches the KDC.
+ */
 export async function acquireCred(
   name: GssName | null,
   mechs: readonly string[],
   password?: Buffer,
+  store?: Record<string, string>,
 ): Promise<AcquiredCred | GssFailure> {
   const { fn } = gssapi();
   const minor = [0];
   const out: Array<bigint | null> = [null];
   const time = [0];
   let major: number;
-  if (password) {
+  if (store) {
+    if (!fn.gss_acquire_cred_from) {
+      return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_acquire_cred_from (credential stores: ccache and keytab sources)');
+    }
+    const set = credStore(store);
+    try {
+      major = await callAsync(fn.gss_acquire_cred_from, minor, name?.handle ?? null, 0, gssOidSet(mechs), GSS_C_INITIATE, set.ptr, out, null, time);
+    } finally {
+      set.free();
+    }
+  } else if (password) {
     if (!fn.gss_acquire_cred_with_password) {
-      return syntheticFailure(0x100000 | 0, 0x100000, 'this GSS library has no gss_acquire_cred_with_password');
+      return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_acquire_cred_with_password');
     }
     major = await callAsync(fn.gss_acquire_cred_with_password, minor, name?.handle ?? null,
       { length: password.length, value: password }, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
@@ -165,6 +202,19 @@ export async function acquireCred(
   }
   if (gssError(major) || !out[0]) return gssFailure(major, minor[0], OIDS.MECH_KRB5, undefined, 'acquire');
   return { cred: out[0], expiry: expiryFromNow(time[0]) };
+}
+
+/** gss_inquire_cred (name and remaining lifetime), on the pool: it may read a ccache; null asks about the default. */
+export async function inquireCred(cred: bigint | null): Promise<{ name?: string; expiry: Date } | GssFailure> {
+  const { fn } = gssapi();
+  const minor = [0];
+  const name: Array<bigint | null> = [null];
+  const lifetime = [0];
+  const major = await callAsync(fn.gss_inquire_cred, minor, cred, name, lifetime, [0], null);
+  if (gssError(major)) return gssFailure(major, minor[0], OIDS.MECH_KRB5, 'the credential cannot be read');
+  const text = displayName(name[0]);
+  if (name[0]) fn.gss_release_name([0], name);
+  return { name: text, expiry: expiryFromNow(lifetime[0]) };
 }
 
 export function releaseCred(cred: bigint): void {

@@ -8,6 +8,7 @@ import {
   GssContext,
   GssName,
   acquireCred,
+  inquireCred,
   installedMechs,
   isFailure,
   releaseCred,
@@ -15,7 +16,13 @@ import {
   type GssFailure,
   type StepResult,
 } from './gssapi-native.js';
-import { SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_ATTR_PACKAGE_INFO, type SecPkgInfo } from '../sspi/attributes.js';
+import {
+  SECPKG_ATTR_LIFESPAN,
+  SECPKG_ATTR_NEGOTIATION_INFO,
+  SECPKG_ATTR_PACKAGE_INFO,
+  SECPKG_CRED_ATTR_NAMES,
+  type SecPkgInfo,
+} from '../sspi/attributes.js';
 import { packageInfo, queryAttribute } from './gssapi-attributes.js';
 import { decrypt, encrypt, sign, verify } from './gssapi-message.js';
 import type {
@@ -92,6 +99,20 @@ export function targetNameType(target: string): { text: string; type: string } |
 
 const GSS_S_BAD_NAME = 0x20000;
 
+let memoryCaches = 0;
+
+/**
+ * Sources chosen per handle go through MIT's credential store, never process.env or per-thread globals, so handles
+ * with different sources work side by side. A keytab logon keeps its tickets in a private MEMORY cache unless a
+ * ccache is named, so the default cache is never written.
+ */
+function credentialStore(source: CredentialSource): Record<string, string> | undefined {
+  if (source.keytab) {
+    return { client_keytab: source.keytab, ccache: source.ccache ?? `MEMORY:kerberos-negotiate-${process.pid}-${++memoryCaches}` };
+  }
+  return source.ccache ? { ccache: source.ccache } : undefined;
+}
+
 class GssCredential implements ProviderCredential {
   constructor(
     readonly source: CredentialSource,
@@ -141,7 +162,7 @@ export class GssapiProvider implements Provider {
 
   private async acquire(source: CredentialSource): Promise<{ cred: bigint | null; expiry?: Date } | GssFailure> {
     // The default credential: let the library pick the ccache at each use (it may be renewed by kinit meanwhile).
-    if (!source.principal && !source.password) return { cred: null };
+    if (!source.principal && !source.password && !source.ccache && !source.keytab) return { cred: null };
     let name: GssName | null = null;
     try {
       if (source.principal) {
@@ -150,7 +171,7 @@ export class GssapiProvider implements Provider {
         name = imported;
       }
       const mechs = mechFor(source) === G.OIDS.MECH_SPNEGO ? [G.OIDS.MECH_SPNEGO, G.OIDS.MECH_KRB5] : [G.OIDS.MECH_KRB5];
-      const got = await acquireCred(name, mechs, source.password);
+      const got = await acquireCred(name, mechs, source.password, credentialStore(source));
       return got;
     } finally {
       name?.release();
@@ -227,6 +248,17 @@ export class GssapiProvider implements Provider {
 
   verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
     return established(context) ?? verify((context as GssContextState).mech, buffers);
+  }
+
+  async queryCredentialsAttributes(credential: ProviderCredential, attribute: number): Promise<AttributeOutcome> {
+    if (attribute !== SECPKG_CRED_ATTR_NAMES && attribute !== SECPKG_ATTR_LIFESPAN) {
+      return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `credential attribute ${attribute} is not available over GSS-API` };
+    }
+    const acquired = await (credential as GssCredential).acquired;
+    const info = isFailure(acquired) ? acquired : await inquireCred(acquired.cred);
+    if (isFailure(info)) return { status: info.status, gss: info.gss, detail: info.detail };
+    if (attribute === SECPKG_ATTR_LIFESPAN) return { status: S.SEC_E_OK, value: { expiry: info.expiry } };
+    return info.name ? { status: S.SEC_E_OK, value: { userName: info.name } } : { status: S.SEC_E_NO_CREDENTIALS, detail: 'the credential names no principal' };
   }
 
   securityPackages(): SecPkgInfo[] {

@@ -11,6 +11,10 @@ export interface CredentialSource {
   principal?: string;
   /** Obtain a TGT with this password. Copied into memory we zero after use. */
   password?: Buffer;
+  /** A credential cache by name (FILE:, DIR:, KEYRING:, MEMORY:, KCM: ...), read for this handle only. */
+  ccache?: string;
+  /** A client keytab: a TGT is obtained from its key for this handle only. */
+  keytab?: string;
   /** How Negotiate is framed: our RFC 4178 framing around krb5 (default) or the GSS library's SPNEGO mechanism. */
   spnego: 'library' | 'system';
 }
@@ -108,6 +112,8 @@ export interface Provider {
   decryptMessage(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome;
   makeSignature(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome;
   verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome;
+  /** QueryCredentialsAttributes: may read a credential cache, so it runs on the pool. */
+  queryCredentialsAttributes(credential: ProviderCredential, attribute: number): Promise<AttributeOutcome>;
   /** EnumerateSecurityPackages: the packages the installed mechanisms support. */
   securityPackages(): SecPkgInfo[];
   /** QueryContextAttributes: SEC_E_UNSUPPORTED_FUNCTION for an attribute the backend cannot supply. */

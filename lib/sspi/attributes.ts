@@ -16,6 +16,15 @@ export const SECPKG_ATTR_NEGOTIATION_INFO = 12;
 export const SECPKG_ATTR_NATIVE_NAMES = 13;
 export const SECPKG_ATTR_FLAGS = 14;
 
+/** QueryCredentialsAttributes: the principal. (SECPKG_ATTR_LIFESPAN also answers for credentials here.) */
+export const SECPKG_CRED_ATTR_NAMES = 1;
+
+export interface CredentialAttributeValues {
+  [SECPKG_CRED_ATTR_NAMES]: { userName: string };
+  [SECPKG_ATTR_LIFESPAN]: { expiry: Date };
+}
+export type CredentialAttribute = keyof CredentialAttributeValues;
+
 /** EncryptMessage QOP: integrity only (the data stays readable, the token protects it). */
 export const SECQOP_WRAP_NO_ENCRYPT = 0x80000001 | 0;
 

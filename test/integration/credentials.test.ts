@@ -1,0 +1,112 @@
+// Credential sources chosen per handle: the default cache, a named cache, a principal from a cache collection, a
+// password, a client keytab. Each authenticates as its own principal, side by side and concurrently, without
+// touching process.env or the default cache.
+import { expect } from 'chai';
+import { join } from 'node:path';
+import {
+  SECPKG_ATTR_LIFESPAN, SECPKG_CRED_ATTR_NAMES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle,
+  initializeSecurityContext, queryCredentialsAttributes, type AcquireCredentialsOptions,
+} from '../../lib/index.js';
+import * as F from '../../lib/sspi/flags.js';
+import { newAcceptor } from '../harness/acceptor.js';
+import { sharedKdc, type Kdc } from '../harness/kdc.js';
+
+const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
+
+describe('credential sources', function () {
+  this.timeout(120_000);
+  let kdc: Kdc;
+  let bobCache: string;
+  let collection: string;
+  let sources: Array<{ label: string; options: AcquireCredentialsOptions; principal: string }>;
+
+  /** Authenticates once with `options` and returns who the acceptor saw. */
+  async function whoAmI(options: AcquireCredentialsOptions): Promise<string | undefined> {
+    const cred = await acquireCredentialsHandle(options);
+    try {
+      const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+      expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
+      const acceptor = await newAcceptor();
+      await acceptor.step(r.output[0].buffer);
+      deleteSecurityContext(r.context!);
+      return acceptor.username;
+    } finally {
+      freeCredentialsHandle(cred);
+    }
+  }
+
+  before(async () => {
+    kdc = await sharedKdc();
+    kdc.applyEnv();
+    const { alice, bob, svcClient } = kdc.principals;
+    await kdc.kinit(alice.name, { password: alice.password, ccache: kdc.env.KRB5CCNAME });
+    bobCache = `FILE:${join(kdc.dir, 'bob-ccache')}`;
+    await kdc.kinit(bob.name, { password: bob.password, ccache: bobCache });
+    // A DIR: collection holding both users: the principal option picks one.
+    collection = `DIR:${join(kdc.dir, 'collection')}`;
+    await kdc.kinit(alice.name, { password: alice.password, ccache: collection });
+    await kdc.kinit(bob.name, { password: bob.password, ccache: collection });
+    sources = [
+      { label: 'default ccache', options: {}, principal: alice.name },
+      { label: 'named FILE: ccache', options: { ccache: bobCache }, principal: bob.name },
+      { label: 'principal from a DIR: collection', options: { ccache: collection, principal: bob.name }, principal: bob.name },
+      { label: 'password', options: { principal: bob.name, password: bob.password }, principal: bob.name },
+      { label: 'client keytab', options: { keytab: svcClient.keytab, principal: svcClient.name }, principal: svcClient.name },
+    ];
+  });
+
+  it('each source authenticates as its own principal', async () => {
+    for (const source of sources) expect(await whoAmI(source.options), source.label).to.equal(source.principal);
+  });
+
+  it('a keytab logon keeps its tickets private: the default cache and process.env are untouched', async () => {
+    const before = { ...process.env };
+    expect(await whoAmI({ keytab: kdc.principals.svcClient.keytab, principal: kdc.principals.svcClient.name })).to.equal(kdc.principals.svcClient.name);
+    expect(process.env.KRB5CCNAME).to.equal(before.KRB5CCNAME);
+    expect(await whoAmI({})).to.equal(kdc.principals.alice.name);
+  });
+
+  it('50 handles from 5 sources, used concurrently, each authenticate as the right principal', async () => {
+    const jobs = Array.from({ length: 50 }, (_, i) => sources[i % sources.length]);
+    const seen = await Promise.all(jobs.map((s) => whoAmI(s.options)));
+    seen.forEach((who, i) => expect(who, `${jobs[i].label} #${i}`).to.equal(jobs[i].principal));
+  });
+
+  it('queryCredentialsAttributes names the principal and the expiry', async () => {
+    for (const source of sources) {
+      const cred = await acquireCredentialsHandle(source.options);
+      const names = await queryCredentialsAttributes(cred, SECPKG_CRED_ATTR_NAMES);
+      expect(names.statusName, `${source.label}: ${names.error?.message}`).to.equal('SEC_E_OK');
+      expect(names.value!.userName, source.label).to.equal(source.principal);
+      const life = await queryCredentialsAttributes(cred, SECPKG_ATTR_LIFESPAN);
+      expect(life.value!.expiry.getTime(), source.label).to.be.greaterThan(Date.now());
+      expect((await queryCredentialsAttributes(cred, 99)).statusName).to.equal('SEC_E_UNSUPPORTED_FUNCTION');
+      freeCredentialsHandle(cred);
+      expect((await queryCredentialsAttributes(cred, SECPKG_CRED_ATTR_NAMES)).statusName).to.equal('SEC_E_INVALID_HANDLE');
+    }
+  });
+
+  it('missing credentials give SEC_E_NO_CREDENTIALS, at query and at use', async () => {
+    const empty = await acquireCredentialsHandle({ ccache: `FILE:${join(kdc.dir, 'never-written')}` });
+    expect((await queryCredentialsAttributes(empty, SECPKG_CRED_ATTR_NAMES)).statusName).to.equal('SEC_E_NO_CREDENTIALS');
+    const r = await initializeSecurityContext({ credential: empty, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+    expect(r.statusName).to.equal('SEC_E_NO_CREDENTIALS');
+    freeCredentialsHandle(empty);
+    const noKey = await acquireCredentialsHandle({ keytab: kdc.principals.svcClient.keytab, principal: kdc.principals.bob.name });
+    const r2 = await initializeSecurityContext({ credential: noKey, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+    expect(r2.statusName, 'bob has no key in that keytab').to.equal('SEC_E_NO_CREDENTIALS');
+    freeCredentialsHandle(noKey);
+  });
+
+  it('refuses contradictory sources with TypeError', async () => {
+    for (const options of [{ principal: 'bob', password: 'x', keytab: '/k' }, { principal: 'bob', password: 'x', ccache: 'FILE:/c' }, { ccache: '' }]) {
+      let caught: unknown;
+      try {
+        await acquireCredentialsHandle(options);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, JSON.stringify(Object.keys(options))).to.be.instanceOf(TypeError);
+    }
+  });
+});
