@@ -111,6 +111,11 @@ export interface InitializeSecurityContextOptions {
   /** Must be 0. */
   reserved2?: number;
   /**
+   * What ISC_REQ_DELEGATE means. `policy` (default, Windows' meaning): delegate only to targets the KDC marks
+   * ok-as-delegate. `unconstrained`: forward the TGT to any target (an explicit, riskier choice).
+   */
+  delegation?: 'policy' | 'unconstrained';
+  /**
    * Output buffers. Without ISC_REQ_ALLOCATE_MEMORY, a SECBUFFER_TOKEN buffer here receives the token (too small:
    * SEC_E_INSUFFICIENT_MEMORY). Omitted, or with ISC_REQ_ALLOCATE_MEMORY, the token comes in a new Buffer.
    */
@@ -136,7 +141,7 @@ export interface InitializeResult {
   gss?: GssStatusDetail;
 }
 
-const ISC_KEYS = new Set(['credential', 'context', 'targetName', 'contextReq', 'reserved1', 'targetDataRep', 'input', 'reserved2', 'output']);
+const ISC_KEYS = new Set(['credential', 'context', 'targetName', 'contextReq', 'reserved1', 'targetDataRep', 'input', 'reserved2', 'output', 'delegation']);
 
 function checkBuffers(buffers: unknown, what: string): SecBuffer[] | undefined {
   if (buffers === undefined) return undefined;
@@ -191,6 +196,9 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
     throw new TypeError('targetDataRep must be SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP');
   }
   if (options.targetName !== undefined && typeof options.targetName !== 'string') throw new TypeError('targetName must be a string');
+  if (options.delegation !== undefined && options.delegation !== 'policy' && options.delegation !== 'unconstrained') {
+    throw new TypeError('delegation must be "policy" or "unconstrained"');
+  }
   const input = checkBuffers(options.input, 'input');
   const output = checkBuffers(options.output, 'output');
   for (const [name, handle, cls] of [['credential', options.credential, CredentialsHandle], ['context', options.context, ContextHandle]] as const) {
@@ -243,6 +251,7 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
       context: ctx.native,
       targetName: options.targetName ?? '',
       contextReq,
+      unconstrainedDelegation: options.delegation === 'unconstrained',
       token,
       channelBindings,
     }),

@@ -22,8 +22,11 @@ export interface NegotiateClientOptions {
    * `optional`: asked for, not enforced. `none`: not asked for.
    */
   mutual?: 'required' | 'optional' | 'none';
-  /** Delegate the client's TGT to targets the KDC marks ok-as-delegate (ISC_REQ_DELEGATE). Off by default. */
-  delegate?: boolean;
+  /**
+   * Delegate the client's TGT: `true` to targets the KDC marks ok-as-delegate (ISC_REQ_DELEGATE, Windows' meaning),
+   * `'unconstrained'` to any target. Off by default.
+   */
+  delegate?: boolean | 'unconstrained';
   /** Channel-binding application data, e.g. `tls-server-end-point:` + certificate hash (RFC 5929). */
   channelBindings?: Uint8Array;
   /** Credentials to use; default: the default credential cache, acquired on the first step and freed on dispose. */
@@ -104,6 +107,7 @@ export class NegotiateClient {
       targetName: this.options.target,
       contextReq: this.contextReq,
       input,
+      delegation: this.options.delegate === 'unconstrained' ? 'unconstrained' : 'policy',
     });
     if (result.context) this.context = result.context;
     if (result.error) throw result.error;

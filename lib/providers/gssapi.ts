@@ -69,9 +69,11 @@ const GSS_TO_RET: ReadonlyArray<readonly [number, number]> = [
 const LOCAL_REQ = F.ISC_REQ_ALLOCATE_MEMORY | F.ISC_REQ_CONNECTION | F.ISC_REQ_STREAM | F.ISC_REQ_NO_INTEGRITY
   | F.ISC_REQ_UNVERIFIED_TARGET_NAME;
 
-export function gssRequestFlags(contextReq: number): number {
+export function gssRequestFlags(contextReq: number, unconstrainedDelegation = false): number {
   let flags = 0;
   for (const [req, gss] of REQ_TO_GSS) if (contextReq & req) flags |= gss;
+  // The explicit opt-in: forward the TGT whatever the KDC says of the target (GSS_C_DELEG_FLAG).
+  if (unconstrainedDelegation && contextReq & F.ISC_REQ_DELEGATE) flags = (flags & ~G.GSS_C_DELEG_POLICY_FLAG) | G.GSS_C_DELEG_FLAG;
   // ISC_REQ_NO_INTEGRITY: "the ISC_REQ_INTEGRITY flag is ignored".
   if (contextReq & F.ISC_REQ_NO_INTEGRITY) flags &= ~G.GSS_C_INTEG_FLAG;
   return flags >>> 0;
@@ -204,7 +206,7 @@ export class GssapiProvider implements Provider {
       const target = GssName.import(nameForm.text, nameForm.type);
       if (isFailure(target)) return fail(target);
       const mech = new GssContext(mechFor(credential.source), acquired.cred, target,
-        gssRequestFlags(request.contextReq), request.channelBindings);
+        gssRequestFlags(request.contextReq, request.unconstrainedDelegation), request.channelBindings);
       const spnego = credential.source.package === 'Negotiate' && credential.source.spnego === 'library'
         ? new SpnegoInitiator(mech) : undefined;
       state = new GssContextState(mech, target, credential.source.package, spnego);

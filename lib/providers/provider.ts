@@ -44,6 +44,8 @@ export interface InitializeRequest {
   targetName: string;
   /** ISC_REQ_* flags, already checked against what the provider supports. */
   contextReq: number;
+  /** With ISC_REQ_DELEGATE: delegate even to targets the KDC does not mark ok-as-delegate. */
+  unconstrainedDelegation?: boolean;
   /** The peer's token, if any (SECBUFFER_TOKEN). */
   token?: Buffer;
   /** Application data of SEC_CHANNEL_BINDINGS plus the addresses, as parsed by the API. */

@@ -9,6 +9,9 @@ On an established context (message protection, for interoperability tests):
   {"op": "wrap", "data": b64, "conf": bool} -> token; {"op": "unwrap", "token": b64} -> data, encrypted
   {"op": "mic", "data": b64} -> token; {"op": "verify", "data": b64, "mic": b64} -> error or null
   {"op": "session_key"} -> data (the key) and enctype: test-only, compared with the initiator's view
+Delegation: {"op": "delegated"} -> user: the delegated credential's principal, or null;
+  {"op": "forward", "service": "HTTP@other.kn.test"} -> token: a first token to that service, made with the
+  delegated credential (the proof that delegation works end to end)
 The keytab comes from KRB5_KTNAME. A failed step still returns the error token MIT produced (a KRB-ERROR),
 which is how a real server tells the client why. Prints no secrets: tokens only travel to the test process.
 """
@@ -55,6 +58,13 @@ for line in sys.stdin:
         elif req["op"] == "verify":
             ctx.verify_signature(base64.b64decode(req["data"]), base64.b64decode(req["mic"]))
             reply()
+        elif req["op"] == "delegated":
+            creds = ctx.delegated_creds
+            reply(user=str(creds.name) if creds is not None else None)
+        elif req["op"] == "forward":
+            target = gssapi.Name(req["service"], gssapi.NameType.hostbased_service)
+            onward = gssapi.SecurityContext(name=target, creds=ctx.delegated_creds, usage="initiate")
+            reply(token=base64.b64encode(onward.step()).decode())
         elif req["op"] == "session_key":
             from gssapi.raw import inquire_sec_context_by_oid
             from gssapi.raw.oids import OID

@@ -67,6 +67,13 @@ export class PythonAcceptor {
   verify(data: Uint8Array, mic: Uint8Array): Promise<PyStep> {
     return this.call({ op: 'verify', data: Buffer.from(data).toString('base64'), mic: Buffer.from(mic).toString('base64') });
   }
+  /** Delegation: who the delegated credential is (user null: none), and a token made with it for another service. */
+  delegated(): Promise<PyStep> {
+    return this.call({ op: 'delegated' });
+  }
+  forward(service: string): Promise<PyStep> {
+    return this.call({ op: 'forward', service });
+  }
   sessionKey(): Promise<PyStep> {
     return this.call({ op: 'session_key' });
   }
