@@ -32,6 +32,8 @@ export interface Kdc {
   krb5Config: string;
   /** The host of the HTTP service principal (HTTP/<hostname>). */
   hostname: string;
+  /** Its DNS domain (kn.test): HTTP/deleg.<domain> and HTTP/other.<domain> exist too. */
+  domain: string;
   /** A realm whose KDC never answers. */
   deadRealm: string;
   principals: Record<'alice' | 'bob' | 'svcClient' | 'http' | 'deleg' | 'other', TestPrincipal>;
@@ -39,7 +41,10 @@ export interface Kdc {
   env: Record<string, string>;
   /** Puts `env` into process.env (MIT reads it again for every new krb5 context). */
   applyEnv(): void;
-  kinit(principal: string, opts: { password?: string; keytab?: string; ccache: string }): Promise<void>;
+  /** kinit; `lifetime` is kinit's -l (e.g. '5s'). */
+  kinit(principal: string, opts: { password?: string; keytab?: string; ccache: string; lifetime?: string }): Promise<void>;
+  /** Runs one kadmin.local query against the realm's database (in the container in Docker mode). */
+  kadmin(query: string): Promise<void>;
   kdestroy(ccache: string): Promise<void>;
   /** Stops the KDC and keeps its database and port: for fault tests. */
   pause(): Promise<void>;
@@ -206,6 +211,7 @@ export async function startKdc(opts: { mode?: KdcMode | 'auto' } = {}): Promise<
     dir,
     krb5Config: env.KRB5_CONFIG,
     hostname: p.HOST,
+    domain: p.HOST.slice(p.HOST.indexOf('.') + 1),
     deadRealm: 'DEAD.TEST',
     principals: {
       alice: { name: p.ALICE, password: p.ALICE_PASSWORD },
@@ -220,7 +226,7 @@ export async function startKdc(opts: { mode?: KdcMode | 'auto' } = {}): Promise<
       Object.assign(process.env, env);
     },
     async kinit(principal, opts) {
-      const args = opts.keytab ? ['-k', '-t', opts.keytab, principal] : [principal];
+      const args = [...(opts.lifetime ? ['-l', opts.lifetime] : []), ...(opts.keytab ? ['-k', '-t', opts.keytab, principal] : [principal])];
       await new Promise<void>((resolve, reject) => {
         const kinit = spawn('kinit', args, { env: { ...toolEnv(), KRB5CCNAME: opts.ccache }, stdio: ['pipe', 'ignore', 'pipe'] });
         let err = '';
@@ -232,6 +238,14 @@ export async function startKdc(opts: { mode?: KdcMode | 'auto' } = {}): Promise<
         kinit.stdin.on('error', () => undefined);
         kinit.stdin.end(opts.password !== undefined ? `${opts.password}\n` : '');
       });
+    },
+    async kadmin(query) {
+      const args = ['-r', p.REALM, '-q', query];
+      if (mode === 'docker' && container) {
+        await run('docker', ['exec', '-e', 'KRB5_KDC_PROFILE=/out/kdc.conf', '-e', 'KRB5_CONFIG=/out/krb5.conf', container, join(SBIN, 'kadmin.local'), ...args], { timeout: 30_000 });
+      } else {
+        await run(join(SBIN, 'kadmin.local'), args, { env: toolEnv(), timeout: 30_000 });
+      }
     },
     async kdestroy(ccache) {
       await run('kdestroy', ['-c', ccache], { env: toolEnv() }).catch(() => undefined);

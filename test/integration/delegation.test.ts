@@ -24,9 +24,6 @@ describe('delegation', function () {
   });
   after(() => cred && freeCredentialsHandle(cred));
 
-  /** The DNS domain of the test services (web.kn.test -> kn.test). */
-  const domain = () => kdc.hostname.slice(kdc.hostname.indexOf('.') + 1);
-
   /** Authenticates to `host` (keytab `keytab`) and reports ISC_RET_DELEGATE and what the acceptor received. */
   async function authenticate(host: string, keytab: string, contextReq: number, delegation?: 'policy' | 'unconstrained') {
     const peer = new PythonAcceptor({ ...kdc.env, KRB5_KTNAME: `FILE:${keytab}` });
@@ -45,10 +42,10 @@ describe('delegation', function () {
       let onward: string | null = null;
       if (delegated) {
         // The acceptor reaches a third service with the client's delegated TGT; that service sees the client.
-        const token = (await peer.forward(`HTTP@other.${domain()}`)).token;
+        const token = (await peer.forward(`HTTP@other.${kdc.domain}`)).token;
         const third = new PythonAcceptor({ ...kdc.env, KRB5_KTNAME: `FILE:${kdc.principals.other.keytab}` });
         try {
-          await third.start(`HTTP@other.${domain()}`);
+          await third.start(`HTTP@other.${kdc.domain}`);
           onward = (await third.step(token)).user;
         } finally {
           third.close();
@@ -60,7 +57,7 @@ describe('delegation', function () {
     }
   }
 
-  const deleg = () => `deleg.${domain()}`;
+  const deleg = () => `deleg.${kdc.domain}`;
 
   it('delegates to an ok-as-delegate target, and the acceptor reaches a third service as the client', async () => {
     const r = await authenticate(deleg(), kdc.principals.deleg.keytab!, REQ | F.ISC_REQ_DELEGATE);
