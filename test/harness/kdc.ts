@@ -267,6 +267,11 @@ export function sharedKdc(): Promise<Kdc> {
   return shared;
 }
 
+/** The shared KDC if a test started it, without starting one. */
+export async function sharedKdcIfStarted(): Promise<Kdc | undefined> {
+  return shared?.catch(() => undefined);
+}
+
 export async function stopSharedKdc(): Promise<void> {
   if (!shared) return;
   const kdc = await shared.catch(() => undefined);
