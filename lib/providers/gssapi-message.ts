@@ -7,7 +7,7 @@ import * as G from '../../ffi/gssapi.js';
 import { SECQOP_WRAP_NO_ENCRYPT } from '../sspi/attributes.js';
 import * as F from '../sspi/flags.js';
 import * as S from '../sspi/status.js';
-import { gssFailure, isFailure, syntheticFailure, type GssContext, type GssFailure } from './gssapi-native.js';
+import { emptyToken, gssFailure, isFailure, syntheticFailure, type GssContext, type GssFailure } from './gssapi-native.js';
 import { gssError } from './gssapi-status.js';
 import type { MessageBuffer, MessageOutcome } from './provider.js';
 
@@ -104,6 +104,8 @@ export function decrypt(ctx: GssContext, buffers: MessageBuffer[]): MessageOutco
   if (!slots.some((s) => s.type === G.GSS_IOV_BUFFER_TYPE_HEADER || s.type === G.GSS_IOV_BUFFER_TYPE_STREAM)) {
     return { status: S.SEC_E_INVALID_TOKEN, detail: 'DecryptMessage needs a SECBUFFER_STREAM, or a SECBUFFER_TOKEN with the DATA' };
   }
+  const token = slots.find((s) => s.type === G.GSS_IOV_BUFFER_TYPE_HEADER || s.type === G.GSS_IOV_BUFFER_TYPE_STREAM)!;
+  if (buffers[token.index].buffer.byteLength === 0) return failure(emptyToken());
   const minor = [0];
   const confState = [0];
   const major = fn.gss_unwrap_iov(minor, ctx.handle, confState, [0], iov, iov.length);

@@ -21,7 +21,7 @@ import {
   type GssBuffer,
   type Gssapi,
 } from '../../ffi/gssapi.js';
-import { SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
+import { SEC_E_INVALID_TOKEN, SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
 import { gssError, mapGssStatus, type Phase } from './gssapi-status.js';
 import type { ChannelBindings } from './provider.js';
 
@@ -248,6 +248,7 @@ export class GssContext {
 
   /** One gss_init_sec_context call, on the pool: the first one usually fetches a service ticket from the KDC. */
   async step(input?: Buffer): Promise<StepResult | GssFailure> {
+    if (input && input.length === 0) return emptyToken();
     const { fn } = gssapi();
     const minor = [0];
     const ctx = [this.ctx];
@@ -291,6 +292,7 @@ export class GssContext {
 
   /** gss_verify_mic; undefined when the MIC is good. */
   verifyMic(message: Buffer, mic: Buffer): GssFailure | undefined {
+    if (mic.length === 0) return emptyToken();
     const { fn } = gssapi();
     const minor = [0];
     const major = fn.gss_verify_mic(minor, this.ctx, { length: message.length, value: message }, { length: mic.length, value: mic }, [0]);
@@ -303,6 +305,11 @@ export class GssContext {
       this.ctx = null;
     }
   }
+}
+
+/** A peer's empty token is a defective token (GSS would see a NULL buffer: a calling error, our bug, not theirs). */
+export function emptyToken(): GssFailure {
+  return syntheticFailure(SEC_E_INVALID_TOKEN, 0x90000, 'the token is empty');
 }
 
 export function isFailure<T extends object>(v: T | GssFailure): v is GssFailure {

@@ -93,6 +93,10 @@ export const MINOR_ROWS: readonly MinorRow[] = [
   { minor: KRB5 + 39, name: 'KRB5KRB_AP_ERR_BADVERSION', sec: S.SEC_E_INVALID_TOKEN },
   { minor: KRB5 + 40, name: 'KRB5KRB_AP_ERR_MSG_TYPE', sec: S.SEC_E_INVALID_TOKEN },
   { minor: KRB5 + 138, name: 'KRB5_BADMSGTYPE', sec: S.SEC_E_INVALID_TOKEN },
+  // Found by the fuzz campaign: fields of a mangled Kerberos message that name no valid version or enctype.
+  { minor: KRB5 + 3, name: 'KRB5KDC_ERR_BAD_PVNO', sec: S.SEC_E_INVALID_TOKEN },
+  { minor: KRB5 + 188, name: 'KRB5_BAD_ENCTYPE', sec: S.SEC_E_INVALID_TOKEN },
+  { minor: KRB5 + 190, name: 'KRB5_BAD_MSIZE', sec: S.SEC_E_INVALID_TOKEN },
   { minor: KRB5 + 50, name: 'KRB5KRB_AP_ERR_INAPP_CKSUM', sec: S.SEC_E_MESSAGE_ALTERED },
   { minor: K5G + 6, name: 'KG_BAD_LENGTH', sec: S.SEC_E_INVALID_TOKEN },
   { minor: K5G + 11, name: 'KG_BAD_SEQ', sec: S.SEC_E_INVALID_TOKEN },

@@ -1,0 +1,114 @@
+// The fuzz worker: feeds mutated real tokens into every place a peer's bytes enter, in its own process so that a
+// native crash is found (the parent sees the signal) instead of taking the campaign down. Case i of an entry point
+// is fully determined by (seed, entry, i): the parent can regenerate any input.
+// Input (JSON on argv[2]): { seed, runs, from, entry, spn, progressFile, seeds: { wraps, mics, spnego } }.
+// Output: one JSON line per 100 cases ({ entry, done, statuses }), then { entry, finished: true, ... }. Before each
+// case it writes the case index into progressFile, so the parent knows which input crashed.
+import {
+  ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, ISC_REQ_REPLAY_DETECT, SECBUFFER_DATA, SECBUFFER_STREAM,
+  SECBUFFER_TOKEN, acquireCredentialsHandle, decryptMessage, deleteSecurityContext, initializeSecurityContext, knownStatuses,
+  verifySignature, type ContextHandle,
+} from '../lib/index.js';
+import { openSync, writeSync } from 'node:fs';
+import { decodeNegToken, describeToken, SpnegoError } from '../lib/spnego/index.js';
+import { newAcceptor } from '../test/harness/acceptor.js';
+import { mulberry32, mutate } from '../test/harness/mutate.js';
+
+export type Entry = 'isc-reply' | 'decrypt' | 'verify' | 'spnego-decode';
+export interface WorkerJob {
+  seed: number;
+  runs: number;
+  from: number;
+  entry: Entry;
+  spn: string;
+  progressFile: string;
+  seeds: { wraps: string[]; mics: Array<[string, string]>; spnego: string[] };
+}
+
+const REQ = ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT;
+const KNOWN = new Set(knownStatuses().map((s) => s.code));
+
+/** The mutated input of case `index`: a PRNG seeded by (seed, entry, index), so any case can be replayed alone. */
+export function caseInput(seed: number, entry: Entry, index: number, base: Buffer): Buffer {
+  const rng = mulberry32((seed ^ Math.imul(index + 1, 0x9e3779b1) ^ entry.length * 0x85ebca6b) >>> 0);
+  let input = base;
+  for (let rounds = 1 + Math.floor(rng() * 3); rounds > 0; rounds--) input = mutate(input, rng);
+  return input;
+}
+
+function check(status: number, where: string): string {
+  if (!KNOWN.has(status | 0)) throw new Error(`${where}: unknown status 0x${(status >>> 0).toString(16)}`);
+  return knownStatuses().find((s) => s.code === (status | 0))!.name;
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2]) as WorkerJob;
+  const statuses: Record<string, number> = {};
+  const count = (name: string) => (statuses[name] = (statuses[name] ?? 0) + 1);
+  const credential = await acquireCredentialsHandle();
+  let established: ContextHandle | undefined;
+  const wraps = job.seeds.wraps.map((b) => Buffer.from(b, 'base64'));
+  const mics = job.seeds.mics.map(([d, m]) => [Buffer.from(d, 'base64'), Buffer.from(m, 'base64')] as const);
+  const spnego = job.seeds.spnego.map((b) => Buffer.from(b, 'base64'));
+  const progress = openSync(job.progressFile, 'w');
+
+  if (job.entry === 'decrypt' || job.entry === 'verify') {
+    // One context for all message cases; the acceptor that made the seeds is gone, which does not matter: a
+    // mutated token must give a SEC_E code whatever the context.
+    const r = await initializeSecurityContext({ credential, targetName: job.spn, contextReq: REQ });
+    const acceptor = await newAcceptor();
+    const reply = await acceptor.step(r.output[0].buffer);
+    const done = await initializeSecurityContext({ context: r.context, contextReq: REQ, input: [{ type: SECBUFFER_TOKEN, buffer: reply }] });
+    if (done.statusName !== 'SEC_E_OK') throw new Error(`setup: ${done.error?.message}`);
+    established = r.context;
+  }
+
+  for (let i = job.from; i < job.runs; i++) {
+    writeSync(progress, `${i}        `, 0);
+    switch (job.entry) {
+      case 'isc-reply': {
+        const first = await initializeSecurityContext({ credential, targetName: job.spn, contextReq: REQ });
+        const acceptor = await newAcceptor();
+        const reply = await acceptor.step(first.output[0].buffer);
+        const r = await initializeSecurityContext({
+          context: first.context, contextReq: REQ, input: [{ type: SECBUFFER_TOKEN, buffer: caseInput(job.seed, job.entry, i, reply) }],
+        });
+        count(check(r.status, `case ${i}`));
+        deleteSecurityContext(first.context!);
+        break;
+      }
+      case 'decrypt': {
+        const token = caseInput(job.seed, job.entry, i, wraps[i % wraps.length]);
+        const r = decryptMessage(established!, [{ type: SECBUFFER_STREAM, buffer: token }, { type: SECBUFFER_DATA, buffer: new Uint8Array(0) }]);
+        count(check(r.status, `case ${i}`));
+        break;
+      }
+      case 'verify': {
+        const [data, mic] = mics[i % mics.length];
+        const r = verifySignature(established!, [
+          { type: SECBUFFER_DATA, buffer: i % 4 === 0 ? caseInput(job.seed, job.entry, i + 1e9, data) : data },
+          { type: SECBUFFER_TOKEN, buffer: caseInput(job.seed, job.entry, i, mic) },
+        ]);
+        count(check(r.status, `case ${i}`));
+        break;
+      }
+      case 'spnego-decode': {
+        const input = caseInput(job.seed, job.entry, i, spnego[i % spnego.length]);
+        try {
+          decodeNegToken(input);
+          count('decoded');
+        } catch (err) {
+          if (!(err instanceof SpnegoError)) throw err;
+          count('SpnegoError');
+        }
+        describeToken(input);
+        break;
+      }
+    }
+    if ((i + 1) % 100 === 0) process.stdout.write(`${JSON.stringify({ entry: job.entry, done: i + 1, statuses })}\n`);
+  }
+  process.stdout.write(`${JSON.stringify({ entry: job.entry, done: job.runs, statuses, finished: true })}\n`);
+  process.exit(0);
+}
+
+if (process.argv[2]) void main();
