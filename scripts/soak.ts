@@ -44,7 +44,10 @@ try {
   for (let i = 0; i < WARMUP; i++) await establishOnce();
   const establishStart = sample();
   const t0 = Date.now();
-  for (let i = WARMUP; i < ESTABLISH; i++) await establishOnce();
+  const half = Math.floor((WARMUP + ESTABLISH) / 2);
+  for (let i = WARMUP; i < half; i++) await establishOnce();
+  const establishHalf = sample();
+  for (let i = half; i < ESTABLISH; i++) await establishOnce();
   const establishEnd = sample();
   const establishSeconds = (Date.now() - t0) / 1000;
   freeCredentialsHandle(krb);
@@ -84,7 +87,12 @@ try {
     establishments: ESTABLISH,
     messagePairs: MESSAGES,
     warmup: WARMUP,
-    establish: { seconds: establishSeconds, rssGrowthMB: mb(establishEnd.rss - establishStart.rss), externalGrowthMB: mb(establishEnd.external - establishStart.external) },
+    establish: {
+      seconds: establishSeconds,
+      rssGrowthMB: mb(establishEnd.rss - establishStart.rss),
+      rssGrowthSecondHalfMB: mb(establishEnd.rss - establishHalf.rss),
+      externalGrowthMB: mb(establishEnd.external - establishStart.external),
+    },
     messages: { seconds: messageSeconds, rssGrowthMB: mb(messageEnd.rss - messageStart.rss), externalGrowthMB: mb(messageEnd.external - messageStart.external) },
     liveNativeStatesAtEnd: liveNativeStates(),
   };
