@@ -22,7 +22,7 @@ import {
   type Gssapi,
 } from '../../ffi/gssapi.js';
 import { SEC_E_INVALID_TOKEN, SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
-import { gssError, mapGssStatus, type Phase } from './gssapi-status.js';
+import { gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
 import type { ChannelBindings } from './provider.js';
 
 /** A failed GSS call, already mapped: the SEC code and everything the library said. */
@@ -53,16 +53,21 @@ function displayStatus(code: number, type: number, mech: string): string {
     fn.gss_release_buffer(minor, out);
     if (text) texts.push(text);
   } while (ctx[0] !== 0 && texts.length < 8);
-  return texts.join('; ');
+  // Heimdal pads its texts with a leading space.
+  return texts.map((t) => t.trim()).join('; ');
 }
 
 /** The failure for a major/minor pair: mapped to SEC, with both display texts. */
 export function gssFailure(major: number, minor: number, mech: string = OIDS.MECH_KRB5, detail?: string, phase: Phase = 'context'): GssFailure {
+  let minorText = minor ? displayStatus(minor, GSS_C_MECH_CODE, mech) : '';
+  // Heimdal keeps a minor's text per thread, and our KDC calls run on pool threads: from here it can only say
+  // "unknown mech-code". The table's symbolic name is better than that.
+  if (minor && (!minorText || /^unknown mech-code/.test(minorText))) minorText = minorName(minor) ?? minorText;
   const gss: GssStatusDetail = {
     major: major >>> 0,
     minor: minor | 0,
     majorText: displayStatus(major, GSS_C_GSS_CODE, mech),
-    minorText: minor ? displayStatus(minor, GSS_C_MECH_CODE, mech) : '',
+    minorText,
   };
   const failure: GssFailure = { status: mapGssStatus(major, minor, phase).sec, gss };
   if (detail) failure.detail = detail;

@@ -129,6 +129,11 @@ export const MINOR_ROWS: readonly MinorRow[] = [
 const ROUTINE = new Map(ROUTINE_ROWS.map((r) => [r.routine, r]));
 const MINOR = new Map(MINOR_ROWS.map((r) => [r.minor, r]));
 
+/** The symbolic name of a minor code the table knows (KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN, ...). */
+export function minorName(minor: number): string | undefined {
+  return MINOR.get(minor | 0)?.name;
+}
+
 /** Which table row decided a mapping: for documentation, tests and error messages. */
 export interface Mapping {
   sec: number;
