@@ -9,7 +9,7 @@ import {
   SECBUFFER_TOKEN, acquireCredentialsHandle, decryptMessage, deleteSecurityContext, initializeSecurityContext, knownStatuses,
   verifySignature, type ContextHandle,
 } from '../lib/index.js';
-import { openSync, writeSync } from 'node:fs';
+import { ftruncateSync, openSync, writeSync } from 'node:fs';
 import { decodeNegToken, describeToken, SpnegoError } from '../lib/spnego/index.js';
 import { newAcceptor } from '../test/harness/acceptor.js';
 import { mulberry32, mutate } from '../test/harness/mutate.js';
@@ -51,6 +51,13 @@ async function main(): Promise<void> {
   const mics = job.seeds.mics.map(([d, m]) => [Buffer.from(d, 'base64'), Buffer.from(m, 'base64')] as const);
   const spnego = job.seeds.spnego.map((b) => Buffer.from(b, 'base64'));
   const progress = openSync(job.progressFile, 'w');
+  const lastInput = openSync(`${job.progressFile}.input`, 'w');
+  /** The exact bytes of the case about to run: seeds from a live peer differ per run, so the index alone is not enough. */
+  const record = (input: Uint8Array) => {
+    ftruncateSync(lastInput, 0);
+    writeSync(lastInput, input, 0, input.length, 0);
+    return input;
+  };
 
   if (job.entry === 'decrypt' || job.entry === 'verify') {
     // One context for all message cases; the acceptor that made the seeds is gone, which does not matter: a
@@ -71,15 +78,19 @@ async function main(): Promise<void> {
         const acceptor = await newAcceptor();
         const reply = await acceptor.step(first.output[0].buffer);
         const r = await initializeSecurityContext({
-          context: first.context, contextReq: REQ, input: [{ type: SECBUFFER_TOKEN, buffer: caseInput(job.seed, job.entry, i, reply) }],
+          context: first.context, contextReq: REQ, input: [{ type: SECBUFFER_TOKEN, buffer: record(caseInput(job.seed, job.entry, i, reply)) }],
         });
         count(check(r.status, `case ${i}`));
         deleteSecurityContext(first.context!);
         break;
       }
       case 'decrypt': {
-        const token = caseInput(job.seed, job.entry, i, wraps[i % wraps.length]);
-        const r = decryptMessage(established!, [{ type: SECBUFFER_STREAM, buffer: token }, { type: SECBUFFER_DATA, buffer: new Uint8Array(0) }]);
+        const token = record(caseInput(job.seed, job.entry, i, wraps[i % wraps.length]));
+        // Both layouts: the whole token in a STREAM, and split into TOKEN (header) and DATA, decrypted in place.
+        const split = Math.min(60, token.length);
+        const r = i % 2
+          ? decryptMessage(established!, [{ type: SECBUFFER_TOKEN, buffer: token.subarray(0, split) }, { type: SECBUFFER_DATA, buffer: token.subarray(split) }])
+          : decryptMessage(established!, [{ type: SECBUFFER_STREAM, buffer: token }, { type: SECBUFFER_DATA, buffer: new Uint8Array(0) }]);
         count(check(r.status, `case ${i}`));
         break;
       }
@@ -87,13 +98,13 @@ async function main(): Promise<void> {
         const [data, mic] = mics[i % mics.length];
         const r = verifySignature(established!, [
           { type: SECBUFFER_DATA, buffer: i % 4 === 0 ? caseInput(job.seed, job.entry, i + 1e9, data) : data },
-          { type: SECBUFFER_TOKEN, buffer: caseInput(job.seed, job.entry, i, mic) },
+          { type: SECBUFFER_TOKEN, buffer: record(caseInput(job.seed, job.entry, i, mic)) },
         ]);
         count(check(r.status, `case ${i}`));
         break;
       }
       case 'spnego-decode': {
-        const input = caseInput(job.seed, job.entry, i, spnego[i % spnego.length]);
+        const input = record(caseInput(job.seed, job.entry, i, spnego[i % spnego.length]));
         try {
           decodeNegToken(input);
           count('decoded');

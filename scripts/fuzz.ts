@@ -5,7 +5,7 @@
 // --use-env: use the KDC named by the environment (KRB5_CONFIG, KRB5CCNAME with a ticket, KRB5_KTNAME) instead of
 // starting one; the test suite uses this.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -106,7 +106,8 @@ async function runEntry(entry: Entry, runs: number, seed: number, spn: string, s
       mkdirSync(crashDir, { recursive: true });
       const name = join(crashDir, `${entry}-seed${seed}-case${index}`);
       writeFileSync(`${name}.txt`, `exit ${exit.code} signal ${exit.signal}${hung ? ' (hang)' : ''}\n${stderr}`);
-      process.stderr.write(`${entry}: case ${index} ${hung ? 'hung' : `failed (exit ${exit.code}, signal ${exit.signal})`}; saved ${name}.txt\n`);
+      copyFileSync(`${progressFile}.input`, `${name}.bin`);
+      process.stderr.write(`${entry}: case ${index} ${hung ? 'hung' : `failed (exit ${exit.code}, signal ${exit.signal})`}; saved ${name}.bin\n`);
       from = index + 1;
     }
   } finally {

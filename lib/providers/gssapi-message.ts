@@ -90,43 +90,56 @@ export function encrypt(ctx: GssContext, qop: number, buffers: MessageBuffer[]):
   return { status: S.SEC_E_OK, buffers: out };
 }
 
+/**
+ * A peer's wrap token must start as one: RFC 4121 (TOK_ID 05 04) or the RFC 1964 framing (0x60). Checked before
+ * the library parses it: MIT 1.20's gss_unwrap_iov crashed (SIGSEGV) on short unframed RFC 1964-style tokens in
+ * our fuzz campaign, where gss_unwrap refuses them.
+ */
+function plausibleWrapToken(b: Uint8Array): boolean {
+  return (b.length >= 16 && b[0] === 0x05 && b[1] === 0x04) || (b.length >= 2 && b[0] === 0x60);
+}
+
+const implausible = () => failure(syntheticFailure(S.SEC_E_INVALID_TOKEN, 0x90000, 'not a Kerberos wrap token'));
+
 export function decrypt(ctx: GssContext, buffers: MessageBuffer[]): MessageOutcome {
-  const { fn } = G.gssapi();
-  if (!fn.gss_unwrap_iov) return unavailable('gss_unwrap_iov');
   const slots = buffers.map((b, index) => ({ index, type: iovType(b.type) })).filter((s) => s.type !== undefined);
   const stream = slots.find((s) => s.type === G.GSS_IOV_BUFFER_TYPE_STREAM);
-  // With a STREAM buffer, the plaintext is found inside it: the DATA buffer is an output (its bytes are ignored).
-  const iov: Iov[] = slots.map((s) => {
-    const b = buffers[s.index].buffer;
-    const output = stream && s.type === G.GSS_IOV_BUFFER_TYPE_DATA;
-    return { type: s.type!, buffer: output ? { length: 0, value: null } : { length: b.byteLength, value: addressOf(b) } };
-  });
-  if (!slots.some((s) => s.type === G.GSS_IOV_BUFFER_TYPE_HEADER || s.type === G.GSS_IOV_BUFFER_TYPE_STREAM)) {
+  const header = slots.find((s) => s.type === G.GSS_IOV_BUFFER_TYPE_HEADER);
+  if (!stream && !header) {
     return { status: S.SEC_E_INVALID_TOKEN, detail: 'DecryptMessage needs a SECBUFFER_STREAM, or a SECBUFFER_TOKEN with the DATA' };
   }
-  const token = slots.find((s) => s.type === G.GSS_IOV_BUFFER_TYPE_HEADER || s.type === G.GSS_IOV_BUFFER_TYPE_STREAM)!;
-  if (buffers[token.index].buffer.byteLength === 0) return failure(emptyToken());
+  const token = buffers[(stream ?? header)!.index].buffer;
+  if (token.byteLength === 0) return failure(emptyToken());
+  if (!plausibleWrapToken(token)) return implausible();
+  const out = buffers.map((b) => ({ type: b.type, buffer: b.buffer }));
+
+  if (stream) {
+    // The whole token: gss_unwrap (one copy of the plaintext) rather than gss_unwrap_iov with a STREAM buffer,
+    // which MIT 1.20 does not parse safely. The plaintext goes back into the STREAM buffer, where SSPI puts it.
+    const r = ctx.unwrap(Buffer.from(token.buffer, token.byteOffset, token.byteLength));
+    if (isFailure(r)) return failure(r);
+    token.set(r.data);
+    const data = slots.find((s) => s.type === G.GSS_IOV_BUFFER_TYPE_DATA);
+    if (data) out[data.index] = { type: buffers[data.index].type, buffer: token.subarray(0, r.data.length) };
+    return { status: S.SEC_E_OK, buffers: out, qop: r.encrypted ? 0 : SECQOP_WRAP_NO_ENCRYPT };
+  }
+
+  const { fn } = G.gssapi();
+  if (!fn.gss_unwrap_iov) return unavailable('gss_unwrap_iov');
+  // [TOKEN, DATA(, PADDING)]: in place, as EncryptMessage wrote them.
+  const iov: Iov[] = slots.map((s) => {
+    const b = buffers[s.index].buffer;
+    return { type: s.type!, buffer: { length: b.byteLength, value: addressOf(b) } };
+  });
   const minor = [0];
   const confState = [0];
   const major = fn.gss_unwrap_iov(minor, ctx.handle, confState, [0], iov, iov.length);
   if (major !== 0) return failure(gssFailure(major, minor[0], ctx.mech));
-  const out = buffers.map((b) => ({ type: b.type, buffer: b.buffer }));
-  for (let i = 0; i < slots.length; i++) {
-    const s = slots[i];
-    const b = buffers[s.index].buffer;
-    if (stream && s.type === G.GSS_IOV_BUFFER_TYPE_DATA) {
-      const streamBuf = buffers[stream.index].buffer;
-      const offset = Number((iov[i].buffer.value ?? 0n) - (addressOf(streamBuf) ?? 0n));
-      const length = iov[i].buffer.length;
-      // The mechanism points into the stream we gave it; anything else is a library bug, never read past it.
-      if (offset < 0 || offset + length > streamBuf.byteLength) {
-        return { status: S.SEC_E_INTERNAL_ERROR, detail: 'gss_unwrap_iov returned data outside the stream buffer' };
-      }
-      out[s.index] = { type: buffers[s.index].type, buffer: streamBuf.subarray(offset, offset + length) };
-    } else if (s.type === G.GSS_IOV_BUFFER_TYPE_PADDING || s.type === G.GSS_IOV_BUFFER_TYPE_HEADER) {
-      out[s.index] = { type: buffers[s.index].type, buffer: b.subarray(0, iov[i].buffer.length) };
+  slots.forEach((s, i) => {
+    if (s.type === G.GSS_IOV_BUFFER_TYPE_PADDING || s.type === G.GSS_IOV_BUFFER_TYPE_HEADER) {
+      out[s.index] = { type: buffers[s.index].type, buffer: buffers[s.index].buffer.subarray(0, iov[i].buffer.length) };
     }
-  }
+  });
   return { status: S.SEC_E_OK, buffers: out, qop: confState[0] ? 0 : SECQOP_WRAP_NO_ENCRYPT };
 }
 

@@ -295,6 +295,23 @@ export class GssContext {
     return mic;
   }
 
+  /** gss_unwrap of a whole token: the plaintext (a copy) and whether it was encrypted. */
+  unwrap(token: Buffer): { data: Buffer; encrypted: boolean } | GssFailure {
+    if (token.length === 0) return emptyToken();
+    const { fn } = gssapi();
+    const minor = [0];
+    const out: GssBuffer = { length: 0, value: null };
+    const conf = [0];
+    const major = fn.gss_unwrap(minor, this.ctx, { length: token.length, value: token }, out, conf, [0]);
+    if (major !== 0) {
+      if (out.value) fn.gss_release_buffer([0], out);
+      return gssFailure(major, minor[0], this.mech);
+    }
+    const data = copyOut(out.value as bigint | null, Number(out.length));
+    if (out.value) fn.gss_release_buffer([0], out);
+    return { data, encrypted: conf[0] !== 0 };
+  }
+
   /** gss_verify_mic; undefined when the MIC is good. */
   verifyMic(message: Buffer, mic: Buffer): GssFailure | undefined {
     if (mic.length === 0) return emptyToken();
