@@ -245,11 +245,16 @@ function declare(lib: LibraryHandle): GssapiFunctions {
 
 let loaded: Gssapi | undefined;
 
-/** Opens the GSS-API library once per process (the path or environment override only counts on the first call). */
+/**
+ * Opens the GSS-API library once per process: `path` (or the environment override, or the platform search) on the
+ * first call. A later call naming another path throws: one process uses one GSS library.
+ */
 export function gssapi(path?: string): Gssapi {
   if (!loaded) {
     const { lib, path: opened, flavour } = loadGssapi(path);
     loaded = { path: opened, flavour, fn: declare(lib) };
+  } else if (path !== undefined && path !== loaded.path) {
+    throw new Error(`the GSS-API library ${loaded.path} is already loaded; ${path} cannot replace it in this process`);
   }
   return loaded;
 }

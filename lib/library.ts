@@ -10,10 +10,12 @@ export interface GssapiLibraryInfo {
 }
 
 /**
- * Loads (once) and describes the GSS-API library. The search order and the `KERBEROS_NEGOTIATE_GSSAPI_LIBRARY`
- * override are in the README. Throws an Error naming every path tried when none loads.
+ * Loads (once) and describes the GSS-API library. `path` chooses the library (a path or soname) instead of the
+ * search order and the `KERBEROS_NEGOTIATE_GSSAPI_LIBRARY` environment variable; it must come before any other
+ * call of the library, and a different path later throws. Throws an Error naming every path tried when none loads.
  */
-export function gssapiLibrary(): GssapiLibraryInfo {
-  const { path, flavour } = gssapi();
-  return { path, flavour };
+export function gssapiLibrary(path?: string): GssapiLibraryInfo {
+  if (path !== undefined && (typeof path !== 'string' || path.length === 0)) throw new TypeError('path must be a non-empty string');
+  const { path: opened, flavour } = gssapi(path);
+  return { path: opened, flavour };
 }

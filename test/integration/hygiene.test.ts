@@ -37,6 +37,18 @@ describe('secret hygiene and misuse', function () {
     freeCredentialsHandle(cred);
   });
 
+  it('gssapiLibrary(path) chooses the library before first use, and refuses to switch later', async () => {
+    const script = `
+      import { gssapiLibrary } from './lib/index.ts';
+      const first = gssapiLibrary('libgssapi_krb5.so.2');
+      let switched = 'allowed';
+      try { gssapiLibrary('libgssapi.so.3'); } catch (e) { switched = /already loaded/.test(e.message) ? 'refused' : String(e); }
+      console.log(JSON.stringify({ first, same: gssapiLibrary('libgssapi_krb5.so.2'), switched }));`;
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    const flavour = { path: 'libgssapi_krb5.so.2', flavour: 'mit' };
+    expect(JSON.parse(stdout)).to.deep.equal({ first: flavour, same: flavour, switched: 'refused' });
+  });
+
   it('when no GSS-API library loads, calls give SEC_E_SECPKG_NOT_FOUND, never a crash', async () => {
     const script = `
       import { acquireCredentialsHandle, enumerateSecurityPackages, SecurityError } from './lib/index.ts';
