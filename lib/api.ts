@@ -40,9 +40,52 @@ export interface AcquireCredentialsOptions {
   keytab?: string;
   /** How Negotiate is framed: `library` (our RFC 4178 framing over krb5, exact error codes) or `system`. */
   spnego?: 'library' | 'system';
+  /** Abandons the wait (rejecting with the signal's reason); the native call finishes on its thread, then is freed. */
+  signal?: AbortSignal;
 }
 
-const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'spnego']);
+const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'spnego', 'signal']);
+
+function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  return signal;
+}
+
+/**
+ * Races `work` against `signal`. On abort, rejects at once with the signal's reason; `abandoned` receives the
+ * result whenever the native call finishes, to free it. The call itself cannot be interrupted.
+ */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, abandoned: (result: T) => void): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const onAbort = () => {
+      if (settled) return;
+      settled = true;
+      reject(signal.reason);
+      void work.then(abandoned, () => undefined);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!settled) {
+          settled = true;
+          resolve(value);
+        }
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!settled) {
+          settled = true;
+          reject(err);
+        }
+      },
+    );
+  });
+}
 
 function checkOptions(options: object, allowed: Set<string>, fn: string): void {
   for (const key of Object.keys(options)) {
@@ -80,8 +123,14 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
   const keytab = optionalString(options.keytab, 'keytab');
   if (password && (ccache || keytab)) throw new TypeError('a password logon takes neither a ccache nor a keytab');
 
+  const signal = checkSignal(options.signal);
+  signal?.throwIfAborted();
   const provider = currentProvider();
-  const { credential, expiry, failure } = await provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego });
+  const { credential, expiry, failure } = await abortable(
+    provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego }),
+    signal,
+    (late) => late.credential.release(),
+  );
   const state = new CredentialState(provider, credential);
   if (failure) state.failure = failure;
   return new CredentialsHandle(state, pkg, expiry);
@@ -120,6 +169,12 @@ export interface InitializeSecurityContextOptions {
    * SEC_E_INSUFFICIENT_MEMORY). Omitted, or with ISC_REQ_ALLOCATE_MEMORY, the token comes in a new Buffer.
    */
   output?: SecBuffer[];
+  /**
+   * A deadline or cancellation (e.g. `AbortSignal.timeout(5000)`): the promise rejects with the signal's reason on
+   * time. The native call cannot be interrupted: it finishes on its pool thread, and its context is then deleted
+   * (an aborted call leaves the context unusable: the handle reads as freed).
+   */
+  signal?: AbortSignal;
 }
 
 export interface InitializeResult {
@@ -141,7 +196,7 @@ export interface InitializeResult {
   gss?: GssStatusDetail;
 }
 
-const ISC_KEYS = new Set(['credential', 'context', 'targetName', 'contextReq', 'reserved1', 'targetDataRep', 'input', 'reserved2', 'output', 'delegation']);
+const ISC_KEYS = new Set(['credential', 'context', 'targetName', 'contextReq', 'reserved1', 'targetDataRep', 'input', 'reserved2', 'output', 'delegation', 'signal']);
 
 function checkBuffers(buffers: unknown, what: string): SecBuffer[] | undefined {
   if (buffers === undefined) return undefined;
@@ -199,6 +254,8 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
   if (options.delegation !== undefined && options.delegation !== 'policy' && options.delegation !== 'unconstrained') {
     throw new TypeError('delegation must be "policy" or "unconstrained"');
   }
+  const signal = checkSignal(options.signal);
+  signal?.throwIfAborted();
   const input = checkBuffers(options.input, 'input');
   const output = checkBuffers(options.output, 'output');
   for (const [name, handle, cls] of [['credential', options.credential, CredentialsHandle], ['context', options.context, ContextHandle]] as const) {
@@ -245,8 +302,9 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
     }
   }
   const ctx = state;
-  const outcome: InitializeOutcome = await ctx.serialize(() =>
-    provider.initialize({
+  const existing = handle;
+  const work = ctx.serialize(async () => {
+    const outcome = await provider.initialize({
       credential: ctx.credential.native,
       context: ctx.native,
       targetName: options.targetName ?? '',
@@ -254,9 +312,12 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
       unconstrainedDelegation: options.delegation === 'unconstrained',
       token,
       channelBindings,
-    }),
-  );
-  ctx.native = outcome.context;
+    });
+    ctx.native = outcome.context;
+    return outcome;
+  });
+  // On abort, the context goes: a leg that finishes unseen leaves it in a state the caller cannot know.
+  const outcome: InitializeOutcome = await abortable(work, signal, () => (existing ? deleteContextState(existing) : ctx.release()));
 
   if (!handle) {
     if (!outcome.context) {

@@ -15,6 +15,7 @@ export {
 } from './api.js';
 export { NegotiateClient, fromBase64, toBase64, type NegotiateClientOptions, type NegotiateStep } from './negotiate.js';
 export { gssapiLibrary, type GssapiLibraryInfo } from './library.js';
+export { kdcCallStats, setMaxConcurrentKdcCalls } from './providers/pool.js';
 export { decryptMessage, encryptMessage, makeSignature, verifySignature, type MessageResult } from './message.js';
 export {
   enumerateSecurityPackages,

@@ -86,12 +86,13 @@ export class NegotiateClient {
 
   /**
    * One leg: pass the server's token (Buffer or base64), or nothing on the first call. Throws SecurityError on
-   * failure, including a server that did not prove itself when mutual authentication is required.
+   * failure, including a server that did not prove itself when mutual authentication is required. With
+   * `{ signal }` (e.g. `AbortSignal.timeout(5000)`) it rejects with the signal's reason on time.
    */
-  async step(serverToken?: Uint8Array | string): Promise<NegotiateStep> {
+  async step(serverToken?: Uint8Array | string, options: { signal?: AbortSignal } = {}): Promise<NegotiateStep> {
     if (this.finished && serverToken === undefined) throw new S.SecurityError(S.SEC_E_INVALID_HANDLE, 'this authentication is already complete');
     if (!this.credential) {
-      this.credential = await acquireCredentialsHandle({ package: this.options.package ?? 'Negotiate' });
+      this.credential = await acquireCredentialsHandle({ package: this.options.package ?? 'Negotiate', signal: options.signal });
       this.ownsCredential = true;
     }
     const input: SecBuffer[] = [];
@@ -108,6 +109,7 @@ export class NegotiateClient {
       contextReq: this.contextReq,
       input,
       delegation: this.options.delegate === 'unconstrained' ? 'unconstrained' : 'policy',
+      signal: options.signal,
     });
     if (result.context) this.context = result.context;
     if (result.error) throw result.error;

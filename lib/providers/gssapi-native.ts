@@ -23,6 +23,7 @@ import {
 } from '../../ffi/gssapi.js';
 import { SEC_E_INVALID_TOKEN, SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
 import { gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
+import { limited } from './pool.js';
 import type { ChannelBindings } from './provider.js';
 
 /** A failed GSS call, already mapped: the SEC code and everything the library said. */
@@ -34,10 +35,11 @@ export interface GssFailure {
 
 type Fn = Gssapi['fn'][keyof Gssapi['fn']];
 
+/** A call on the libuv pool, within the bound on concurrent KDC calls (pool.ts). */
 function callAsync(fn: NonNullable<Fn>, ...args: unknown[]): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return limited(() => new Promise((resolve, reject) => {
     fn.async(...args, (err: unknown, res: number) => (err ? reject(err) : resolve(res)));
-  });
+  }));
 }
 
 function displayStatus(code: number, type: number, mech: string): string {

@@ -4,7 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { acquireCredentialsHandle, freeCredentialsHandle, initializeSecurityContext } from '../../lib/index.js';
+import {
+  acquireCredentialsHandle, freeCredentialsHandle, initializeSecurityContext, kdcCallStats, setMaxConcurrentKdcCalls,
+} from '../../lib/index.js';
+import { liveNativeStates } from '../../lib/handles.js';
 import * as F from '../../lib/sspi/flags.js';
 import { sharedKdc, type Kdc } from '../harness/kdc.js';
 
@@ -62,5 +65,70 @@ describe('event loop', function () {
     // A blocked loop would show one delay of the whole hold; on the pool, the loop only sees its own work.
     expect(delay.max / 1e6, 'max event-loop delay in ms').to.be.lessThan(100);
     expect(ticks).to.be.greaterThan(HOLD_MS / 10 / 2);
+  });
+
+  it('a deadline (AbortSignal) rejects on time while the native call finishes on its own, then is freed', async () => {
+    const started = Date.now();
+    let caught: unknown;
+    try {
+      await acquireCredentialsHandle({ principal: 'alice@SLOW.TEST', password: 'irrelevant', signal: AbortSignal.timeout(200) });
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as Error).name).to.equal('TimeoutError');
+    expect(Date.now() - started).to.be.lessThan(HOLD_MS - 500);
+
+    // A service ticket from a KDC that keeps quiet: list the silent KDC first for the test realm, for this call.
+    await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    await kdc.kadmin(`addprinc -randkey HTTP/abort.${kdc.domain}`);
+    const quietFirst = join(kdc.dir, 'quiet-first.conf');
+    writeFileSync(quietFirst, `[realms]\n ${kdc.realm} = {\n  kdc = 127.0.0.1:${slow.port}\n }\n`);
+    const config = process.env.KRB5_CONFIG;
+    process.env.KRB5_CONFIG = `${quietFirst}:${kdc.krb5Config}`;
+    const cred = await acquireCredentialsHandle();
+    const before = liveNativeStates().contexts;
+    const controller = new AbortController();
+    const pending = initializeSecurityContext({ credential: cred, targetName: `HTTP/abort.${kdc.domain}`, contextReq: F.ISC_REQ_MUTUAL_AUTH, signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    let aborted: unknown;
+    const t = Date.now();
+    try {
+      await pending;
+    } catch (err) {
+      aborted = err;
+    } finally {
+      process.env.KRB5_CONFIG = config;
+    }
+    expect((aborted as Error).name).to.equal('AbortError');
+    expect(Date.now() - t).to.be.lessThan(HOLD_MS - 500);
+    // The abandoned call ends when the silent KDC hangs up; its state is released then.
+    await new Promise((resolve) => setTimeout(resolve, HOLD_MS + 1000));
+    expect(liveNativeStates().contexts).to.be.at.most(before);
+    freeCredentialsHandle(cred);
+    let early: unknown;
+    try {
+      await initializeSecurityContext({ credential: cred, targetName: 'HTTP/x', contextReq: 0, signal: AbortSignal.abort() });
+    } catch (err) {
+      early = err;
+    }
+    expect((early as Error).name).to.equal('AbortError');
+  });
+
+  it('bounds the calls that wait on a KDC, leaving pool threads for the rest of the process', async () => {
+    expect(kdcCallStats().limit, 'by default one pool thread stays free').to.equal(3);
+    const previous = setMaxConcurrentKdcCalls(1);
+    try {
+      slow.sockets.length = 0;
+      const three = [1, 2, 3].map((i) => acquireCredentialsHandle({ principal: `user${i}@SLOW.TEST`, password: 'x' }));
+      await new Promise((resolve) => setTimeout(resolve, HOLD_MS / 2));
+      expect(kdcCallStats()).to.deep.include({ running: 1, queued: 2 });
+      expect(slow.sockets.length, 'one at a time reaches the KDC').to.equal(1);
+      const creds = await Promise.all(three);
+      creds.forEach((c) => freeCredentialsHandle(c));
+      expect(slow.sockets.length).to.equal(3);
+    } finally {
+      setMaxConcurrentKdcCalls(previous);
+    }
+    expect(() => setMaxConcurrentKdcCalls(0)).to.throw(TypeError);
   });
 });

@@ -1,0 +1,37 @@
+// The bound on native calls that may wait on a KDC. They run on the libuv pool (4 threads unless
+// UV_THREADPOOL_SIZE says otherwise), which fs, dns and crypto share: a KDC outage must not take every thread.
+// By default one thread stays free for the rest of the process.
+
+const poolSize = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
+let limit = Math.max(1, poolSize - 1);
+let running = 0;
+const waiting: Array<() => void> = [];
+
+/** Sets how many calls that may reach a KDC run at once (the rest queue, in order); returns the previous limit. */
+export function setMaxConcurrentKdcCalls(n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new TypeError('the limit must be a positive integer');
+  const previous = limit;
+  limit = n;
+  while (running < limit && waiting.length) {
+    running++;
+    waiting.shift()!();
+  }
+  return previous;
+}
+
+export function kdcCallStats(): { limit: number; running: number; queued: number } {
+  return { limit, running, queued: waiting.length };
+}
+
+/** Runs `task` when a slot is free. */
+export async function limited<T>(task: () => Promise<T>): Promise<T> {
+  if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  try {
+    return await task();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
