@@ -1,0 +1,298 @@
+// npm run bench [-- --json] [-- --quick] [-- --memory N]
+// Three implementations side by side in one run, interleaved (C, kerberos, ours, C, ...) after warm-up, against the
+// harness's real MIT KDC: a C program of ours (the floor any FFI can reach), the `kerberos` add-on, and this
+// library. Reports medians, spread (p10-p90) and ratios. The acceptor replay cache is off for all (KRB5RCACHETYPE).
+// `npm run bench` sets UV_THREADPOOL_SIZE=24, so that 20 calls waiting on a silent KDC wait side by side.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import kerberos from 'kerberos';
+import {
+  ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, SECBUFFER_DATA, SECBUFFER_PADDING, SECBUFFER_STREAM,
+  SECBUFFER_TOKEN, SECPKG_ATTR_SIZES, acquireCredentialsHandle, decryptMessage, deleteSecurityContext, encryptMessage,
+  freeCredentialsHandle, initializeSecurityContext, makeSignature, queryContextAttributes, setMaxConcurrentKdcCalls,
+  type CredentialsHandle,
+} from '../lib/index.js';
+import { startKdc, type Kdc } from '../test/harness/kdc.js';
+import { PythonAcceptor } from '../test/harness/python-acceptor.js';
+
+const { values } = parseArgs({
+  options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, memory: { type: 'string' } },
+});
+const QUICK = values.quick!;
+const ROUNDS = QUICK ? 3 : 7;
+const BATCH = QUICK ? 30 : 100;
+const MEMORY_N = Number(values.memory ?? (QUICK ? 5000 : 20000));
+const REQ = ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY;
+const log = (line: string) => (values.json ? process.stderr.write(`${line}\n`) : console.log(line));
+
+interface Stat { median: number; p10: number; p90: number }
+function stat(samples: number[]): Stat | null {
+  if (!samples.length) return null;
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { median: at(0.5), p10: at(0.1), p90: at(0.9) };
+}
+
+function buildBaseline(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kn-bench-'));
+  const exe = join(dir, 'baseline');
+  execFileSync('cc', ['-O2', '-o', exe, fileURLToPath(new URL('./baseline.c', import.meta.url)), '-lgssapi_krb5']);
+  return exe;
+}
+
+function runC(exe: string, args: string[]): Record<string, number[]> {
+  const r = spawnSync(exe, args, { env: process.env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`baseline ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+async function oursEstablish(cred: CredentialsHandle, spn: string, host: string): Promise<{ ms: number; initiatorMs: number }> {
+  const server = await kerberos.initializeServer(`HTTP@${host}`);
+  const t = performance.now();
+  let initiator = 0;
+  let t0 = performance.now();
+  let r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+  initiator += performance.now() - t0;
+  while (r.statusName === 'SEC_I_CONTINUE_NEEDED') {
+    await server.step(Buffer.from(r.output[0].buffer).toString('base64'));
+    t0 = performance.now();
+    r = await initializeSecurityContext({ context: r.context, contextReq: REQ, input: [{ type: SECBUFFER_TOKEN, buffer: Buffer.from(server.response, 'base64') }] });
+    initiator += performance.now() - t0;
+  }
+  if (r.statusName !== 'SEC_E_OK') throw new Error(r.error?.message);
+  deleteSecurityContext(r.context!);
+  return { ms: performance.now() - t, initiatorMs: initiator };
+}
+
+async function kerberosEstablish(host: string): Promise<{ ms: number; initiatorMs: number }> {
+  const server = await kerberos.initializeServer(`HTTP@${host}`);
+  const t = performance.now();
+  let initiator = 0;
+  let t0 = performance.now();
+  const client = await kerberos.initializeClient(`HTTP@${host}`, { mechOID: kerberos.GSS_MECH_OID_SPNEGO, gssFlag: kerberos.GSS_C_MUTUAL_FLAG } as never);
+  let token = await client.step('');
+  initiator += performance.now() - t0;
+  for (;;) {
+    await server.step(token);
+    if (!server.response) break;
+    t0 = performance.now();
+    token = await client.step(server.response);
+    initiator += performance.now() - t0;
+    if (client.contextComplete) break;
+  }
+  return { ms: performance.now() - t, initiatorMs: initiator };
+}
+
+async function main(): Promise<void> {
+  process.env.KRB5RCACHETYPE = 'none';
+  setMaxConcurrentKdcCalls(Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1));
+  const kdc: Kdc = await startKdc();
+  const report: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version } };
+  try {
+    kdc.applyEnv();
+    await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    const host = kdc.hostname;
+    const spn = `HTTP/${host}`;
+    const exe = buildBaseline();
+    const cred = await acquireCredentialsHandle();
+    const scenarios: Array<Record<string, unknown>> = [];
+
+    // 1. Establishment with the service ticket cached, interleaved C / kerberos / ours.
+    log('establish-cached ...');
+    const est = { c: [] as number[], cInit: [] as number[], k: [] as number[], kInit: [] as number[], o: [] as number[], oInit: [] as number[] };
+    for (let warm = 0; warm < 20; warm++) {
+      await oursEstablish(cred, spn, host);
+      await kerberosEstablish(host);
+    }
+    runC(exe, ['establish', `HTTP@${host}`, '20']);
+    for (let round = 0; round < ROUNDS; round++) {
+      const c = runC(exe, ['establish', `HTTP@${host}`, String(BATCH)]);
+      est.c.push(...c.ms);
+      est.cInit.push(...c.initiatorMs);
+      for (let i = 0; i < BATCH; i++) {
+        const k = await kerberosEstablish(host);
+        est.k.push(k.ms);
+        est.kInit.push(k.initiatorMs);
+      }
+      for (let i = 0; i < BATCH; i++) {
+        const o = await oursEstablish(cred, spn, host);
+        est.o.push(o.ms);
+        est.oInit.push(o.initiatorMs);
+      }
+    }
+    scenarios.push({ name: 'establish-cached', unit: 'ms', c: stat(est.c), kerberos: stat(est.k), ours: stat(est.o) });
+    scenarios.push({ name: 'establish-cached-initiator', unit: 'ms', c: stat(est.cInit), kerberos: stat(est.kInit), ours: stat(est.oInit) });
+
+    // 2. Cold: a new process loads the library and fetches the service ticket (kdestroy'd cache each time).
+    log('establish-cold ...');
+    const cold = { c: [] as number[], o: [] as number[] };
+    const coldCache = `FILE:${join(kdc.dir, 'cold-cc')}`;
+    const coldScript = `import { acquireCredentialsHandle, initializeSecurityContext } from './lib/index.ts';
+      const t = performance.now(); const c = await acquireCredentialsHandle();
+      const r = await initializeSecurityContext({ credential: c, targetName: '${spn}', contextReq: 2 });
+      if (r.statusName !== 'SEC_I_CONTINUE_NEEDED') process.exit(1); console.log(performance.now() - t); process.exit(0);`;
+    for (let round = 0; round < (QUICK ? 3 : 5); round++) {
+      await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: coldCache });
+      const env = { ...process.env, KRB5CCNAME: coldCache };
+      const t = performance.now();
+      spawnSync(exe, ['establish', `HTTP@${host}`, '1'], { env });
+      cold.c.push(performance.now() - t);
+      await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: coldCache });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', coldScript], { env, encoding: 'utf8' });
+      if (r.status === 0) cold.o.push(Number(r.stdout.trim()));
+    }
+    scenarios.push({ name: 'establish-cold', unit: 'ms', c: stat(cold.c), kerberos: null, ours: stat(cold.o),
+      note: 'C: whole process (exec + load + TGS + acceptor); ours: in-process time from first import to the first token (TGS included); kerberos: not measured' });
+
+    // 3. Message protection: one encrypt + one decrypt (and sign + verify) of SIZE bytes, in MB/s of payload.
+    log('message protection ...');
+    const peer = new PythonAcceptor({});
+    await peer.start(`HTTP@${host}`);
+    const noSeq = ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY;
+    const first = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: noSeq });
+    const rep = await peer.step(first.output[0].buffer);
+    await initializeSecurityContext({ context: first.context, contextReq: noSeq, input: [{ type: SECBUFFER_TOKEN, buffer: rep.token }] });
+    const ctx = first.context!;
+    const sizes = queryContextAttributes(ctx, SECPKG_ATTR_SIZES).value!;
+    for (const [label, size] of [['1k', 1024], ['64k', 65536], ['1m', 1048576]] as const) {
+      const iterations = size >= 1048576 ? (QUICK ? 10 : 30) : QUICK ? 200 : 1000;
+      const peerToken = (await peer.wrap(Buffer.alloc(size, 0x62), true)).token;
+      const data = Buffer.alloc(size, 0x61);
+      const header = new Uint8Array(sizes.cbSecurityTrailer);
+      const stream = Buffer.alloc(peerToken.length);
+      const mic = new Uint8Array(sizes.cbMaxSignature);
+      const mbps = (ms: number) => size / 1048576 / (ms / 1000);
+      const enc = { c: [] as number[], o: [] as number[] };
+      const sig = { c: [] as number[], o: [] as number[] };
+      for (let round = 0; round < ROUNDS; round++) {
+        const c = runC(exe, ['protect', `HTTP@${host}`, String(size), String(iterations)]);
+        enc.c.push(...c.wrapMs.map(mbps));
+        sig.c.push(...c.micMs.map(mbps));
+        for (let i = 0; i < iterations; i++) {
+          const t = performance.now();
+          encryptMessage(ctx, 0, [{ type: SECBUFFER_TOKEN, buffer: header }, { type: SECBUFFER_DATA, buffer: data }, { type: SECBUFFER_PADDING, buffer: new Uint8Array(0) }]);
+          peerToken.copy(stream);
+          const d = decryptMessage(ctx, [{ type: SECBUFFER_STREAM, buffer: stream }, { type: SECBUFFER_DATA, buffer: new Uint8Array(0) }]);
+          enc.o.push(mbps(performance.now() - t));
+          if (d.statusName !== 'SEC_E_OK') throw new Error(d.error?.message);
+        }
+        for (let i = 0; i < iterations; i++) {
+          const t = performance.now();
+          makeSignature(ctx, 0, [{ type: SECBUFFER_DATA, buffer: data }, { type: SECBUFFER_TOKEN, buffer: mic }]);
+          sig.o.push(mbps(performance.now() - t));
+        }
+      }
+      const why = 'the kerberos add-on wraps only SASL layer replies (RFC 4752), never caller data';
+      scenarios.push({ name: `encrypt-${label}`, unit: 'MB/s', c: stat(enc.c), kerberos: null, ours: stat(enc.o), note: why });
+      scenarios.push({ name: `sign-${label}`, unit: 'MB/s', c: stat(sig.c), kerberos: null, ours: stat(sig.o),
+        note: `${why}. C: get_mic + verify_mic; ours: makeSignature only (an initiator cannot verify its own MICs)` });
+    }
+    deleteSecurityContext(ctx);
+    peer.close();
+
+    // 4. Concurrency: 1000 establishments with 10, 100, 1000 in flight; throughput and event-loop delay.
+    log('concurrency ...');
+    const concurrent: Record<string, unknown> = {};
+    let worstMax = 0;
+    let worstP99 = 0;
+    for (const inFlight of [10, 100, 1000]) {
+      const total = QUICK ? 300 : 1000;
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
+      const t = performance.now();
+      let next = 0;
+      await Promise.all(Array.from({ length: Math.min(inFlight, total) }, async () => {
+        while (next < total) {
+          next++;
+          await oursEstablish(cred, spn, host);
+        }
+      }));
+      const seconds = (performance.now() - t) / 1000;
+      delay.disable();
+      concurrent[`inFlight${inFlight}`] = { perSecond: Math.round(total / seconds), maxMs: delay.max / 1e6, p99Ms: delay.percentile(99) / 1e6 };
+      worstMax = Math.max(worstMax, delay.max / 1e6);
+      worstP99 = Math.max(worstP99, delay.percentile(99) / 1e6);
+    }
+
+    // 5. A KDC that never answers: 20 acquisitions wait on it; event-loop delay and time to a result.
+    log('kdc-down ...');
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => {
+      sockets.push(s);
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const extra = join(kdc.dir, 'silent.conf');
+    writeFileSync(extra, `[realms]\n SILENT.TEST = {\n  kdc = 127.0.0.1:${port}\n }\n`);
+    process.env.KRB5_CONFIG = `${kdc.krb5Config}:${extra}`;
+    const down = monitorEventLoopDelay({ resolution: 1 });
+    down.enable();
+    const times: Array<{ ms: number; outcome: string }> = [];
+    const deadline = QUICK ? 1000 : 2000;
+    const t5 = performance.now();
+    await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+      try {
+        const c = await acquireCredentialsHandle({ principal: `u${i}@SILENT.TEST`, password: 'x', signal: i % 2 ? AbortSignal.timeout(deadline) : undefined });
+        freeCredentialsHandle(c);
+        times.push({ ms: performance.now() - t5, outcome: 'status' });
+      } catch (err) {
+        times.push({ ms: performance.now() - t5, outcome: (err as Error).name });
+      }
+    }));
+    down.disable();
+    silent.close();
+    sockets.forEach((s) => s.destroy());
+    process.env.KRB5_CONFIG = kdc.krb5Config;
+    const withDeadline = times.filter((x) => x.outcome === 'TimeoutError').map((x) => x.ms);
+    const without = times.filter((x) => x.outcome === 'status').map((x) => x.ms);
+
+    // 6. Memory: RSS and external memory after 1k establishments and after MEMORY_N.
+    log(`memory (${MEMORY_N}) ...`);
+    const krb = await acquireCredentialsHandle({ package: 'Kerberos' });
+    const once = async () => {
+      const r = await initializeSecurityContext({ credential: krb, targetName: spn, contextReq: ISC_REQ_INTEGRITY });
+      deleteSecurityContext(r.context!);
+    };
+    for (let i = 0; i < 1000; i++) await once();
+    globalThis.gc?.();
+    const at1k = process.memoryUsage();
+    for (let i = 1000; i < MEMORY_N; i++) await once();
+    globalThis.gc?.();
+    const atN = process.memoryUsage();
+    freeCredentialsHandle(krb);
+    freeCredentialsHandle(cred);
+
+    Object.assign(report, {
+      scenarios,
+      eventLoop: { concurrent: { maxMs: worstMax, p99Ms: worstP99, ...concurrent }, kdcDown: { maxMs: down.max / 1e6, p99Ms: down.percentile(99) / 1e6,
+        withDeadlineMs: stat(withDeadline), withoutDeadlineMs: stat(without), deadlineMs: deadline } },
+      memory: { rss1k: at1k.rss, rss100k: MEMORY_N === 100000 ? atN.rss : null, rssN: atN.rss, n: MEMORY_N, external1k: at1k.external, externalN: atN.external },
+    });
+  } finally {
+    await kdc.stop();
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    const f = (s: Stat | null) => (s ? `${s.median.toFixed(3)} (${s.p10.toFixed(3)}-${s.p90.toFixed(3)})` : 'n/a');
+    const ratio = (a: Stat | null, b: Stat | null, inverse: boolean) => (a && b ? (inverse ? b.median / a.median : a.median / b.median).toFixed(2) : 'n/a');
+    console.log('\nscenario                     unit   C                       kerberos                ours                    ours/C  ours/kerberos');
+    for (const s of report.scenarios as Array<{ name: string; unit: string; c: Stat | null; kerberos: Stat | null; ours: Stat | null }>) {
+      // For MB/s a ratio "ours/C" is expressed in time terms (C's throughput over ours): lower is better for both.
+      const inverse = s.unit === 'MB/s';
+      console.log(`${s.name.padEnd(28)} ${s.unit.padEnd(6)} ${f(s.c).padEnd(23)} ${f(s.kerberos).padEnd(23)} ${f(s.ours).padEnd(23)} ${ratio(s.ours, s.c, inverse).padEnd(7)} ${ratio(s.ours, s.kerberos, inverse)}`);
+    }
+    console.log('\nevent loop', JSON.stringify(report.eventLoop, null, 1));
+    console.log('memory', JSON.stringify(report.memory));
+  }
+  process.exit(0);
+}
+
+void main();
