@@ -267,6 +267,14 @@ export function sharedKdc(): Promise<Kdc> {
   return shared;
 }
 
+/** The shared KDC, its environment applied, and alice's TGT in its default cache: what most tests start from. */
+export async function kdcWithAlice(): Promise<Kdc> {
+  const kdc = await sharedKdc();
+  kdc.applyEnv();
+  await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+  return kdc;
+}
+
 /** The shared KDC if a test started it, without starting one. */
 export async function sharedKdcIfStarted(): Promise<Kdc | undefined> {
   return shared?.catch(() => undefined);

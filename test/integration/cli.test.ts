@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { newAcceptor } from '../harness/acceptor.js';
-import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 
 const exec = promisify(execFile);
@@ -23,9 +23,7 @@ describe('command line', function () {
   let kdc: Kdc;
 
   before(async () => {
-    kdc = await sharedKdc();
-    kdc.applyEnv();
-    await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    kdc = await kdcWithAlice();
   });
 
   it('--help documents the commands and exits 0; no command exits 2', async () => {

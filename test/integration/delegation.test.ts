@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, type CredentialsHandle } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
-import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
@@ -17,9 +17,7 @@ describe('delegation', function () {
   before(async function () {
     // python3-gssapi (installed by .ci/run) is the acceptor that receives and uses the delegated TGT.
     if (!PythonAcceptor.available()) this.skip();
-    kdc = await sharedKdc();
-    kdc.applyEnv();
-    await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    kdc = await kdcWithAlice();
     cred = await acquireCredentialsHandle();
   });
   after(() => cred && freeCredentialsHandle(cred));

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { sharedKdc } from '../harness/kdc.js';
+import { kdcWithAlice } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 
 const exec = promisify(execFile);
@@ -16,9 +16,7 @@ describe(`fuzz campaign (${RUNS} cases per entry point, seed 20261124)`, functio
   it('survives every mutated token without a crash or a hang', async function () {
     // The message entry points take their seeds from python-gssapi (installed by .ci/run).
     if (!PythonAcceptor.available()) this.skip();
-    const kdc = await sharedKdc();
-    kdc.applyEnv();
-    await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    const kdc = await kdcWithAlice();
     const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'scripts/fuzz.ts', '--use-env', '--json', '--runs', String(RUNS), '--seed', '20261124'], {
       env: { ...process.env, KN_FUZZ_HOST: kdc.hostname },
       maxBuffer: 1 << 20,

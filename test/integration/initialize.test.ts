@@ -15,7 +15,7 @@ import {
 import * as F from '../../lib/sspi/flags.js';
 import * as S from '../../lib/sspi/status.js';
 import { liveNativeStates } from '../../lib/handles.js';
-import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { newAcceptor } from '../harness/acceptor.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY | F.ISC_REQ_REPLAY_DETECT | F.ISC_REQ_SEQUENCE_DETECT;
@@ -33,11 +33,8 @@ describe('initializeSecurityContext against a real KDC', function () {
   let spn: string;
 
   before(async () => {
-    kdc = await sharedKdc();
-    kdc.applyEnv();
+    kdc = await kdcWithAlice();
     spn = `HTTP/${kdc.hostname}`;
-    const alice = kdc.principals.alice;
-    await kdc.kinit(alice.name, { password: alice.password, ccache: kdc.env.KRB5CCNAME });
   });
 
   for (const pkg of ['Negotiate', 'Kerberos'] as const) {
@@ -352,9 +349,7 @@ describe('forgotten handles', function () {
   it('are released by the FinalizationRegistry once garbage-collected', async function () {
     // .mocharc.json runs node with --expose-gc; without it the collector cannot be driven from a test.
     if (typeof globalThis.gc !== 'function') this.skip();
-    const kdc = await sharedKdc();
-    kdc.applyEnv();
-    await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    const kdc = await kdcWithAlice();
     const before = liveNativeStates();
     await (async () => {
       for (let i = 0; i < 20; i++) {

@@ -9,7 +9,7 @@ import {
   queryContextAttributes, querySecurityPackageInfo, verifySignature, type ContextHandle, type CredentialsHandle,
 } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
-import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY | F.ISC_REQ_REPLAY_DETECT | F.ISC_REQ_SEQUENCE_DETECT;
@@ -23,9 +23,7 @@ describe('message protection and context attributes', function () {
   before(async function () {
     // python3-gssapi is installed by .ci/run; it is the peer that judges our messages.
     if (!PythonAcceptor.available()) this.skip();
-    kdc = await sharedKdc();
-    kdc.applyEnv();
-    await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    kdc = await kdcWithAlice();
     cred = await acquireCredentialsHandle();
   });
   after(() => cred && freeCredentialsHandle(cred));

@@ -3,17 +3,14 @@ import { expect } from 'chai';
 import { ISC_RET_MUTUAL_AUTH, NegotiateClient, SecurityError, toBase64 } from '../../lib/index.js';
 import { encodeNegTokenResp } from '../../lib/spnego/index.js';
 import { newAcceptor } from '../harness/acceptor.js';
-import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 
 describe('NegotiateClient', function () {
   this.timeout(60_000);
   let kdc: Kdc;
 
   before(async () => {
-    kdc = await sharedKdc();
-    kdc.applyEnv();
-    const alice = kdc.principals.alice;
-    await kdc.kinit(alice.name, { password: alice.password, ccache: kdc.env.KRB5CCNAME });
+    kdc = await kdcWithAlice();
   });
 
   it('authenticates with mutual authentication required by default, taking base64 replies', async () => {

@@ -12,7 +12,7 @@ import {
   type SecBuffer,
 } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
-import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
@@ -36,11 +36,8 @@ describe('against python-gssapi as acceptor', function () {
   before(async function () {
     // .ci/run installs python3-gssapi; on a machine without it these round trips cannot run.
     if (!PythonAcceptor.available()) this.skip();
-    kdc = await sharedKdc();
-    kdc.applyEnv();
+    kdc = await kdcWithAlice();
     spn = `HTTP/${kdc.hostname}`;
-    const alice = kdc.principals.alice;
-    await kdc.kinit(alice.name, { password: alice.password, ccache: kdc.env.KRB5CCNAME });
     creds.Negotiate = await acquireCredentialsHandle({ package: 'Negotiate' });
     creds.Kerberos = await acquireCredentialsHandle({ package: 'Kerberos' });
   });

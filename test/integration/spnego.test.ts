@@ -13,7 +13,7 @@ import {
 import { MECH_OID, decodeNegToken, encodeNegTokenInit, encodeNegTokenResp, type NegTokenResp } from '../../lib/spnego/index.js';
 import * as F from '../../lib/sspi/flags.js';
 import { newAcceptor } from '../harness/acceptor.js';
-import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
 const S_PRINCIPAL_UNKNOWN = -1765328377;
@@ -26,11 +26,8 @@ describe('SPNEGO framed by the library', function () {
   let cred: CredentialsHandle;
 
   before(async () => {
-    kdc = await sharedKdc();
-    kdc.applyEnv();
+    kdc = await kdcWithAlice();
     spn = `HTTP/${kdc.hostname}`;
-    const alice = kdc.principals.alice;
-    await kdc.kinit(alice.name, { password: alice.password, ccache: kdc.env.KRB5CCNAME });
     cred = await acquireCredentialsHandle({ package: 'Negotiate' });
   });
   after(() => freeCredentialsHandle(cred));
