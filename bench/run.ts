@@ -2,7 +2,9 @@
 // Three implementations side by side in one run, interleaved (C, kerberos, ours, C, ...) after warm-up, against the
 // harness's real MIT KDC: a C program of ours (the floor any FFI can reach), the `kerberos` add-on, and this
 // library. Reports medians, spread (p10-p90) and ratios. The acceptor replay cache is off for all (KRB5RCACHETYPE).
-// `npm run bench` sets UV_THREADPOOL_SIZE=24, so that 20 calls waiting on a silent KDC wait side by side.
+// `npm run bench` sets UV_THREADPOOL_SIZE=24, so that 20 calls waiting on a silent KDC wait side by side. The
+// event-loop scenarios run before the message rounds: 1 MiB buffers grow the heap, and its GC pauses would be
+// counted against the loop.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
@@ -150,52 +152,6 @@ async function main(): Promise<void> {
     scenarios.push({ name: 'establish-cold', unit: 'ms', c: stat(cold.c), kerberos: null, ours: stat(cold.o),
       note: 'C: whole process (exec + load + TGS + acceptor); ours: in-process time from first import to the first token (TGS included); kerberos: not measured' });
 
-    // 3. Message protection: one encrypt + one decrypt (and sign + verify) of SIZE bytes, in MB/s of payload.
-    log('message protection ...');
-    const peer = new PythonAcceptor({});
-    await peer.start(`HTTP@${host}`);
-    const noSeq = ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY;
-    const first = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: noSeq });
-    const rep = await peer.step(first.output[0].buffer);
-    await initializeSecurityContext({ context: first.context, contextReq: noSeq, input: [{ type: SECBUFFER_TOKEN, buffer: rep.token }] });
-    const ctx = first.context!;
-    const sizes = queryContextAttributes(ctx, SECPKG_ATTR_SIZES).value!;
-    for (const [label, size] of [['1k', 1024], ['64k', 65536], ['1m', 1048576]] as const) {
-      const iterations = size >= 1048576 ? (QUICK ? 10 : 30) : QUICK ? 200 : 1000;
-      const peerToken = (await peer.wrap(Buffer.alloc(size, 0x62), true)).token;
-      const data = Buffer.alloc(size, 0x61);
-      const header = new Uint8Array(sizes.cbSecurityTrailer);
-      const stream = Buffer.alloc(peerToken.length);
-      const mic = new Uint8Array(sizes.cbMaxSignature);
-      const mbps = (ms: number) => size / 1048576 / (ms / 1000);
-      const enc = { c: [] as number[], o: [] as number[] };
-      const sig = { c: [] as number[], o: [] as number[] };
-      for (let round = 0; round < ROUNDS; round++) {
-        const c = runC(exe, ['protect', `HTTP@${host}`, String(size), String(iterations)]);
-        enc.c.push(...c.wrapMs.map(mbps));
-        sig.c.push(...c.micMs.map(mbps));
-        for (let i = 0; i < iterations; i++) {
-          const t = performance.now();
-          encryptMessage(ctx, 0, [{ type: SECBUFFER_TOKEN, buffer: header }, { type: SECBUFFER_DATA, buffer: data }, { type: SECBUFFER_PADDING, buffer: new Uint8Array(0) }]);
-          peerToken.copy(stream);
-          const d = decryptMessage(ctx, [{ type: SECBUFFER_STREAM, buffer: stream }, { type: SECBUFFER_DATA, buffer: new Uint8Array(0) }]);
-          enc.o.push(mbps(performance.now() - t));
-          if (d.statusName !== 'SEC_E_OK') throw new Error(d.error?.message);
-        }
-        for (let i = 0; i < iterations; i++) {
-          const t = performance.now();
-          makeSignature(ctx, 0, [{ type: SECBUFFER_DATA, buffer: data }, { type: SECBUFFER_TOKEN, buffer: mic }]);
-          sig.o.push(mbps(performance.now() - t));
-        }
-      }
-      const why = 'the kerberos add-on wraps only SASL layer replies (RFC 4752), never caller data';
-      scenarios.push({ name: `encrypt-${label}`, unit: 'MB/s', c: stat(enc.c), kerberos: null, ours: stat(enc.o), note: why });
-      scenarios.push({ name: `sign-${label}`, unit: 'MB/s', c: stat(sig.c), kerberos: null, ours: stat(sig.o),
-        note: `${why}. C: get_mic + verify_mic; ours: makeSignature only (an initiator cannot verify its own MICs)` });
-    }
-    deleteSecurityContext(ctx);
-    peer.close();
-
     // 4. Concurrency: 1000 establishments with 10, 100, 1000 in flight; throughput and event-loop delay.
     log('concurrency ...');
     const concurrent: Record<string, unknown> = {};
@@ -252,6 +208,52 @@ async function main(): Promise<void> {
     process.env.KRB5_CONFIG = kdc.krb5Config;
     const withDeadline = times.filter((x) => x.outcome === 'TimeoutError').map((x) => x.ms);
     const without = times.filter((x) => x.outcome === 'status').map((x) => x.ms);
+
+    // 3. Message protection: one encrypt + one decrypt (and sign + verify) of SIZE bytes, in MB/s of payload.
+    log('message protection ...');
+    const peer = new PythonAcceptor({});
+    await peer.start(`HTTP@${host}`);
+    const noSeq = ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY;
+    const first = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: noSeq });
+    const rep = await peer.step(first.output[0].buffer);
+    await initializeSecurityContext({ context: first.context, contextReq: noSeq, input: [{ type: SECBUFFER_TOKEN, buffer: rep.token }] });
+    const ctx = first.context!;
+    const sizes = queryContextAttributes(ctx, SECPKG_ATTR_SIZES).value!;
+    for (const [label, size] of [['1k', 1024], ['64k', 65536], ['1m', 1048576]] as const) {
+      const iterations = size >= 1048576 ? (QUICK ? 10 : 30) : QUICK ? 200 : 1000;
+      const peerToken = (await peer.wrap(Buffer.alloc(size, 0x62), true)).token;
+      const data = Buffer.alloc(size, 0x61);
+      const header = new Uint8Array(sizes.cbSecurityTrailer);
+      const stream = Buffer.alloc(peerToken.length);
+      const mic = new Uint8Array(sizes.cbMaxSignature);
+      const mbps = (ms: number) => size / 1048576 / (ms / 1000);
+      const enc = { c: [] as number[], o: [] as number[] };
+      const sig = { c: [] as number[], o: [] as number[] };
+      for (let round = 0; round < ROUNDS; round++) {
+        const c = runC(exe, ['protect', `HTTP@${host}`, String(size), String(iterations)]);
+        enc.c.push(...c.wrapMs.map(mbps));
+        sig.c.push(...c.micMs.map(mbps));
+        for (let i = 0; i < iterations; i++) {
+          const t = performance.now();
+          encryptMessage(ctx, 0, [{ type: SECBUFFER_TOKEN, buffer: header }, { type: SECBUFFER_DATA, buffer: data }, { type: SECBUFFER_PADDING, buffer: new Uint8Array(0) }]);
+          peerToken.copy(stream);
+          const d = decryptMessage(ctx, [{ type: SECBUFFER_STREAM, buffer: stream }, { type: SECBUFFER_DATA, buffer: new Uint8Array(0) }]);
+          enc.o.push(mbps(performance.now() - t));
+          if (d.statusName !== 'SEC_E_OK') throw new Error(d.error?.message);
+        }
+        for (let i = 0; i < iterations; i++) {
+          const t = performance.now();
+          makeSignature(ctx, 0, [{ type: SECBUFFER_DATA, buffer: data }, { type: SECBUFFER_TOKEN, buffer: mic }]);
+          sig.o.push(mbps(performance.now() - t));
+        }
+      }
+      const why = 'the kerberos add-on wraps only SASL layer replies (RFC 4752), never caller data';
+      scenarios.push({ name: `encrypt-${label}`, unit: 'MB/s', c: stat(enc.c), kerberos: null, ours: stat(enc.o), note: why });
+      scenarios.push({ name: `sign-${label}`, unit: 'MB/s', c: stat(sig.c), kerberos: null, ours: stat(sig.o),
+        note: `${why}. C: get_mic + verify_mic; ours: makeSignature only (an initiator cannot verify its own MICs)` });
+    }
+    deleteSecurityContext(ctx);
+    peer.close();
 
     // 6. Memory: RSS and external memory after 1k establishments and after MEMORY_N.
     log(`memory (${MEMORY_N}) ...`);
