@@ -174,6 +174,7 @@ export interface GssapiFunctions {
   gss_release_buffer_set?: Fn;
   gss_acquire_cred_with_password?: Fn;
   gss_acquire_cred_from?: Fn;
+  gss_acquire_cred_impersonate_name?: Fn;
 }
 
 export interface Gssapi {
@@ -235,6 +236,10 @@ function declare(lib: LibraryHandle): GssapiFunctions {
     gss_acquire_cred_with_password: optional(
       'gss_acquire_cred_with_password',
       'uint32_t gss_acquire_cred_with_password(_Out_ uint32_t *minor, void *name, gss_buffer_desc *password, uint32_t time_req, void *mechs, int usage, _Out_ void **cred, void **actual_mechs, _Out_ uint32_t *time_rec)',
+    ),
+    gss_acquire_cred_impersonate_name: optional(
+      'gss_acquire_cred_impersonate_name',
+      'uint32_t gss_acquire_cred_impersonate_name(_Out_ uint32_t *minor, void *impersonator, void *name, uint32_t time_req, void *mechs, int usage, _Out_ void **cred, void **actual_mechs, _Out_ uint32_t *time_rec)',
     ),
     gss_acquire_cred_from: optional(
       'gss_acquire_cred_from',

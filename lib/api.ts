@@ -38,13 +38,18 @@ export interface AcquireCredentialsOptions {
   ccache?: string;
   /** A client keytab (`/path` or `FILE:/path`): a TGT is obtained from it for this handle only. */
   keytab?: string;
+  /**
+   * S4U2Self (protocol transition): this service credential obtains a ticket as `principal`, who need not log on.
+   * The result authenticates to the service itself; reaching other services needs constrained delegation at the KDC.
+   */
+  impersonator?: CredentialsHandle;
   /** How Negotiate is framed: `library` (our RFC 4178 framing over krb5, exact error codes) or `system`. */
   spnego?: 'library' | 'system';
   /** Abandons the wait (rejecting with the signal's reason); the native call finishes on its thread, then is freed. */
   signal?: AbortSignal;
 }
 
-const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'spnego', 'signal']);
+const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'impersonator', 'spnego', 'signal']);
 
 function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
@@ -122,12 +127,18 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
   const ccache = optionalString(options.ccache, 'ccache');
   const keytab = optionalString(options.keytab, 'keytab');
   if (password && (ccache || keytab)) throw new TypeError('a password logon takes neither a ccache nor a keytab');
+  let impersonator: CredentialState | undefined;
+  if (options.impersonator !== undefined) {
+    impersonator = credentialState(options.impersonator);
+    if (!impersonator) throw new TypeError('impersonator must be a live CredentialsHandle');
+    if (!principal || password || ccache || keytab) throw new TypeError('impersonation takes a principal and nothing else to log on with');
+  }
 
   const signal = checkSignal(options.signal);
   signal?.throwIfAborted();
   const provider = currentProvider();
   const { credential, expiry, failure } = await abortable(
-    provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego }),
+    provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego, impersonator: impersonator?.native }),
     signal,
     (late) => late.credential.release(),
   );

@@ -211,6 +211,20 @@ export async function acquireCred(
   return { cred: out[0], expiry: expiryFromNow(time[0]) };
 }
 
+/** S4U2Self: a credential for `name` obtained by the service whose credential is `impersonator` (on the pool). */
+export async function impersonate(impersonator: bigint, name: GssName, mechs: readonly string[]): Promise<AcquiredCred | GssFailure> {
+  const { fn } = gssapi();
+  if (!fn.gss_acquire_cred_impersonate_name) {
+    return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_acquire_cred_impersonate_name (S4U)');
+  }
+  const minor = [0];
+  const out: Array<bigint | null> = [null];
+  const time = [0];
+  const major = await callAsync(fn.gss_acquire_cred_impersonate_name, minor, impersonator, name.handle, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
+  if (gssError(major) || !out[0]) return gssFailure(major, minor[0], OIDS.MECH_KRB5, 'the KDC did not let the service act for this user (S4U2Self)', 'acquire');
+  return { cred: out[0], expiry: expiryFromNow(time[0]) };
+}
+
 /** gss_inquire_cred (name and remaining lifetime), on the pool: it may read a ccache; null asks about the default. */
 export async function inquireCred(cred: bigint | null): Promise<{ name?: string; expiry: Date } | GssFailure> {
   const { fn } = gssapi();

@@ -8,6 +8,7 @@ import {
   GssContext,
   GssName,
   acquireCred,
+  impersonate,
   inquireCred,
   installedMechs,
   isFailure,
@@ -164,7 +165,7 @@ export class GssapiProvider implements Provider {
 
   private async acquire(source: CredentialSource): Promise<{ cred: bigint | null; expiry?: Date } | GssFailure> {
     // The default credential: let the library pick the ccache at each use (it may be renewed by kinit meanwhile).
-    if (!source.principal && !source.password && !source.ccache && !source.keytab) return { cred: null };
+    if (!source.principal && !source.password && !source.ccache && !source.keytab && !source.impersonator) return { cred: null };
     let name: GssName | null = null;
     try {
       if (source.principal) {
@@ -173,6 +174,12 @@ export class GssapiProvider implements Provider {
         name = imported;
       }
       const mechs = mechFor(source) === G.OIDS.MECH_SPNEGO ? [G.OIDS.MECH_SPNEGO, G.OIDS.MECH_KRB5] : [G.OIDS.MECH_KRB5];
+      if (source.impersonator && name) {
+        const service = await (source.impersonator as GssCredential).acquired;
+        if (isFailure(service)) return service;
+        if (!service.cred) return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the impersonating service needs an explicit credential (a keytab or ccache source)');
+        return await impersonate(service.cred, name, mechs);
+      }
       const got = await acquireCred(name, mechs, source.password, credentialStore(source));
       return got;
     } finally {

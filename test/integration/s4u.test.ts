@@ -1,0 +1,68 @@
+// S4U2Self (protocol transition): a service with its own keytab obtains a credential as a user, who never logs on,
+// and authenticates to itself as that user. S4U2Proxy (onward to another service) needs constrained delegation,
+// which MIT's KDC offers only with its LDAP database module; with the harness's DB2 database the KDC refuses it,
+// and the test asserts that refusal as the documented limit.
+import { expect } from 'chai';
+import {
+  SECPKG_CRED_ATTR_NAMES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext,
+  queryCredentialsAttributes,
+} from '../../lib/index.js';
+import * as F from '../../lib/sspi/flags.js';
+import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
+import { PythonAcceptor } from '../harness/python-acceptor.js';
+
+const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
+
+describe('S4U: a service acting for a user', function () {
+  this.timeout(60_000);
+  let kdc: Kdc;
+
+  before(async function () {
+    // python3-gssapi (installed by .ci/run) is the service's acceptor side.
+    if (!PythonAcceptor.available()) this.skip();
+    kdc = await kdcWithAlice();
+  });
+
+  it('S4U2Self: the service authenticates to itself as bob, who never logged on', async () => {
+    const deleg = kdc.principals.deleg;
+    const service = await acquireCredentialsHandle({ keytab: deleg.keytab, principal: deleg.name });
+    const asBob = await acquireCredentialsHandle({ principal: kdc.principals.bob.name, impersonator: service });
+    freeCredentialsHandle(service);
+    expect((await queryCredentialsAttributes(asBob, SECPKG_CRED_ATTR_NAMES)).value).to.deep.equal({ userName: kdc.principals.bob.name });
+    const peer = new PythonAcceptor({ ...kdc.env, KRB5_KTNAME: `FILE:${deleg.keytab}` });
+    try {
+      await peer.start(`HTTP@deleg.${kdc.domain}`);
+      const r = await initializeSecurityContext({ credential: asBob, targetName: `HTTP/deleg.${kdc.domain}`, contextReq: REQ });
+      expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
+      const s = await peer.step(r.output[0].buffer);
+      expect(s.user).to.equal(kdc.principals.bob.name);
+      const done = await initializeSecurityContext({ context: r.context, contextReq: REQ, input: [{ type: F.SECBUFFER_TOKEN, buffer: s.token }] });
+      expect(done.statusName).to.equal('SEC_E_OK');
+      deleteSecurityContext(r.context!);
+    } finally {
+      peer.close();
+    }
+
+    // Onward to another service is S4U2Proxy: refused by a KDC without constrained delegation (DB2).
+    const onward = await initializeSecurityContext({ credential: asBob, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+    // MIT's DB2 module has no constrained-delegation policy, so the KDC answers KDC_ERR_BADOPTION.
+    expect(onward.statusName, JSON.stringify(onward.gss)).to.equal('SEC_E_KDC_INVALID_REQUEST');
+    expect(onward.gss?.minor).to.equal(-1765328371);
+    expect(onward.error?.message).to.match(/KDC can't fulfill requested option/);
+    freeCredentialsHandle(asBob);
+  });
+
+  it('refuses impersonation without a principal, or with another way to log on', async () => {
+    const service = await acquireCredentialsHandle({ keytab: kdc.principals.deleg.keytab, principal: kdc.principals.deleg.name });
+    for (const options of [{ impersonator: service }, { impersonator: service, principal: 'bob', password: 'x' }, { impersonator: {} as never, principal: 'bob' }]) {
+      let caught: unknown;
+      try {
+        await acquireCredentialsHandle(options);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).to.be.instanceOf(TypeError);
+    }
+    freeCredentialsHandle(service);
+  });
+});
