@@ -51,6 +51,7 @@ const REQ_TO_GSS: ReadonlyArray<readonly [number, number]> = [
   [F.ISC_REQ_INTEGRITY, G.GSS_C_INTEG_FLAG],
   [F.ISC_REQ_IDENTIFY, G.GSS_C_IDENTIFY_FLAG],
   [F.ISC_REQ_EXTENDED_ERROR, G.GSS_C_EXTENDED_ERROR_FLAG],
+  [F.ISC_REQ_USE_DCE_STYLE, G.GSS_C_DCE_STYLE],
 ];
 
 /** GSS granted flag -> ISC_RET_*. */
@@ -64,6 +65,7 @@ const GSS_TO_RET: ReadonlyArray<readonly [number, number]> = [
   [G.GSS_C_IDENTIFY_FLAG, F.ISC_RET_IDENTIFY],
   [G.GSS_C_EXTENDED_ERROR_FLAG, F.ISC_RET_EXTENDED_ERROR],
   [G.GSS_C_ANON_FLAG, F.ISC_RET_NULL_SESSION],
+  [G.GSS_C_DCE_STYLE, F.ISC_RET_USED_DCE_STYLE],
 ];
 
 /** Requests with no GSS counterpart that only shape how we hand buffers back: accepted, handled by the API. */

@@ -91,6 +91,8 @@ export class SpnegoInitiator {
       return syntheticFailure(S.SEC_E_LOGON_DENIED, GSS_S_FAILURE, 'SPNEGO: the acceptor rejected the authentication');
     }
 
+    // DCE style: the mechanism completes with a last token of its own (the third leg), which goes out here.
+    let mechToken: Buffer | undefined;
     if (resp.responseToken && resp.responseToken.length > 0) {
       if (this.mechComplete) {
         return syntheticFailure(S.SEC_E_INVALID_TOKEN, GSS_S_DEFECTIVE_TOKEN, 'SPNEGO: a mechanism token arrived after the mechanism completed');
@@ -103,6 +105,7 @@ export class SpnegoInitiator {
       if (!step.complete) {
         return { complete: false, token: encodeNegTokenResp({ responseToken: step.token }), flags: step.flags, expiry: step.expiry };
       }
+      if (step.token.length > 0) mechToken = step.token;
     }
 
     if (!this.mechComplete) {
@@ -118,13 +121,14 @@ export class SpnegoInitiator {
 
     // RFC 4178 §5: when the acceptor sent a MIC or asks for one, we send ours (once).
     const wantMic = resp.negState === 'request-mic' || this.micVerified;
-    let token: Buffer = Buffer.alloc(0);
+    let mic: Buffer | undefined;
     if (wantMic && !this.micSent) {
-      const mic = this.mech.getMic(this.mechTypesDer);
-      if (isFailure(mic)) return mic;
+      const made = this.mech.getMic(this.mechTypesDer);
+      if (isFailure(made)) return made;
       this.micSent = true;
-      token = encodeNegTokenResp({ mechListMIC: mic });
+      mic = made;
     }
+    const token = mechToken || mic ? encodeNegTokenResp({ responseToken: mechToken, mechListMIC: mic }) : Buffer.alloc(0);
 
     if (resp.negState === 'accept-completed' || resp.negState === undefined) {
       // Once MICs are exchanged, the acceptor must have sent its own before completing (RFC 4178 §5).

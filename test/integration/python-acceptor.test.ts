@@ -73,6 +73,14 @@ describe('against python-gssapi as acceptor', function () {
       expect(result.contextAttr & F.ISC_RET_MUTUAL_AUTH).to.equal(F.ISC_RET_MUTUAL_AUTH);
     });
 
+    it(`${pkg}: DCE style takes three legs (AP-REQ, AP-REP, AP-REP) and completes on both sides`, async () => {
+      const { result, acceptorSteps } = await exchange(pkg, REQ | F.ISC_REQ_USE_DCE_STYLE);
+      expect(result.statusName, result.error?.message).to.equal('SEC_E_OK');
+      expect(acceptorSteps.map((s) => s.complete)).to.deep.equal([false, true]);
+      expect(acceptorSteps[1].user).to.equal(kdc.principals.alice.name);
+      expect(result.contextAttr & F.ISC_RET_USED_DCE_STYLE).to.equal(F.ISC_RET_USED_DCE_STYLE);
+    });
+
     it(`${pkg}: channel bindings that match are accepted, others refused by the acceptor`, async () => {
       const bindings = Buffer.from('tls-server-end-point:' + 'ab'.repeat(32));
       const ok = await exchange(pkg, REQ, { acceptorBindings: bindings, ourBindings: bindings });

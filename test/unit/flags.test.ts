@@ -19,11 +19,12 @@ describe('ISC_REQ / ISC_RET mapping', () => {
     expect(iscRetFlags(G.GSS_C_DELEG_FLAG | G.GSS_C_MUTUAL_FLAG | G.GSS_C_CONF_FLAG | G.GSS_C_INTEG_FLAG, 0))
       .to.equal(F.ISC_RET_DELEGATE | F.ISC_RET_MUTUAL_AUTH | F.ISC_RET_CONFIDENTIALITY | F.ISC_RET_INTEGRITY);
     expect(iscRetFlags(0, F.ISC_REQ_CONNECTION)).to.equal(F.ISC_RET_CONNECTION);
+    expect(iscRetFlags(G.GSS_C_DCE_STYLE, 0)).to.equal(F.ISC_RET_USED_DCE_STYLE);
   });
   it('does not claim to honour requests GSS has no counterpart for', () => {
     const supported = new GssapiProvider().supportedContextReq;
     for (const bit of [F.ISC_REQ_PROMPT_FOR_CREDS, F.ISC_REQ_USE_SUPPLIED_CREDS, F.ISC_REQ_DATAGRAM, F.ISC_REQ_NULL_SESSION,
-      F.ISC_REQ_USE_SESSION_KEY, F.ISC_REQ_FRAGMENT_TO_FIT, F.ISC_REQ_USE_HTTP_STYLE, F.ISC_REQ_USE_DCE_STYLE]) {
+      F.ISC_REQ_USE_SESSION_KEY, F.ISC_REQ_FRAGMENT_TO_FIT, F.ISC_REQ_USE_HTTP_STYLE]) {
       expect(supported & bit, F.iscRetNames(bit).join()).to.equal(0);
     }
   });
