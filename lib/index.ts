@@ -29,3 +29,4 @@ export { secChannelBindings, parseSecChannelBindings, type ChannelBindingsFields
 export * from './sspi/flags.js';
 export * from './sspi/status.js';
 export type { PackageName } from './providers/provider.js';
+export * from './http/index.js';

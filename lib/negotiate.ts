@@ -51,7 +51,7 @@ export class NegotiateClient {
   private readonly contextReq: number;
   private credential?: CredentialsHandle;
   private ownsCredential = false;
-  private context?: ContextHandle;
+  private context_?: ContextHandle;
   private attr = 0;
   private finished = false;
   private expiryDate?: Date;
@@ -80,6 +80,11 @@ export class NegotiateClient {
     return this.attr;
   }
 
+  /** The security context, for queryContextAttributes (undefined before the first step and after dispose). */
+  get context(): ContextHandle | undefined {
+    return this.context_;
+  }
+
   get expiry(): Date | undefined {
     return this.expiryDate;
   }
@@ -104,14 +109,14 @@ export class NegotiateClient {
     }
     const result = await initializeSecurityContext({
       credential: this.credential,
-      context: this.context,
+      context: this.context_,
       targetName: this.options.target,
       contextReq: this.contextReq,
       input,
       delegation: this.options.delegate === 'unconstrained' ? 'unconstrained' : 'policy',
       signal: options.signal,
     });
-    if (result.context) this.context = result.context;
+    if (result.context) this.context_ = result.context;
     if (result.error) throw result.error;
     this.attr = result.contextAttr;
     this.expiryDate = result.expiry;
@@ -126,9 +131,9 @@ export class NegotiateClient {
 
   /** Frees the context (and the credential, when this client acquired it). */
   dispose(): void {
-    if (this.context) deleteSecurityContext(this.context);
+    if (this.context_) deleteSecurityContext(this.context_);
     if (this.ownsCredential && this.credential) freeCredentialsHandle(this.credential);
-    this.context = undefined;
+    this.context_ = undefined;
     this.credential = undefined;
   }
 

@@ -1,0 +1,276 @@
+// HTTP Negotiate (RFC 4559) against real servers: Apache httpd with mod_auth_gssapi (http, https, its forward
+// proxy), and python-gssapi over HTTPS where channel bindings must be enforced (mod_auth_gssapi has none). A relay
+// between client and Apache strips or alters the server's final token: the mutual-authentication failure modes.
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import * as http from 'node:http';
+import type { LookupFunction } from 'node:net';
+import { Readable } from 'node:stream';
+import * as https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  HttpNegotiateError,
+  ISC_REQ_USE_DCE_STYLE,
+  SecurityError,
+  acquireCredentialsHandle,
+  freeCredentialsHandle,
+  negotiateFetch,
+  negotiateRequest,
+  type NegotiateHttpOptions,
+} from '../../lib/index.js';
+import { apacheAvailable, startApache, type Apache } from '../harness/apache.js';
+import { startHttpsAcceptor, type HttpsAcceptor } from '../harness/https-acceptor.js';
+import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
+import { PythonAcceptor } from '../harness/python-acceptor.js';
+
+/** The test realm's host names do not resolve: every connection goes to loopback. */
+const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
+  if (options?.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+  else cb(null, '127.0.0.1', 4);
+}) as unknown as LookupFunction;
+
+async function rejection(p: Promise<unknown>): Promise<HttpNegotiateError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).to.be.instanceOf(HttpNegotiateError);
+    return err as HttpNegotiateError;
+  }
+  throw new Error('expected the request to fail');
+}
+
+/** An HTTP relay to Apache that rewrites WWW-Authenticate on answers other than 401. */
+async function relay(targetPort: number, rewrite: (value: string | undefined) => string | undefined) {
+  const server = http.createServer((req, res) => {
+    const up = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
+      const headers = { ...ur.headers };
+      if (ur.statusCode !== 401) {
+        const v = rewrite(headers['www-authenticate'] as string | undefined);
+        if (v === undefined) delete headers['www-authenticate'];
+        else headers['www-authenticate'] = v;
+      }
+      res.writeHead(ur.statusCode!, headers);
+      ur.pipe(res);
+    });
+    req.pipe(up);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { port: (server.address() as { port: number }).port, close: () => server.close() };
+}
+
+describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
+  this.timeout(60_000);
+  let kdc: Kdc;
+  let apache: Apache;
+  let host: string;
+  let base: NegotiateHttpOptions;
+
+  before(async function () {
+    // .ci/run installs apache2 and libapache2-mod-auth-gssapi; without them there is no server to test against.
+    if (!apacheAvailable()) this.skip();
+    kdc = await kdcWithAlice();
+    host = kdc.hostname;
+    apache = await startApache(kdc);
+    base = { connect: { lookup, ca: apache.certPem } };
+  });
+  after(async () => apache?.stop());
+
+  const alice = () => kdc.principals.alice.name;
+
+  it('answers a 401 Negotiate challenge, and verifies the server\'s final token (mutual authentication)', async () => {
+    const r = await negotiateRequest(`http://${host}:${apache.httpPort}/private/hello.txt`, base);
+    expect(r.status).to.equal(200);
+    expect(r.headers['x-remote-user']).to.equal(alice());
+    expect(r.auth).to.include({ authenticated: true, mutual: true, channelBindings: false, spn: `HTTP/${host}`, client: alice(), legs: 2 });
+    let text = '';
+    for await (const chunk of r.body) text += chunk;
+    expect(text).to.equal('hello, private\n');
+  });
+
+  it('negotiateFetch gives a standard Response; preemptive authentication saves the first round trip', async () => {
+    const res = await negotiateFetch(`http://${host}:${apache.httpPort}/private/hello.txt`, { negotiate: { ...base, preemptive: true } });
+    expect(res).to.be.instanceOf(Response);
+    expect(res.status).to.equal(200);
+    expect(await res.text()).to.equal('hello, private\n');
+    expect(res.headers.get('x-remote-user')).to.equal(alice());
+    expect(res.negotiate).to.include({ legs: 1, mutual: true });
+  });
+
+  it('leaves a resource that asks for nothing alone, and hands a non-Negotiate 401 back as is', async () => {
+    const res = await negotiateFetch(`http://${host}:${apache.httpPort}/public/hello.txt`, { negotiate: base });
+    expect(res.status).to.equal(200);
+    expect(res.negotiate).to.include({ authenticated: false, legs: 1 });
+    await res.text();
+  });
+
+  it('over HTTPS, binds the authentication to the certificate of the connection (tls-server-end-point)', async () => {
+    const res = await negotiateFetch(`https://${host}:${apache.httpsPort}/private/hello.txt`, { negotiate: base });
+    expect(res.status).to.equal(200);
+    expect(res.negotiate).to.include({ channelBindings: true, mutual: true });
+    expect(await res.text()).to.equal('hello, private\n');
+    // mod_auth_gssapi 1.6 ignores bindings (see the python acceptor below for one that enforces them).
+    const off = await negotiateFetch(`https://${host}:${apache.httpsPort}/private/hello.txt`, { negotiate: { ...base, channelBindings: false } });
+    expect(off.negotiate.channelBindings).to.equal(false);
+    await off.text();
+  });
+
+  it('runs a multi-leg exchange on one connection (DCE style: AP-REQ, AP-REP, AP-REP)', async () => {
+    const res = await negotiateFetch(`http://${host}:${apache.httpPort}/bound/hello.txt`, { negotiate: { ...base, contextReq: ISC_REQ_USE_DCE_STYLE } });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('x-remote-user')).to.equal(alice());
+    expect(res.negotiate.legs).to.equal(3);
+    expect(res.negotiate.mutual).to.equal(true);
+    await res.text();
+  });
+
+  it('fails mutual authentication when the final token is missing or altered, and never exposes the answer', async () => {
+    const strip = await relay(apache.httpPort, () => 'Basic realm="x"');
+    const alter = await relay(apache.httpPort, (v) => {
+      const token = Buffer.from(v!.split(' ')[1], 'base64');
+      token[token.length - 8] ^= 0x5a;
+      return `Negotiate ${token.toString('base64')}`;
+    });
+    try {
+      const missing = await rejection(negotiateFetch(`http://${host}:${strip.port}/private/hello.txt`, { negotiate: base }));
+      expect(missing.code).to.equal('MUTUAL_AUTH_FAILED');
+      expect(missing.status).to.equal(200);
+      expect(missing.message).to.match(/without proving its identity/);
+
+      const altered = await rejection(negotiateFetch(`http://${host}:${alter.port}/private/hello.txt`, { negotiate: base }));
+      expect(altered.code).to.equal('MUTUAL_AUTH_FAILED');
+      expect(altered.cause).to.be.instanceOf(SecurityError);
+
+      // `optional` accepts a server that sends no final token, and says so; `none` does not ask.
+      const optional = await negotiateFetch(`http://${host}:${strip.port}/private/hello.txt`, { negotiate: { ...base, mutual: 'optional' } });
+      expect(optional.status).to.equal(200);
+      expect(optional.negotiate.mutual).to.equal(false);
+      await optional.text();
+      const none = await negotiateFetch(`http://${host}:${strip.port}/private/hello.txt`, { negotiate: { ...base, mutual: 'none' } });
+      expect(none.negotiate).to.include({ authenticated: true, mutual: false });
+      await none.text();
+      // A bad token is refused even when mutual authentication is optional.
+      expect((await rejection(negotiateFetch(`http://${host}:${alter.port}/private/hello.txt`, { negotiate: { ...base, mutual: 'optional' } }))).code)
+        .to.equal('MUTUAL_AUTH_FAILED');
+    } finally {
+      strip.close();
+      alter.close();
+    }
+  });
+
+  it('an unknown SPN and missing credentials fail with the SSPI status as cause', async () => {
+    const unknown = await rejection(negotiateFetch(`http://${host}:${apache.httpPort}/private/hello.txt`, { negotiate: { ...base, spn: `HTTP/nobody.${kdc.domain}` } }));
+    expect(unknown.code).to.equal('SECURITY');
+    expect((unknown.cause as SecurityError).statusName).to.equal('SEC_E_TARGET_UNKNOWN');
+
+    const empty = await acquireCredentialsHandle({ ccache: `FILE:${join(kdc.dir, 'never-written')}` });
+    try {
+      const none = await rejection(negotiateFetch(`http://${host}:${apache.httpPort}/private/hello.txt`, { negotiate: { ...base, credential: empty } }));
+      expect(none.code).to.equal('SECURITY');
+      expect((none.cause as SecurityError).statusName).to.equal('SEC_E_NO_CREDENTIALS');
+    } finally {
+      freeCredentialsHandle(empty);
+    }
+  });
+
+  it('replays a request body after the challenge, and refuses a stream over the replay limit before sending it', async () => {
+    const url = `http://${host}:${apache.httpPort}/private/echo`;
+    const res = await negotiateFetch(url, { method: 'POST', body: 'payload 1', headers: { 'content-type': 'text/plain' }, negotiate: base });
+    expect(await res.text()).to.equal(`${alice()}\npayload 1`);
+    const streamed = await negotiateRequest(url, { ...base, method: 'PUT', body: Readable.from([Buffer.from('part a, '), Buffer.from('part b')]) });
+    let text = '';
+    for await (const chunk of streamed.body) text += chunk;
+    expect(text).to.equal(`${alice()}\npart a, part b`);
+    const big = await rejection(negotiateRequest(url, { ...base, method: 'POST', body: Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), maxReplayBytes: 1000 }));
+    expect(big.code).to.equal('BODY_NOT_REPLAYABLE');
+  });
+
+  it('follows a redirect to another host and authenticates anew for it', async () => {
+    const res = await negotiateFetch(`http://${host}:${apache.httpPort}/redirect-other`, { negotiate: base });
+    expect(res.status).to.equal(200);
+    expect(res.redirected).to.equal(true);
+    expect(res.url).to.equal(`http://other.${kdc.domain}:${apache.httpPort}/private/hello.txt`);
+    expect(res.negotiate).to.include({ spn: `HTTP/other.${kdc.domain}`, mutual: true, legs: 2 });
+    await res.text();
+    const manual = await negotiateFetch(`http://${host}:${apache.httpPort}/redirect-other`, { redirect: 'manual', negotiate: base });
+    expect(manual.status).to.equal(302);
+    await manual.text();
+  });
+
+  it('authenticates to a forward proxy that answers 407 Proxy-Authenticate: Negotiate', async () => {
+    const res = await negotiateFetch(`http://127.0.0.1:${apache.httpPort}/public/hello.txt`, {
+      negotiate: { ...base, proxy: `http://${host}:${apache.proxyPort}` },
+    });
+    expect(res.status).to.equal(200);
+    expect(await res.text()).to.equal('hello, public\n');
+    expect(res.negotiate.proxy).to.deep.equal({ authenticated: true, mutual: true, spn: `HTTP/${host}` });
+    expect(res.negotiate.authenticated).to.equal(false);
+  });
+});
+
+describe('HTTP Negotiate channel bindings against an acceptor that enforces them (python-gssapi over HTTPS)', function () {
+  this.timeout(60_000);
+  let kdc: Kdc;
+  let apache: Apache;
+  let acceptor: HttpsAcceptor;
+  let base: NegotiateHttpOptions;
+
+  before(async function () {
+    // Needs python3-gssapi (the acceptor) and Apache's harness (only for its certificate and key): both from .ci/run.
+    if (!apacheAvailable() || !PythonAcceptor.available()) this.skip();
+    kdc = await kdcWithAlice();
+    apache = await startApache(kdc);
+    acceptor = await startHttpsAcceptor(kdc, join(apache.dir, 'cert.pem'), join(apache.dir, 'key.pem'));
+    base = { connect: { lookup, ca: apache.certPem } };
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-sha256', '-nodes', '-days', '1', '-subj', `/CN=${kdc.hostname}`,
+      '-addext', `subjectAltName=DNS:${kdc.hostname}`, '-keyout', join(apache.dir, 'mitm-key.pem'), '-out', join(apache.dir, 'mitm-cert.pem')], { stdio: 'ignore' });
+  });
+  after(async () => {
+    await acceptor?.stop();
+    await apache?.stop();
+  });
+
+  it('matching bindings are accepted', async () => {
+    const res = await negotiateFetch(`https://${kdc.hostname}:${acceptor.port}/`, { negotiate: base });
+    expect(res.status).to.equal(200);
+    expect(res.negotiate).to.include({ channelBindings: true, mutual: true, client: kdc.principals.alice.name });
+    expect(await res.text()).to.equal(`hello ${kdc.principals.alice.name}\n`);
+  });
+
+  it('a TLS-terminating relay with its own certificate gets the authentication refused; without bindings it would not', async () => {
+    // A man in the middle that the client trusts (its certificate is in `ca`) but that is not the server.
+    const dir = apache.dir;
+    const upstream = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+    const mitm = https.createServer({ cert: readFileSync(join(dir, 'mitm-cert.pem')), key: readFileSync(join(dir, 'mitm-key.pem')) }, (req, res) => {
+      const up = https.request({ host: '127.0.0.1', port: acceptor.port, method: req.method, path: req.url, headers: req.headers, agent: upstream }, (ur) => {
+        res.writeHead(ur.statusCode!, ur.headers);
+        ur.pipe(res);
+      });
+      req.pipe(up);
+    });
+    mitm.listen(0, '127.0.0.1');
+    await once(mitm, 'listening');
+    try {
+      const port = (mitm.address() as { port: number }).port;
+      const err = await rejection(negotiateFetch(`https://${kdc.hostname}:${port}/`, {
+        negotiate: { ...base, connect: { lookup, ca: [apache.certPem, readFileSync(join(dir, 'mitm-cert.pem'), 'utf8')] } },
+      }));
+      expect(err.code).to.equal('AUTH_REJECTED');
+      expect(err.status).to.equal(401);
+      // MIT's acceptor answers a bindings mismatch with a KRB-ERROR of code KRB_ERR_GENERIC, which is what we read.
+      expect((err.cause as SecurityError).gss?.minor).to.equal(-1765328324);
+      // Without bindings the same relay gets through: MIT accepts initiators that send none. That is the attack
+      // channel bindings exist to stop, and why they are on by default for https.
+      const unbound = await negotiateFetch(`https://${kdc.hostname}:${port}/`, {
+        negotiate: { ...base, channelBindings: false, connect: { lookup, ca: [apache.certPem, readFileSync(join(dir, 'mitm-cert.pem'), 'utf8')] } },
+      });
+      expect(unbound.status).to.equal(200);
+      await unbound.text();
+    } finally {
+      mitm.close();
+      upstream.destroy();
+    }
+  });
+});
