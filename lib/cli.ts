@@ -5,10 +5,12 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, SecurityError, acquireCredentialsHandle,
+  HttpNegotiateError, ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, SecurityError, acquireCredentialsHandle,
   deleteSecurityContext, freeCredentialsHandle, gssapiLibrary, initializeSecurityContext, iscRetNames,
 } from './index.js';
 import { describeToken } from './spnego/describe.js';
+import { credentialsCommand, fetchCommand, httpFailure, UsageError } from './cli-http.js';
+import { failure, print } from './cli-output.js';
 
 const HELP = `Usage: kerberos-negotiate <command> [options]
 
@@ -16,19 +18,35 @@ Commands:
   token <SPN>        Print a base64 Negotiate token for the service (like kvno + a token), e.g. HTTP/web.example.com
   decode <base64>    Print the structure of a SPNEGO or Kerberos token (mechanisms, negState, inner message type);
                      reads standard input when the token is "-". Prints sizes, never key material.
+  fetch <URL>        Request the URL with Negotiate authentication (like curl --negotiate): the body goes to standard
+                     output; the status, our principal, and whether mutual authentication and channel bindings held
+                     go to standard error (or all of it as one object with --json)
+  credentials        Diagnose the credentials: which ccache, which principal, when the ticket expires, which GSS-API
+                     library is loaded
   library            Which GSS-API library is loaded (path and flavour)
 
 Options:
   --package <name>   Negotiate (default) or Kerberos (token)
-  --principal <p>    Client principal to use from the credential cache (token)
+  --principal <p>    Client principal to use from the credential cache (token, fetch, credentials)
   --json             Machine-readable output
   -h, --help         This help
+fetch options:
+  -X, --method <m>   HTTP method (default GET)
+  -d, --data <text>  Request body (sent again after the challenge)
+  -H, --header <h>   "Name: value", repeatable
+  --spn <spn>        Explicit SPN instead of HTTP/<host>
+  --mutual <policy>  required (default), optional or none
+  --no-channel-bindings
+                     Do not bind to the TLS certificate (on by default for https)
+  --delegate <p>     none (default), policy (ok-as-delegate targets) or always
+  --proxy <url>      An http:// proxy (answers 407 Proxy-Authenticate: Negotiate)
+  --cacert <file>    Trust this CA (PEM) for https
+  --resolve <h:p:a>  Connect to address a for host h (as curl; the port is ignored)
+  --preemptive       Send the token with the first request
 
-Exit codes: 0 success; 1 an authentication failure (the SEC_E status is printed); 2 wrong usage.`;
+Exit codes: 0 success; 1 an authentication failure (the SEC_E status or the HTTP Negotiate error is printed);
+2 wrong usage; 3 (fetch) the server answered with an HTTP status of 400 or more.`;
 
-function print(json: boolean, value: unknown, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
-}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -53,13 +71,6 @@ async function token(spn: string, pkg: string, principal: string | undefined, js
   }
 }
 
-function failure(err: SecurityError, json: boolean): number {
-  if (json) print(true, { status: err.statusName, code: err.code, message: err.message, gss: err.gss }, '');
-  else process.stderr.write(`${err.message}\n`);
-  return 1;
-}
-
-class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -72,6 +83,17 @@ export async function main(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h', default: false },
         package: { type: 'string', default: 'Negotiate' },
         principal: { type: 'string' },
+        method: { type: 'string', short: 'X', default: 'GET' },
+        data: { type: 'string', short: 'd' },
+        header: { type: 'string', short: 'H', multiple: true, default: [] },
+        spn: { type: 'string' },
+        mutual: { type: 'string', default: 'required' },
+        'no-channel-bindings': { type: 'boolean', default: false },
+        delegate: { type: 'string', default: 'none' },
+        proxy: { type: 'string' },
+        cacert: { type: 'string' },
+        resolve: { type: 'string', multiple: true, default: [] },
+        preemptive: { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -97,6 +119,11 @@ export async function main(argv: string[]): Promise<number> {
         print(values.json!, description, JSON.stringify(description, null, 2));
         return 0;
       }
+      case 'fetch':
+        if (!arg) throw new UsageError('fetch needs a URL');
+        return await fetchCommand(arg, values, values.json!);
+      case 'credentials':
+        return await credentialsCommand(values.principal, values.json!);
       case 'library': {
         const info = gssapiLibrary();
         print(values.json!, info, `${info.flavour} ${info.path}`);
@@ -111,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof SecurityError) return failure(err, values.json!);
+    if (err instanceof HttpNegotiateError) return httpFailure(err, values.json!);
     throw err;
   }
 }

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { newAcceptor } from '../harness/acceptor.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { apacheAvailable, startApache, type Apache } from '../harness/apache.js';
 
 const exec = promisify(execFile);
 
@@ -97,5 +98,61 @@ describe('command line', function () {
     const { code, stdout } = await cli(['library', '--json']);
     expect(code).to.equal(0);
     expect(JSON.parse(stdout)).to.deep.equal({ path: 'libgssapi_krb5.so.2', flavour: 'mit' });
+  });
+});
+
+describe('command line: fetch and credentials', function () {
+  this.timeout(60_000);
+  let kdc: Kdc;
+  let apache: Apache;
+  let resolve: string[];
+
+  before(async function () {
+    // fetch needs a real Negotiate server: Apache with mod_auth_gssapi, installed by .ci/run.
+    if (!apacheAvailable()) this.skip();
+    kdc = await kdcWithAlice();
+    apache = await startApache(kdc);
+    resolve = [apache.httpPort, apache.httpsPort].flatMap((p) => ['--resolve', `${kdc.hostname}:${p}:127.0.0.1`]);
+  });
+  after(async () => apache?.stop());
+
+  it('fetch prints the body, and the status, principal, mutual authentication and channel bindings', async () => {
+    const { code, stdout, stderr } = await cli(['fetch', `https://${kdc.hostname}:${apache.httpsPort}/private/hello.txt`, '--cacert', `${apache.dir}/cert.pem`, ...resolve]);
+    expect(code, stderr).to.equal(0);
+    expect(stdout).to.equal('hello, private\n');
+    expect(stderr).to.contain('HTTP 200').and.contain(`authenticated as ${kdc.principals.alice.name} to HTTP/${kdc.hostname}`)
+      .and.contain('mutual authentication: yes').and.contain('channel bindings: yes');
+  });
+
+  it('fetch --json reports everything as one object; a POST body is sent again after the challenge', async () => {
+    const { code, stdout } = await cli(['fetch', `http://${kdc.hostname}:${apache.httpPort}/private/echo`, '-X', 'POST', '-d', 'hi', '-H', 'Content-Type: text/plain', '--json', ...resolve]);
+    expect(code).to.equal(0);
+    const out = JSON.parse(stdout);
+    expect(out.status).to.equal(200);
+    expect(out.body).to.equal(`${kdc.principals.alice.name}\nhi`);
+    expect(out.auth).to.include({ authenticated: true, mutual: true, channelBindings: false, client: kdc.principals.alice.name });
+  });
+
+  it('fetch exits 1 with the reason for an unknown SPN, 3 for an HTTP error, 2 for bad usage', async () => {
+    const bad = await cli(['fetch', `http://${kdc.hostname}:${apache.httpPort}/private/hello.txt`, '--spn', `HTTP/nobody.${kdc.domain}`, '--json', ...resolve]);
+    expect(bad.code).to.equal(1);
+    expect(JSON.parse(bad.stdout)).to.include({ error: 'SECURITY', status: 'SEC_E_TARGET_UNKNOWN' });
+    const missing = await cli(['fetch', `http://${kdc.hostname}:${apache.httpPort}/public/none.txt`, ...resolve]);
+    expect(missing.code).to.equal(3);
+    expect(missing.stderr).to.contain('HTTP 404');
+    expect((await cli(['fetch', 'not a url'])).code).to.equal(2);
+    expect((await cli(['fetch', 'http://x/', '--mutual', 'maybe'])).code).to.equal(2);
+  });
+
+  it('credentials names the ccache, the principal, the expiry and the library; exits 1 without a ticket', async () => {
+    const { code, stdout } = await cli(['credentials', '--json']);
+    expect(code).to.equal(0);
+    const out = JSON.parse(stdout);
+    expect(out).to.include({ ccache: kdc.env.KRB5CCNAME, principal: kdc.principals.alice.name, expired: false });
+    expect(new Date(out.expiry).getTime()).to.be.greaterThan(Date.now());
+    expect(out.library.path).to.be.a('string');
+    const none = await cli(['credentials', '--json'], { KRB5CCNAME: `FILE:${kdc.dir}/never-written` });
+    expect(none.code).to.equal(1);
+    expect(JSON.parse(none.stdout).status).to.equal('SEC_E_NO_CREDENTIALS');
   });
 });
