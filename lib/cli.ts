@@ -139,6 +139,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof SecurityError) return failure(err, values.json!);
     if (err instanceof HttpNegotiateError) return httpFailure(err, values.json!);
+    // The network (connection refused, DNS, TLS): a failure to report, not a crash.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (values.json) print(true, { error: code, message: (err as Error).message }, '');
+      else process.stderr.write(`${code}: ${(err as Error).message}\n`);
+      return 1;
+    }
     throw err;
   }
 }

@@ -140,6 +140,9 @@ describe('command line: fetch and credentials', function () {
     const missing = await cli(['fetch', `http://${kdc.hostname}:${apache.httpPort}/public/none.txt`, ...resolve]);
     expect(missing.code).to.equal(3);
     expect(missing.stderr).to.contain('HTTP 404');
+    const refused = await cli(['fetch', 'http://127.0.0.1:1/', '--json']);
+    expect(refused.code).to.equal(1);
+    expect(JSON.parse(refused.stdout).error).to.equal('ECONNREFUSED');
     expect((await cli(['fetch', 'not a url'])).code).to.equal(2);
     expect((await cli(['fetch', 'http://x/', '--mutual', 'maybe'])).code).to.equal(2);
   });
