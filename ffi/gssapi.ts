@@ -175,6 +175,7 @@ export interface GssapiFunctions {
   gss_acquire_cred_with_password?: Fn;
   gss_acquire_cred_from?: Fn;
   gss_acquire_cred_impersonate_name?: Fn;
+  gss_set_neg_mechs?: Fn;
 }
 
 export interface Gssapi {
@@ -198,7 +199,7 @@ function declare(lib: LibraryHandle): GssapiFunctions {
       'uint32_t gss_inquire_cred(_Out_ uint32_t *minor, void *cred, _Out_ void **name, _Out_ uint32_t *lifetime, _Out_ int *usage, void **mechs)',
     ),
     gss_init_sec_context: f(
-      'uint32_t gss_init_sec_context(_Out_ uint32_t *minor, void *cred, _Inout_ void **ctx, void *target, void *mech, uint32_t req_flags, uint32_t time_req, gss_channel_bindings_struct *cb, gss_buffer_desc *input, void **actual_mech, _Out_ gss_buffer_desc *output, _Out_ uint32_t *ret_flags, _Out_ uint32_t *time_rec)',
+      'uint32_t gss_init_sec_context(_Out_ uint32_t *minor, void *cred, _Inout_ void **ctx, void *target, void *mech, uint32_t req_flags, uint32_t time_req, gss_channel_bindings_struct *cb, gss_buffer_desc *input, _Out_ void **actual_mech, _Out_ gss_buffer_desc *output, _Out_ uint32_t *ret_flags, _Out_ uint32_t *time_rec)',
     ),
     gss_delete_sec_context: f('uint32_t gss_delete_sec_context(_Out_ uint32_t *minor, _Inout_ void **ctx, void *output)'),
     gss_inquire_context: f(
@@ -241,6 +242,7 @@ function declare(lib: LibraryHandle): GssapiFunctions {
       'gss_acquire_cred_impersonate_name',
       'uint32_t gss_acquire_cred_impersonate_name(_Out_ uint32_t *minor, void *impersonator, void *name, uint32_t time_req, void *mechs, int usage, _Out_ void **cred, void **actual_mechs, _Out_ uint32_t *time_rec)',
     ),
+    gss_set_neg_mechs: optional('gss_set_neg_mechs', 'uint32_t gss_set_neg_mechs(_Out_ uint32_t *minor, void *cred, void *mechs)'),
     gss_acquire_cred_from: optional(
       'gss_acquire_cred_from',
       'uint32_t gss_acquire_cred_from(_Out_ uint32_t *minor, void *name, uint32_t time_req, void *mechs, int usage, void *cred_store, _Out_ void **cred, void **actual_mechs, _Out_ uint32_t *time_rec)',

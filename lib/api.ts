@@ -45,11 +45,17 @@ export interface AcquireCredentialsOptions {
   impersonator?: CredentialsHandle;
   /** How Negotiate is framed: `library` (our RFC 4178 framing over krb5, exact error codes) or `system`. */
   spnego?: 'library' | 'system';
+  /**
+   * Let Negotiate settle on NTLM (through gss-ntlmssp) when Kerberos cannot be used. Off by default, which is the
+   * policy curl spells `!ntlm`: NTLM is neither offered nor accepted. `true` needs the system SPNEGO (our framing
+   * offers Kerberos only) and selects it when `spnego` is not given.
+   */
+  ntlm?: boolean;
   /** Abandons the wait (rejecting with the signal's reason); the native call finishes on its thread, then is freed. */
   signal?: AbortSignal;
 }
 
-const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'impersonator', 'spnego', 'signal']);
+const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'impersonator', 'spnego', 'ntlm', 'signal']);
 
 function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
@@ -114,8 +120,11 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
   const pkg = options.package ?? 'Negotiate';
   if (pkg !== 'Negotiate' && pkg !== 'Kerberos') throw new TypeError('package must be "Negotiate" or "Kerberos"');
   if (options.use !== undefined && options.use !== 'outbound') throw new TypeError('use must be "outbound"');
-  const spnego = options.spnego ?? 'library';
+  if (options.ntlm !== undefined && typeof options.ntlm !== 'boolean') throw new TypeError('ntlm must be a boolean');
+  const ntlm = options.ntlm ?? false;
+  const spnego = options.spnego ?? (ntlm ? 'system' : 'library');
   if (spnego !== 'library' && spnego !== 'system') throw new TypeError('spnego must be "library" or "system"');
+  if (ntlm && (spnego !== 'system' || pkg !== 'Negotiate')) throw new TypeError('ntlm: true needs the Negotiate package with spnego: "system"');
   const principal = optionalString(options.principal, 'principal');
   let password: Buffer | undefined;
   if (options.password !== undefined) {
@@ -138,7 +147,7 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
   signal?.throwIfAborted();
   const provider = currentProvider();
   const { credential, expiry, failure } = await abortable(
-    provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego, impersonator: impersonator?.native }),
+    provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego, ntlm, impersonator: impersonator?.native }),
     signal,
     (late) => late.credential.release(),
   );

@@ -17,9 +17,17 @@ const CAPABILITIES = A.SECPKG_FLAG_INTEGRITY | A.SECPKG_FLAG_PRIVACY | A.SECPKG_
   | A.SECPKG_FLAG_EXTENDED_ERROR | A.SECPKG_FLAG_ACCEPT_WIN32_NAME | A.SECPKG_FLAG_STREAM | A.SECPKG_FLAG_GSS_COMPATIBLE
   | A.SECPKG_FLAG_MUTUAL_AUTH | A.SECPKG_FLAG_DELEGATION | A.SECPKG_FLAG_READONLY_WITH_CHECKSUM;
 
-/** SecPkgInfo for our packages. RPC ids are Windows' (RPC_C_AUTHN_GSS_KERBEROS 16, RPC_C_AUTHN_GSS_NEGOTIATE 9). */
-export function packageInfo(name: 'Kerberos' | 'Negotiate'): A.SecPkgInfo {
+/** What Windows' NTLM package offers: no mutual authentication, no delegation. */
+const NTLM_CAPABILITIES = A.SECPKG_FLAG_INTEGRITY | A.SECPKG_FLAG_PRIVACY | A.SECPKG_FLAG_CONNECTION | A.SECPKG_FLAG_MULTI_REQUIRED
+  | A.SECPKG_FLAG_ACCEPT_WIN32_NAME | A.SECPKG_FLAG_READONLY_WITH_CHECKSUM;
+
+/**
+ * SecPkgInfo for our packages. RPC ids are Windows' (RPC_C_AUTHN_GSS_KERBEROS 16, RPC_C_AUTHN_GSS_NEGOTIATE 9,
+ * RPC_C_AUTHN_WINNT 10); NTLM's cbMaxToken is Windows' 2888.
+ */
+export function packageInfo(name: 'Kerberos' | 'Negotiate' | 'NTLM'): A.SecPkgInfo {
   const { flavour } = G.gssapi();
+  if (name === 'NTLM') return { name, comment: `NTLM through gss-ntlmssp, chosen by the system SPNEGO (${flavour})`, capabilities: NTLM_CAPABILITIES, version: 1, rpcId: 10, maxToken: 2888 };
   return name === 'Kerberos'
     ? { name, comment: `Kerberos 5 through GSS-API (${flavour})`, capabilities: CAPABILITIES, version: 1, rpcId: 16, maxToken: MAX_TOKEN }
     : { name, comment: `SPNEGO over Kerberos 5 (${flavour})`, capabilities: CAPABILITIES | A.SECPKG_FLAG_NEGOTIABLE, version: 1, rpcId: 9, maxToken: MAX_TOKEN };
@@ -122,16 +130,17 @@ export function queryAttribute(
   ctx: GssContext,
   attribute: number,
   pkg: 'Kerberos' | 'Negotiate',
+  negotiated: 'Kerberos' | 'NTLM',
   established: Date | undefined,
   isc: (gssFlags: number) => number,
 ): AttributeOutcome {
   switch (attribute) {
     case A.SECPKG_ATTR_PACKAGE_INFO:
-      return { status: S.SEC_E_OK, value: packageInfo('Kerberos') };
+      return { status: S.SEC_E_OK, value: packageInfo(negotiated) };
     case A.SECPKG_ATTR_NEGOTIATION_INFO:
       return {
         status: S.SEC_E_OK,
-        value: { packageInfo: packageInfo('Kerberos'), negotiationState: established ? A.SECPKG_NEGOTIATION_COMPLETE : A.SECPKG_NEGOTIATION_IN_PROGRESS },
+        value: { packageInfo: packageInfo(negotiated), negotiationState: established ? A.SECPKG_NEGOTIATION_COMPLETE : A.SECPKG_NEGOTIATION_IN_PROGRESS },
       };
     case A.SECPKG_ATTR_SIZES:
       return sizes(ctx);

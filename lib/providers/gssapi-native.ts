@@ -225,6 +225,17 @@ export async function impersonate(impersonator: bigint, name: GssName, mechs: re
   return { cred: out[0], expiry: expiryFromNow(time[0]) };
 }
 
+/** Restricts what the library's SPNEGO offers with this credential (gss_set_neg_mechs): how NTLM is refused. */
+export function setNegMechs(cred: bigint, mechs: readonly string[]): GssFailure | undefined {
+  const { fn } = gssapi();
+  if (!fn.gss_set_neg_mechs) {
+    return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_set_neg_mechs: its SPNEGO cannot be kept from NTLM');
+  }
+  const minor = [0];
+  const major = fn.gss_set_neg_mechs(minor, cred, gssOidSet(mechs)) as number;
+  return gssError(major) ? gssFailure(major, minor[0], OIDS.MECH_SPNEGO, 'SPNEGO refused the mechanism list') : undefined;
+}
+
 /** gss_inquire_cred (name and remaining lifetime), on the pool: it may read a ccache; null asks about the default. */
 export async function inquireCred(cred: bigint | null): Promise<{ name?: string; expiry: Date } | GssFailure> {
   const { fn } = gssapi();

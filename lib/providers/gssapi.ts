@@ -13,6 +13,7 @@ import {
   installedMechs,
   isFailure,
   releaseCred,
+  setNegMechs,
   syntheticFailure,
   type GssFailure,
   type StepResult,
@@ -96,7 +97,9 @@ export function iscRetFlags(gssFlags: number, contextReq: number): number {
  * DNS canonicalization: what you name is what you get); `svc@host` is a GSS host-based service name, which the GSS
  * library maps to a principal by its krb5.conf rules.
  */
-export function targetNameType(target: string): { text: string; type: string } | undefined {
+export function targetNameType(target: string, anyMech = false): { text: string; type: string } | undefined {
+  // A name every mechanism reads (NTLM has no Kerberos principal names): service/host becomes service@host.
+  if (anyMech && /^[^/@\s]+\/[^/@\s]+$/.test(target)) return { text: target.replace('/', '@'), type: G.OIDS.NT_HOSTBASED_SERVICE };
   if (/^[^/@\s]+\/[^/@\s]+(@[^/@\s]+)?$/.test(target)) return { text: target, type: G.OIDS.KRB5_NT_PRINCIPAL_NAME };
   if (/^[^/@\s]+@[^/@\s]+$/.test(target)) return { text: target, type: G.OIDS.NT_HOSTBASED_SERVICE };
   return undefined;
@@ -136,6 +139,8 @@ class GssContextState implements ProviderContext {
   complete = false;
   /** When the context completed: SECPKG_ATTR_LIFESPAN's start. */
   established?: Date;
+  /** The inner mechanism the system SPNEGO chose, as it reports it. */
+  negotiatedMech?: string;
   constructor(
     readonly mech: GssContext,
     readonly target: GssName,
@@ -167,7 +172,9 @@ export class GssapiProvider implements Provider {
 
   private async acquire(source: CredentialSource): Promise<{ cred: bigint | null; expiry?: Date } | GssFailure> {
     // The default credential: let the library pick the ccache at each use (it may be renewed by kinit meanwhile).
-    if (!source.principal && !source.password && !source.ccache && !source.keytab && !source.impersonator) return { cred: null };
+    // The system SPNEGO kept from NTLM needs a credential of its own to carry that restriction.
+    const restrictSpnego = mechFor(source) === G.OIDS.MECH_SPNEGO && !source.ntlm;
+    if (!source.principal && !source.password && !source.ccache && !source.keytab && !source.impersonator && !restrictSpnego) return { cred: null };
     let name: GssName | null = null;
     try {
       if (source.principal) {
@@ -183,6 +190,12 @@ export class GssapiProvider implements Provider {
         return await impersonate(service.cred, name, mechs);
       }
       const got = await acquireCred(name, mechs, source.password, credentialStore(source));
+      if (isFailure(got) || !restrictSpnego || !got.cred) return got;
+      const refused = setNegMechs(got.cred, [G.OIDS.MECH_KRB5]);
+      if (refused) {
+        releaseCred(got.cred);
+        return refused;
+      }
       return got;
     } finally {
       name?.release();
@@ -207,7 +220,7 @@ export class GssapiProvider implements Provider {
 
     let step: StepResult | SpnegoStep | GssFailure;
     if (!state) {
-      const nameForm = targetNameType(request.targetName);
+      const nameForm = targetNameType(request.targetName, credential.source.ntlm && mechFor(credential.source) === G.OIDS.MECH_SPNEGO);
       if (!nameForm) {
         return fail(syntheticFailure(S.SEC_E_TARGET_UNKNOWN, GSS_S_BAD_NAME,
           'the target name must be an SPN of the form service/host, service/host@REALM or service@host'));
@@ -234,6 +247,8 @@ export class GssapiProvider implements Provider {
 
     state.complete = step.complete;
     if (step.complete) state.established = new Date();
+    // The system SPNEGO reports the mechanism it settled on (krb5, or NTLM through gss-ntlmssp).
+    if (!state.spnego && state.pkg === 'Negotiate' && 'mech' in step && typeof step.mech === 'string') state.negotiatedMech = step.mech;
     let contextAttr = iscRetFlags(step.flags, request.contextReq);
     if (reauth) contextAttr |= F.ISC_RET_REAUTHENTICATION;
     return {
@@ -284,7 +299,8 @@ export class GssapiProvider implements Provider {
       const notYet = established(context);
       if (notYet) return notYet;
     }
-    return queryAttribute(state.mech, attribute, state.pkg, state.established, (flags) => iscRetFlags(flags, 0));
+    const negotiated = state.negotiatedMech === G.OIDS.MECH_NTLMSSP ? 'NTLM' : 'Kerberos';
+    return queryAttribute(state.mech, attribute, state.pkg, negotiated, state.established, (flags) => iscRetFlags(flags, 0));
   }
 }
 

@@ -19,6 +19,8 @@ export interface CredentialSource {
   impersonator?: ProviderCredential;
   /** How Negotiate is framed: our RFC 4178 framing around krb5 (default) or the GSS library's SPNEGO mechanism. */
   spnego: 'library' | 'system';
+  /** With the system SPNEGO: whether it may settle on NTLM (gss-ntlmssp). Our framing never offers NTLM. */
+  ntlm: boolean;
 }
 
 /** A provider's credential; the API reference-counts it so a context keeps it alive after FreeCredentialsHandle. */

@@ -49,7 +49,7 @@ export interface SecPkgContextStreamSizes {
 }
 
 export interface SecPkgInfo {
-  name: 'Kerberos' | 'Negotiate';
+  name: 'Kerberos' | 'Negotiate' | 'NTLM';
   comment: string;
   /** SECPKG_FLAG_* bits. */
   capabilities: number;
