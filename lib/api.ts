@@ -15,7 +15,7 @@ import {
   freeCredentialState,
 } from './handles.js';
 import { currentProvider } from './providers/select.js';
-import type { ChannelBindings, InitializeOutcome, PackageName } from './providers/provider.js';
+import type { ChannelBindings, CredentialSource, InitializeOutcome, PackageName } from './providers/provider.js';
 
 export { ContextHandle, CredentialsHandle };
 
@@ -51,11 +51,19 @@ export interface AcquireCredentialsOptions {
    * offers Kerberos only) and selects it when `spnego` is not given.
    */
   ntlm?: boolean;
+  /**
+   * Initial-ticket options for a `password` or `keytab` logon, as kinit's -f/-F, -r and -l: forwardable (needed
+   * for delegation), renewable for this many seconds (`false`: not renewable), lifetime in seconds. Unset ones
+   * follow krb5.conf. The KDC may grant less than asked.
+   */
+  forwardable?: boolean;
+  renewable?: number | false;
+  lifetime?: number;
   /** Abandons the wait (rejecting with the signal's reason); the native call finishes on its thread, then is freed. */
   signal?: AbortSignal;
 }
 
-const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'impersonator', 'spnego', 'ntlm', 'signal']);
+const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'impersonator', 'spnego', 'ntlm', 'forwardable', 'renewable', 'lifetime', 'signal']);
 
 function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
@@ -110,6 +118,19 @@ function optionalString(value: unknown, what: string): string | undefined {
   return value;
 }
 
+function logonOptions(options: AcquireCredentialsOptions): CredentialSource['logon'] {
+  const { forwardable, renewable, lifetime } = options;
+  if (forwardable !== undefined && typeof forwardable !== 'boolean') throw new TypeError('forwardable must be a boolean');
+  for (const [key, v] of [['renewable', renewable], ['lifetime', lifetime]] as const) {
+    if (v === undefined || (key === 'renewable' && v === false)) continue;
+    if (!Number.isSafeInteger(v) || (v as number) <= 0 || (v as number) > 0x7fffffff) {
+      throw new TypeError(`${key} must be a positive number of seconds${key === 'renewable' ? ' or false' : ''}`);
+    }
+  }
+  if (forwardable === undefined && renewable === undefined && lifetime === undefined) return undefined;
+  return { forwardable, renewable: renewable === false ? 0 : renewable, lifetime };
+}
+
 /**
  * AcquireCredentialsHandle (outbound). Resolves to a handle; a credential that cannot be obtained (no ticket, a
  * wrong password, no KDC) is reported by the first initializeSecurityContext that uses it, as on Windows.
@@ -135,7 +156,10 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
   }
   const ccache = optionalString(options.ccache, 'ccache');
   const keytab = optionalString(options.keytab, 'keytab');
-  if (password && (ccache || keytab)) throw new TypeError('a password logon takes neither a ccache nor a keytab');
+  if (password && keytab) throw new TypeError('a logon takes a password or a keytab, not both');
+  const logon = logonOptions(options);
+  if (logon && !password && !keytab) throw new TypeError('forwardable, renewable and lifetime apply to a password or keytab logon');
+  if (logon && keytab && !principal) throw new TypeError('a keytab logon with options needs its principal');
   let impersonator: CredentialState | undefined;
   if (options.impersonator !== undefined) {
     impersonator = credentialState(options.impersonator);
@@ -147,7 +171,7 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
   signal?.throwIfAborted();
   const provider = currentProvider();
   const { credential, expiry, failure } = await abortable(
-    provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego, ntlm, impersonator: impersonator?.native }),
+    provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego, ntlm, logon, impersonator: impersonator?.native }),
     signal,
     (late) => late.credential.release(),
   );

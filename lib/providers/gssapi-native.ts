@@ -19,7 +19,6 @@ import {
   gssapi,
   readOid,
   type GssBuffer,
-  type Gssapi,
 } from '../../ffi/gssapi.js';
 import { SEC_E_INVALID_TOKEN, SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
 import { gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
@@ -33,10 +32,8 @@ export interface GssFailure {
   detail?: string;
 }
 
-type Fn = Gssapi['fn'][keyof Gssapi['fn']];
-
-/** A call on the libuv pool, within the bound on concurrent KDC calls (pool.ts). */
-function callAsync(fn: NonNullable<Fn>, ...args: unknown[]): Promise<number> {
+/** A native call (GSS or krb5) on the libuv pool, within the bound on concurrent KDC calls (pool.ts). */
+export function callAsync(fn: { async: (...args: unknown[]) => void }, ...args: unknown[]): Promise<number> {
   return limited(() => new Promise((resolve, reject) => {
     fn.async(...args, (err: unknown, res: number) => (err ? reject(err) : resolve(res)));
   }));

@@ -41,6 +41,7 @@ import type {
   ProviderCredential,
 } from './provider.js';
 import { SpnegoInitiator, type SpnegoStep } from './spnego-initiator.js';
+import { destroyCcache, logon } from './krb5-logon.js';
 
 /** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
 const REQ_TO_GSS: ReadonlyArray<readonly [number, number]> = [
@@ -114,23 +115,30 @@ let memoryCaches = 0;
  * with different sources work side by side. A keytab logon keeps its tickets in a private MEMORY cache unless a
  * ccache is named, so the default cache is never written.
  */
-function credentialStore(source: CredentialSource): Record<string, string> | undefined {
-  if (source.keytab) {
-    return { client_keytab: source.keytab, ccache: source.ccache ?? `MEMORY:kerberos-negotiate-${process.pid}-${++memoryCaches}` };
-  }
+function privateCache(): string {
+  return `MEMORY:kerberos-negotiate-${process.pid}-${++memoryCaches}`;
+}
+
+function credentialStore(source: CredentialSource, cache?: string): Record<string, string> | undefined {
+  if (source.keytab) return { client_keytab: source.keytab, ccache: source.ccache ?? cache! };
   return source.ccache ? { ccache: source.ccache } : undefined;
 }
+
+type Acquired = { cred: bigint | null; expiry?: Date; privateCache?: string };
 
 class GssCredential implements ProviderCredential {
   constructor(
     readonly source: CredentialSource,
     /** Resolves once: the acquired credential (null = the library's default) or why it failed. */
-    readonly acquired: Promise<{ cred: bigint | null; expiry?: Date } | GssFailure>,
+    readonly acquired: Promise<Acquired | GssFailure>,
   ) {}
 
   release(): void {
     void this.acquired.then((r) => {
-      if (!isFailure(r) && r.cred) releaseCred(r.cred);
+      if (isFailure(r)) return;
+      if (r.cred) releaseCred(r.cred);
+      // Our own MEMORY cache (keytab and optioned logons): its tickets and keys go with the handle.
+      if (r.privateCache) destroyCcache(r.privateCache);
     });
   }
 }
@@ -170,7 +178,7 @@ export class GssapiProvider implements Provider {
     return isFailure(acquired) ? { credential, failure: acquired } : { credential, expiry: acquired.expiry };
   }
 
-  private async acquire(source: CredentialSource): Promise<{ cred: bigint | null; expiry?: Date } | GssFailure> {
+  private async acquire(source: CredentialSource): Promise<Acquired | GssFailure> {
     // The default credential: let the library pick the ccache at each use (it may be renewed by kinit meanwhile).
     // The system SPNEGO kept from NTLM needs a credential of its own to carry that restriction.
     const restrictSpnego = mechFor(source) === G.OIDS.MECH_SPNEGO && !source.ntlm;
@@ -189,11 +197,30 @@ export class GssapiProvider implements Provider {
         if (!service.cred) return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the impersonating service needs an explicit credential (a keytab or ccache source)');
         return await impersonate(service.cred, name, mechs);
       }
-      const got = await acquireCred(name, mechs, source.password, credentialStore(source));
-      if (isFailure(got) || !restrictSpnego || !got.cred) return got;
+      // A private cache when we put tickets somewhere the caller did not name: keytab logons, optioned logons.
+      const cache = source.ccache ? undefined : source.keytab || source.logon ? privateCache() : undefined;
+      let got: Acquired | GssFailure;
+      if (source.logon || (source.password && source.ccache)) {
+        // Initial tickets with options, or into a named cache: krb5's own logon, then GSS reads that cache.
+        const failed = await logon(source.principal!, { password: source.password, keytab: source.keytab }, (source.ccache ?? cache)!, source.logon ?? {});
+        if (failed) {
+          if (cache) destroyCcache(cache);
+          return failed;
+        }
+        got = await acquireCred(name, mechs, undefined, { ccache: (source.ccache ?? cache)! });
+      } else {
+        got = await acquireCred(name, mechs, source.password, credentialStore(source, cache));
+      }
+      if (isFailure(got)) {
+        if (cache) destroyCcache(cache);
+        return got;
+      }
+      if (cache) got = { ...got, privateCache: cache };
+      if (!restrictSpnego || !got.cred) return got;
       const refused = setNegMechs(got.cred, [G.OIDS.MECH_KRB5]);
       if (refused) {
         releaseCred(got.cred);
+        if (cache) destroyCcache(cache);
         return refused;
       }
       return got;

@@ -15,6 +15,8 @@ export interface CredentialSource {
   ccache?: string;
   /** A client keytab: a TGT is obtained from its key for this handle only. */
   keytab?: string;
+  /** Initial-ticket options for a password or keytab logon (forwardable, renewable, lifetime). */
+  logon?: { forwardable?: boolean; /** Seconds; 0: not renewable. */ renewable?: number; lifetime?: number };
   /** S4U2Self: the service credential that acts for `principal`. */
   impersonator?: ProviderCredential;
   /** How Negotiate is framed: our RFC 4178 framing around krb5 (default) or the GSS library's SPNEGO mechanism. */

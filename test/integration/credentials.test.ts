@@ -99,7 +99,7 @@ describe('credential sources', function () {
   });
 
   it('refuses contradictory sources with TypeError', async () => {
-    for (const options of [{ principal: 'bob', password: 'x', keytab: '/k' }, { principal: 'bob', password: 'x', ccache: 'FILE:/c' }, { ccache: '' }]) {
+    for (const options of [{ principal: 'bob', password: 'x', keytab: '/k' }, { ccache: 'FILE:/c', forwardable: true }, { ccache: '' }]) {
       let caught: unknown;
       try {
         await acquireCredentialsHandle(options);

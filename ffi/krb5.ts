@@ -1,0 +1,89 @@
+// The few krb5 functions the GSS-API cannot reach: an initial-ticket logon with per-handle options (forwardable,
+// renewable, lifetime) into a chosen ccache, and destroying the private MEMORY caches we create. Declarations only.
+// It must be the krb5 library the loaded GSS library itself uses: MEMORY caches live inside that library instance.
+import koffi from 'koffi';
+import { hasSymbol, type GssFlavour, type LibraryHandle } from './load.js';
+
+type Fn = ReturnType<LibraryHandle['func']>;
+
+export interface Krb5Functions {
+  krb5_init_context: Fn;
+  krb5_free_context: Fn;
+  krb5_parse_name: Fn;
+  krb5_free_principal: Fn;
+  krb5_get_init_creds_opt_alloc: Fn;
+  krb5_get_init_creds_opt_free: Fn;
+  krb5_get_init_creds_opt_set_forwardable: Fn;
+  krb5_get_init_creds_opt_set_renew_life: Fn;
+  krb5_get_init_creds_opt_set_tkt_life: Fn;
+  krb5_get_init_creds_opt_set_out_ccache: Fn;
+  krb5_get_init_creds_password: Fn;
+  krb5_get_init_creds_keytab: Fn;
+  krb5_free_cred_contents: Fn;
+  krb5_kt_resolve: Fn;
+  krb5_kt_close: Fn;
+  krb5_cc_resolve: Fn;
+  krb5_cc_destroy: Fn;
+  krb5_cc_close: Fn;
+}
+
+/** sizeof(krb5_creds) is about 120 bytes on 64-bit MIT; the output buffer is opaque to us and generously sized. */
+export const KRB5_CREDS_BUFFER = 512;
+
+/** The krb5 library beside a GSS library, by the same naming as its distribution. */
+export function krb5Candidates(gssPath: string, flavour: GssFlavour): string[] {
+  if (flavour === 'apple') return ['/System/Library/Frameworks/Kerberos.framework/Kerberos'];
+  if (gssPath.includes('libgssapi_krb5')) return [gssPath.replace(/libgssapi_krb5(\.so\.2|\.2\.2\.dylib|\.dylib|\.so)/, (_, ext: string) => (ext.includes('dylib') ? 'libkrb5.3.3.dylib' : 'libkrb5.so.3'))];
+  if (flavour === 'heimdal' || gssPath.includes('libgssapi.so')) return [gssPath.replace(/libgssapi\.so(\.\d+)?/, 'libkrb5.so.26')];
+  return [];
+}
+
+function declare(lib: LibraryHandle): Krb5Functions | undefined {
+  if (!hasSymbol(lib, 'krb5_get_init_creds_opt_set_out_ccache')) return undefined;
+  const f = (proto: string) => lib.func(proto);
+  return {
+    krb5_init_context: f('int32_t krb5_init_context(_Out_ void **ctx)'),
+    krb5_free_context: f('void krb5_free_context(void *ctx)'),
+    krb5_parse_name: f('int32_t krb5_parse_name(void *ctx, const char *name, _Out_ void **principal)'),
+    krb5_free_principal: f('void krb5_free_principal(void *ctx, void *principal)'),
+    krb5_get_init_creds_opt_alloc: f('int32_t krb5_get_init_creds_opt_alloc(void *ctx, _Out_ void **opt)'),
+    krb5_get_init_creds_opt_free: f('void krb5_get_init_creds_opt_free(void *ctx, void *opt)'),
+    krb5_get_init_creds_opt_set_forwardable: f('void krb5_get_init_creds_opt_set_forwardable(void *opt, int forwardable)'),
+    krb5_get_init_creds_opt_set_renew_life: f('void krb5_get_init_creds_opt_set_renew_life(void *opt, int32_t seconds)'),
+    krb5_get_init_creds_opt_set_tkt_life: f('void krb5_get_init_creds_opt_set_tkt_life(void *opt, int32_t seconds)'),
+    krb5_get_init_creds_opt_set_out_ccache: f('int32_t krb5_get_init_creds_opt_set_out_ccache(void *ctx, void *opt, void *ccache)'),
+    krb5_get_init_creds_password: f(
+      'int32_t krb5_get_init_creds_password(void *ctx, void *creds, void *client, const uint8_t *password, void *prompter, void *data, int32_t start, const char *service, void *opt)',
+    ),
+    krb5_get_init_creds_keytab: f(
+      'int32_t krb5_get_init_creds_keytab(void *ctx, void *creds, void *client, void *keytab, int32_t start, const char *service, void *opt)',
+    ),
+    krb5_free_cred_contents: f('void krb5_free_cred_contents(void *ctx, void *creds)'),
+    krb5_kt_resolve: f('int32_t krb5_kt_resolve(void *ctx, const char *name, _Out_ void **keytab)'),
+    krb5_kt_close: f('int32_t krb5_kt_close(void *ctx, void *keytab)'),
+    krb5_cc_resolve: f('int32_t krb5_cc_resolve(void *ctx, const char *name, _Out_ void **ccache)'),
+    krb5_cc_destroy: f('int32_t krb5_cc_destroy(void *ctx, void *ccache)'),
+    krb5_cc_close: f('int32_t krb5_cc_close(void *ctx, void *ccache)'),
+  };
+}
+
+let loaded: { path: string; fn: Krb5Functions } | null | undefined;
+
+/** The krb5 functions, or null when no matching krb5 library (with the functions we need) opens. */
+export function krb5(gssPath: string, flavour: GssFlavour): { path: string; fn: Krb5Functions } | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  for (const candidate of krb5Candidates(gssPath, flavour)) {
+    try {
+      const lib = koffi.load(candidate, { deep: process.platform === 'linux' });
+      const fn = declare(lib);
+      if (fn) {
+        loaded = { path: candidate, fn };
+        break;
+      }
+    } catch {
+      // not there: the options that need it report SEC_E_UNSUPPORTED_FUNCTION
+    }
+  }
+  return loaded;
+}

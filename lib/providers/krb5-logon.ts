@@ -1,0 +1,88 @@
+// Initial tickets with per-handle options, which gss_acquire_cred_with_password cannot take: forwardable,
+// renewable, lifetime. The TGT goes into a ccache of the handle's own (a private MEMORY cache unless the caller
+// names one), which the GSS credential then reads through the credential store. Private caches are destroyed when
+// the credential is released, so tickets and session keys do not outlive their handle.
+import * as G from '../../ffi/gssapi.js';
+import { krb5, KRB5_CREDS_BUFFER, type Krb5Functions } from '../../ffi/krb5.js';
+import { SEC_E_UNSUPPORTED_FUNCTION } from '../sspi/status.js';
+import { callAsync, gssFailure, syntheticFailure, type GssFailure } from './gssapi-native.js';
+
+export interface LogonOptions {
+  forwardable?: boolean;
+  /** Renewable for this many seconds. */
+  renewable?: number;
+  /** Ticket lifetime in seconds. */
+  lifetime?: number;
+}
+
+const GSS_S_FAILURE = 0xd0000;
+
+function functions(): Krb5Functions | GssFailure {
+  const { path, flavour } = G.gssapi();
+  const k = krb5(path, flavour);
+  return k ? k.fn : syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, `no krb5 library beside ${path}: logon options (forwardable, renewable, lifetime) need one`);
+}
+
+/** A krb5 error code is a krb5 minor status: the status table maps it as the GSS library would. */
+function failure(code: number, what: string): GssFailure {
+  return gssFailure(GSS_S_FAILURE, code, G.OIDS.MECH_KRB5, what, 'acquire');
+}
+
+/** Obtains a TGT for `principal` with a password or from a keytab, with `options`, into `ccache`. */
+export async function logon(
+  principal: string,
+  secret: { password?: Buffer; keytab?: string },
+  ccache: string,
+  options: LogonOptions,
+): Promise<GssFailure | undefined> {
+  const fn = functions();
+  if ('status' in fn) return fn;
+  const ctx: Array<bigint | null> = [null];
+  let code = fn.krb5_init_context(ctx) as number;
+  if (code) return failure(code, 'krb5_init_context failed');
+  const client: Array<bigint | null> = [null];
+  const opt: Array<bigint | null> = [null];
+  const cc: Array<bigint | null> = [null];
+  const kt: Array<bigint | null> = [null];
+  const creds = Buffer.alloc(KRB5_CREDS_BUFFER);
+  const password = secret.password ? Buffer.concat([secret.password, Buffer.from([0])]) : undefined;
+  let got = false;
+  try {
+    if ((code = fn.krb5_parse_name(ctx[0], principal, client) as number)) return failure(code, `"${principal}" is not a principal name`);
+    if ((code = fn.krb5_get_init_creds_opt_alloc(ctx[0], opt) as number)) return failure(code, 'krb5_get_init_creds_opt_alloc failed');
+    if (options.forwardable !== undefined) fn.krb5_get_init_creds_opt_set_forwardable(opt[0], options.forwardable ? 1 : 0);
+    if (options.renewable !== undefined) fn.krb5_get_init_creds_opt_set_renew_life(opt[0], options.renewable);
+    if (options.lifetime !== undefined) fn.krb5_get_init_creds_opt_set_tkt_life(opt[0], options.lifetime);
+    if ((code = fn.krb5_cc_resolve(ctx[0], ccache, cc) as number)) return failure(code, 'the ccache name cannot be resolved');
+    if ((code = fn.krb5_get_init_creds_opt_set_out_ccache(ctx[0], opt[0], cc[0]) as number)) return failure(code, 'krb5_get_init_creds_opt_set_out_ccache failed');
+    if (password) {
+      code = await callAsync(fn.krb5_get_init_creds_password, ctx[0], creds, client[0], password, null, null, 0, null, opt[0]);
+    } else {
+      if ((code = fn.krb5_kt_resolve(ctx[0], secret.keytab!, kt) as number)) return failure(code, 'the keytab name cannot be resolved');
+      code = await callAsync(fn.krb5_get_init_creds_keytab, ctx[0], creds, client[0], kt[0], 0, null, opt[0]);
+    }
+    if (code) return failure(code, 'the KDC did not issue the initial ticket');
+    got = true;
+    return undefined;
+  } finally {
+    password?.fill(0);
+    if (got) fn.krb5_free_cred_contents(ctx[0], creds);
+    creds.fill(0);
+    if (kt[0]) fn.krb5_kt_close(ctx[0], kt[0]);
+    if (cc[0]) fn.krb5_cc_close(ctx[0], cc[0]);
+    if (opt[0]) fn.krb5_get_init_creds_opt_free(ctx[0], opt[0]);
+    if (client[0]) fn.krb5_free_principal(ctx[0], client[0]);
+    fn.krb5_free_context(ctx[0]);
+  }
+}
+
+/** Destroys a ccache we created (its tickets and keys leave memory). Best effort: nothing to report to anyone. */
+export function destroyCcache(name: string): void {
+  const fn = functions();
+  if ('status' in fn) return;
+  const ctx: Array<bigint | null> = [null];
+  if (fn.krb5_init_context(ctx)) return;
+  const cc: Array<bigint | null> = [null];
+  if (!fn.krb5_cc_resolve(ctx[0], name, cc) && cc[0]) fn.krb5_cc_destroy(ctx[0], cc[0]);
+  fn.krb5_free_context(ctx[0]);
+}
