@@ -2,7 +2,7 @@
 // renewable, lifetime) into a chosen ccache, and destroying the private MEMORY caches we create. Declarations only.
 // It must be the krb5 library the loaded GSS library itself uses: MEMORY caches live inside that library instance.
 import koffi from 'koffi';
-import { hasSymbol, type GssFlavour, type LibraryHandle } from './load.js';
+import { hasSymbol, pinLoaded, type GssFlavour, type LibraryHandle } from './load.js';
 
 type Fn = ReturnType<LibraryHandle['func']>;
 
@@ -75,6 +75,7 @@ export function krb5(gssPath: string, flavour: GssFlavour): { path: string; fn: 
   loaded = null;
   for (const candidate of krb5Candidates(gssPath, flavour)) {
     try {
+      pinLoaded(candidate);
       const lib = koffi.load(candidate, { deep: process.platform === 'linux' });
       const fn = declare(lib);
       if (fn) {

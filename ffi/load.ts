@@ -46,6 +46,28 @@ export function hasSymbol(lib: LibraryHandle, name: string): boolean {
   }
 }
 
+const RTLD_NOW = 2;
+const RTLD_DEEPBIND = 8;
+const RTLD_NODELETE = 0x1000;
+let dlopen: ((path: string, flags: number) => unknown) | undefined;
+
+/**
+ * On Linux, opens `path` once more with RTLD_NODELETE (and the same DEEPBIND binding koffi uses) so that it is never
+ * unmapped. At process exit koffi closes its libraries while libuv's pool threads still have to run the thread-
+ * specific-data destructors those libraries registered (Heimdal does, for its per-thread error state): unmapped,
+ * that was a SIGSEGV in every process that exits after a call on the pool. Best effort: without it, nothing else
+ * changes.
+ */
+export function pinLoaded(path: string): void {
+  if (process.platform !== 'linux') return;
+  try {
+    dlopen ??= koffi.load('libc.so.6').func('void *dlopen(const char *path, int flags)') as (path: string, flags: number) => unknown;
+    dlopen(path, RTLD_NOW | RTLD_DEEPBIND | RTLD_NODELETE);
+  } catch {
+    // no glibc: the platform's loader keeps its own rules
+  }
+}
+
 /**
  * Opens the GSS-API library: `path` if given, else the environment override, else the platform's candidates in
  * order. Throws an Error naming every path tried when none opens.
@@ -56,6 +78,7 @@ export function loadGssapi(path?: string): LoadedGssapi {
   const failures: string[] = [];
   for (const candidate of candidates) {
     try {
+      pinLoaded(candidate);
       // RTLD_DEEPBIND keeps the system krb5 on its own OpenSSL instead of Node's (prior-art.md §1, §10).
       const lib = koffi.load(candidate, { deep: process.platform === 'linux' });
       return { lib, path: candidate, flavour: flavourOf(lib, candidate) };
