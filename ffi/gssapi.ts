@@ -176,6 +176,7 @@ export interface GssapiFunctions {
   gss_acquire_cred_from?: Fn;
   gss_acquire_cred_impersonate_name?: Fn;
   gss_set_neg_mechs?: Fn;
+  gss_krb5_import_cred?: Fn;
 }
 
 export interface Gssapi {
@@ -242,6 +243,8 @@ function declare(lib: LibraryHandle): GssapiFunctions {
       'gss_acquire_cred_impersonate_name',
       'uint32_t gss_acquire_cred_impersonate_name(_Out_ uint32_t *minor, void *impersonator, void *name, uint32_t time_req, void *mechs, int usage, _Out_ void **cred, void **actual_mechs, _Out_ uint32_t *time_rec)',
     ),
+    gss_krb5_import_cred: optional('gss_krb5_import_cred',
+      'uint32_t gss_krb5_import_cred(_Out_ uint32_t *minor, void *ccache, void *keytab_principal, void *keytab, _Out_ void **cred)'),
     gss_set_neg_mechs: optional('gss_set_neg_mechs', 'uint32_t gss_set_neg_mechs(_Out_ uint32_t *minor, void *cred, void *mechs)'),
     gss_acquire_cred_from: optional(
       'gss_acquire_cred_from',

@@ -16,7 +16,9 @@ export interface Krb5Functions {
   krb5_get_init_creds_opt_set_forwardable: Fn;
   krb5_get_init_creds_opt_set_renew_life: Fn;
   krb5_get_init_creds_opt_set_tkt_life: Fn;
-  krb5_get_init_creds_opt_set_out_ccache: Fn;
+  krb5_cc_initialize: Fn;
+  krb5_cc_get_principal: Fn;
+  krb5_cc_store_cred: Fn;
   krb5_get_init_creds_password: Fn;
   krb5_get_init_creds_keytab: Fn;
   krb5_free_cred_contents: Fn;
@@ -27,7 +29,7 @@ export interface Krb5Functions {
   krb5_cc_close: Fn;
 }
 
-/** sizeof(krb5_creds) is about 120 bytes on 64-bit MIT; the output buffer is opaque to us and generously sized. */
+/** sizeof(krb5_creds) is about 120 bytes on 64-bit MIT, 150 on Heimdal; the buffer is opaque to us and generous. */
 export const KRB5_CREDS_BUFFER = 512;
 
 /** The krb5 library beside a GSS library, by the same naming as its distribution. */
@@ -39,7 +41,7 @@ export function krb5Candidates(gssPath: string, flavour: GssFlavour): string[] {
 }
 
 function declare(lib: LibraryHandle): Krb5Functions | undefined {
-  if (!hasSymbol(lib, 'krb5_get_init_creds_opt_set_out_ccache')) return undefined;
+  if (!hasSymbol(lib, 'krb5_get_init_creds_opt_alloc') || !hasSymbol(lib, 'krb5_cc_store_cred')) return undefined;
   const f = (proto: string) => lib.func(proto);
   return {
     krb5_init_context: f('int32_t krb5_init_context(_Out_ void **ctx)'),
@@ -51,7 +53,9 @@ function declare(lib: LibraryHandle): Krb5Functions | undefined {
     krb5_get_init_creds_opt_set_forwardable: f('void krb5_get_init_creds_opt_set_forwardable(void *opt, int forwardable)'),
     krb5_get_init_creds_opt_set_renew_life: f('void krb5_get_init_creds_opt_set_renew_life(void *opt, int32_t seconds)'),
     krb5_get_init_creds_opt_set_tkt_life: f('void krb5_get_init_creds_opt_set_tkt_life(void *opt, int32_t seconds)'),
-    krb5_get_init_creds_opt_set_out_ccache: f('int32_t krb5_get_init_creds_opt_set_out_ccache(void *ctx, void *opt, void *ccache)'),
+    krb5_cc_get_principal: f('int32_t krb5_cc_get_principal(void *ctx, void *ccache, _Out_ void **principal)'),
+    krb5_cc_initialize: f('int32_t krb5_cc_initialize(void *ctx, void *ccache, void *principal)'),
+    krb5_cc_store_cred: f('int32_t krb5_cc_store_cred(void *ctx, void *ccache, void *creds)'),
     krb5_get_init_creds_password: f(
       'int32_t krb5_get_init_creds_password(void *ctx, void *creds, void *client, const uint8_t *password, void *prompter, void *data, int32_t start, const char *service, void *opt)',
     ),

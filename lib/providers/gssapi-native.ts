@@ -15,6 +15,7 @@ import {
   gss_OID_desc,
   gss_OID_set_desc,
   gssOid,
+  GSS_C_DCE_STYLE,
   gssOidSet,
   gssapi,
   readOid,
@@ -22,6 +23,7 @@ import {
 } from '../../ffi/gssapi.js';
 import { SEC_E_INVALID_TOKEN, SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
 import { gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
+import { krb5ReplyProblem } from './krb5-token.js';
 import { limited } from './pool.js';
 import type { ChannelBindings } from './provider.js';
 
@@ -243,6 +245,16 @@ export async function inquireCred(cred: bigint | null): Promise<{ name?: string;
   if (gssError(major)) return gssFailure(major, minor[0], OIDS.MECH_KRB5, 'the credential cannot be read');
   const text = displayName(name[0]);
   if (name[0]) fn.gss_release_name([0], name);
+  if (cred === null && text === undefined) {
+    // Heimdal does not name the default credential: ask about an explicit one, obtained for the moment.
+    const explicit = await acquireCred(null, [OIDS.MECH_KRB5]);
+    if (isFailure(explicit)) return explicit;
+    try {
+      return await inquireCred(explicit.cred);
+    } finally {
+      releaseCred(explicit.cred!);
+    }
+  }
   return { name: text, expiry: expiryFromNow(lifetime[0]) };
 }
 
@@ -278,6 +290,10 @@ export class GssContext {
   /** One gss_init_sec_context call, on the pool: the first one usually fetches a service ticket from the KDC. */
   async step(input?: Buffer): Promise<StepResult | GssFailure> {
     if (input && input.length === 0) return emptyToken();
+    if (input && this.ctx && this.mech === OIDS.MECH_KRB5) {
+      const problem = krb5ReplyProblem(input, (this.flags & GSS_C_DCE_STYLE) !== 0);
+      if (problem) return syntheticFailure(SEC_E_INVALID_TOKEN, 0x90000, problem);
+    }
     const { fn } = gssapi();
     const minor = [0];
     const ctx = [this.ctx];

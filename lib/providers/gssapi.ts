@@ -41,7 +41,7 @@ import type {
   ProviderCredential,
 } from './provider.js';
 import { SpnegoInitiator, type SpnegoStep } from './spnego-initiator.js';
-import { destroyCcache, logon } from './krb5-logon.js';
+import { destroyCcache, importCcache, logon } from './krb5-logon.js';
 
 /** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
 const REQ_TO_GSS: ReadonlyArray<readonly [number, number]> = [
@@ -126,6 +126,18 @@ function credentialStore(source: CredentialSource, cache?: string): Record<strin
 
 type Acquired = { cred: bigint | null; expiry?: Date; privateCache?: string };
 
+/** A credential imported from a ccache, checked to be `principal`'s when one is named (as a cred store would). */
+async function imported(ccache: string, principal?: string): Promise<Acquired | GssFailure> {
+  const got = importCcache(ccache);
+  if (isFailure(got)) return got;
+  const info = await inquireCred(got.cred);
+  if (isFailure(info) || (principal && info.name !== principal && info.name?.split('@')[0] !== principal)) {
+    releaseCred(got.cred);
+    return isFailure(info) ? info : syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, `the ccache holds ${info.name ?? 'no principal'}, not ${principal}`);
+  }
+  return { cred: got.cred, expiry: info.expiry };
+}
+
 class GssCredential implements ProviderCredential {
   constructor(
     readonly source: CredentialSource,
@@ -199,15 +211,17 @@ export class GssapiProvider implements Provider {
       }
       // A private cache when we put tickets somewhere the caller did not name: keytab logons, optioned logons.
       const cache = source.ccache ? undefined : source.keytab || source.logon ? privateCache() : undefined;
+      // Without credential stores (Heimdal), caches are imported (gss_krb5_import_cred) and keytabs logged on.
+      const stores = G.gssapi().fn.gss_acquire_cred_from !== undefined;
       let got: Acquired | GssFailure;
-      if (source.logon || (source.password && source.ccache)) {
+      if (source.logon || (source.password && source.ccache) || (source.keytab && !stores)) {
         // Initial tickets with options, or into a named cache: krb5's own logon, then GSS reads that cache.
-        const failed = await logon(source.principal!, { password: source.password, keytab: source.keytab }, (source.ccache ?? cache)!, source.logon ?? {});
-        if (failed) {
-          if (cache) destroyCcache(cache);
-          return failed;
-        }
-        got = await acquireCred(name, mechs, undefined, { ccache: (source.ccache ?? cache)! });
+        if (!source.principal) return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'a keytab source without a principal needs gss_acquire_cred_from');
+        const target = (source.ccache ?? cache)!;
+        const failed = await logon(source.principal, { password: source.password, keytab: source.keytab }, target, source.logon ?? {});
+        got = failed ?? (stores ? await acquireCred(name, mechs, undefined, { ccache: target }) : await imported(target, source.principal));
+      } else if (source.ccache && !stores) {
+        got = await imported(source.ccache, source.principal);
       } else {
         got = await acquireCred(name, mechs, source.password, credentialStore(source, cache));
       }

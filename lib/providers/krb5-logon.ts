@@ -6,6 +6,7 @@ import * as G from '../../ffi/gssapi.js';
 import { krb5, KRB5_CREDS_BUFFER, type Krb5Functions } from '../../ffi/krb5.js';
 import { SEC_E_UNSUPPORTED_FUNCTION } from '../sspi/status.js';
 import { callAsync, gssFailure, syntheticFailure, type GssFailure } from './gssapi-native.js';
+import { gssError } from './gssapi-status.js';
 
 export interface LogonOptions {
   forwardable?: boolean;
@@ -16,6 +17,8 @@ export interface LogonOptions {
 }
 
 const GSS_S_FAILURE = 0xd0000;
+const ENOENT = 2;
+const KRB5_FCC_NOFILE = -1765328189;
 
 function functions(): Krb5Functions | GssFailure {
   const { path, flavour } = G.gssapi();
@@ -54,7 +57,6 @@ export async function logon(
     if (options.renewable !== undefined) fn.krb5_get_init_creds_opt_set_renew_life(opt[0], options.renewable);
     if (options.lifetime !== undefined) fn.krb5_get_init_creds_opt_set_tkt_life(opt[0], options.lifetime);
     if ((code = fn.krb5_cc_resolve(ctx[0], ccache, cc) as number)) return failure(code, 'the ccache name cannot be resolved');
-    if ((code = fn.krb5_get_init_creds_opt_set_out_ccache(ctx[0], opt[0], cc[0]) as number)) return failure(code, 'krb5_get_init_creds_opt_set_out_ccache failed');
     if (password) {
       code = await callAsync(fn.krb5_get_init_creds_password, ctx[0], creds, client[0], password, null, null, 0, null, opt[0]);
     } else {
@@ -63,6 +65,9 @@ export async function logon(
     }
     if (code) return failure(code, 'the KDC did not issue the initial ticket');
     got = true;
+    // As kinit: the cache now holds this principal's TGT and nothing else.
+    if ((code = fn.krb5_cc_initialize(ctx[0], cc[0], client[0]) as number)) return failure(code, 'the ccache cannot be initialized');
+    if ((code = fn.krb5_cc_store_cred(ctx[0], cc[0], creds) as number)) return failure(code, 'the ticket cannot be stored');
     return undefined;
   } finally {
     password?.fill(0);
@@ -72,6 +77,39 @@ export async function logon(
     if (cc[0]) fn.krb5_cc_close(ctx[0], cc[0]);
     if (opt[0]) fn.krb5_get_init_creds_opt_free(ctx[0], opt[0]);
     if (client[0]) fn.krb5_free_principal(ctx[0], client[0]);
+    fn.krb5_free_context(ctx[0]);
+  }
+}
+
+/**
+ * A GSS credential over a ccache, for libraries without credential stores (Heimdal): gss_krb5_import_cred on a
+ * krb5 handle of the cache. Heimdal's import keeps the cache by name, so our handle is closed right after.
+ */
+export function importCcache(ccache: string): { cred: bigint } | GssFailure {
+  const fn = functions();
+  if ('status' in fn) return fn;
+  const gss = G.gssapi().fn;
+  if (!gss.gss_krb5_import_cred) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has neither gss_acquire_cred_from nor gss_krb5_import_cred: ccache and keytab sources need one');
+  const ctx: Array<bigint | null> = [null];
+  let code = fn.krb5_init_context(ctx) as number;
+  if (code) return failure(code, 'krb5_init_context failed');
+  const cc: Array<bigint | null> = [null];
+  try {
+    if ((code = fn.krb5_cc_resolve(ctx[0], ccache, cc) as number)) return failure(code, 'the ccache name cannot be resolved');
+    // A cache that does not exist or is empty: krb5's own code (KRB5_FCC_NOFILE ...), not the importer's errno.
+    const owner: Array<bigint | null> = [null];
+    if ((code = fn.krb5_cc_get_principal(ctx[0], cc[0], owner) as number)) {
+      // Heimdal answers a missing FILE cache with the bare errno ENOENT: that is krb5's KRB5_FCC_NOFILE.
+      return failure(code === ENOENT ? KRB5_FCC_NOFILE : code, 'the ccache holds no credentials');
+    }
+    fn.krb5_free_principal(ctx[0], owner[0]);
+    const minor = [0];
+    const out: Array<bigint | null> = [null];
+    const major = gss.gss_krb5_import_cred(minor, cc[0], null, null, out) as number;
+    if (gssError(major) || !out[0]) return gssFailure(major, minor[0], G.OIDS.MECH_KRB5, 'the ccache cannot be used', 'acquire');
+    return { cred: out[0] };
+  } finally {
+    if (cc[0]) fn.krb5_cc_close(ctx[0], cc[0]);
     fn.krb5_free_context(ctx[0]);
   }
 }
