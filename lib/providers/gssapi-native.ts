@@ -23,7 +23,10 @@ import {
 } from '../../ffi/gssapi.js';
 import { SEC_E_INVALID_TOKEN, SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
 import { gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
-import { krb5ReplyProblem } from './krb5-token.js';
+import { KRB_AP_ERR_SKEW, krb5ReplyProblem, krbErrorCode } from './krb5-token.js';
+
+/** com_err base of the krb5 error table: a KRB-ERROR's error-code plus this is its minor status. */
+const KRB5_ERROR_BASE = -1765328384;
 import { limited } from './pool.js';
 import type { ChannelBindings } from './provider.js';
 
@@ -293,6 +296,9 @@ export class GssContext {
     if (input && this.ctx && this.mech === OIDS.MECH_KRB5) {
       const problem = krb5ReplyProblem(input, (this.flags & GSS_C_DCE_STYLE) !== 0);
       if (problem) return syntheticFailure(SEC_E_INVALID_TOKEN, 0x90000, problem);
+      if (krbErrorCode(input) === KRB_AP_ERR_SKEW) {
+        return gssFailure(0xd0000, KRB5_ERROR_BASE + KRB_AP_ERR_SKEW, OIDS.MECH_KRB5, 'the acceptor\'s clock and ours differ by more than the allowed skew');
+      }
     }
     const { fn } = gssapi();
     const minor = [0];

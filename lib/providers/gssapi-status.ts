@@ -114,6 +114,8 @@ export const MINOR_ROWS: readonly MinorRow[] = [
   // No credentials where we looked.
   { minor: KRB5 + 141, name: 'KRB5_CC_NOTFOUND', sec: S.SEC_E_NO_CREDENTIALS },
   { minor: KRB5 + 195, name: 'KRB5_FCC_NOFILE', sec: S.SEC_E_NO_CREDENTIALS },
+  // Heimdal reports a missing credential cache file with the bare errno, where MIT says KRB5_FCC_NOFILE.
+  { minor: 2, name: 'ENOENT', sec: S.SEC_E_NO_CREDENTIALS },
   { minor: KRB5 + 181, name: 'KRB5_KT_NOTFOUND', sec: S.SEC_E_NO_CREDENTIALS },
   { minor: KRB5 + 130, name: 'KRB5_LIBOS_CANTREADPWD', sec: S.SEC_E_NO_CREDENTIALS },
   { minor: K5G + 0, name: 'KG_CCACHE_NOMATCH', sec: S.SEC_E_NO_CREDENTIALS },

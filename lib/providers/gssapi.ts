@@ -41,6 +41,7 @@ import type {
   ProviderCredential,
 } from './provider.js';
 import { SpnegoInitiator, type SpnegoStep } from './spnego-initiator.js';
+import { decodeNegToken } from '../spnego/tokens.js';
 import { destroyCcache, importCcache, logon } from './krb5-logon.js';
 
 /** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
@@ -174,6 +175,27 @@ class GssContextState implements ProviderContext {
   }
 }
 
+/**
+ * `ntlm: false` with the system SPNEGO, checked on what it actually does: a first token offering NTLM, or a context
+ * that settled on it, never leaves. The credential's mechanism list already keeps MIT from offering NTLM
+ * (gss_set_neg_mechs); this is what enforces the policy on libraries without that call.
+ */
+function ntlmRefusal(source: CredentialSource, step: StepResult | SpnegoStep, state: GssContextState): GssFailure | undefined {
+  if (source.ntlm || state.spnego || mechFor(source) !== G.OIDS.MECH_SPNEGO) return undefined;
+  let offered = false;
+  if (!state.complete && step.token.length > 0) {
+    try {
+      const t = decodeNegToken(step.token);
+      offered = t.kind === 'init' && t.token.mechTypes.includes(G.OIDS.MECH_NTLMSSP);
+    } catch {
+      // not a NegTokenInit: nothing offered here
+    }
+  }
+  if (!offered && state.negotiatedMech !== G.OIDS.MECH_NTLMSSP) return undefined;
+  return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x10000,
+    'NTLM is refused (ntlm: false), and the GSS library\'s SPNEGO offered or chose it; use spnego: "library" or allow NTLM');
+}
+
 /** The mechanism the inner GSS context runs: krb5 for Kerberos and our SPNEGO, the library's SPNEGO otherwise. */
 function mechFor(source: CredentialSource): string {
   if (source.package === 'Negotiate' && source.spnego === 'system') return G.OIDS.MECH_SPNEGO;
@@ -230,7 +252,8 @@ export class GssapiProvider implements Provider {
         return got;
       }
       if (cache) got = { ...got, privateCache: cache };
-      if (!restrictSpnego || !got.cred) return got;
+      // Without gss_set_neg_mechs (Heimdal) the refusal is enforced on the tokens instead (ntlmRefusal).
+      if (!restrictSpnego || !got.cred || !G.gssapi().fn.gss_set_neg_mechs) return got;
       const refused = setNegMechs(got.cred, [G.OIDS.MECH_KRB5]);
       if (refused) {
         releaseCred(got.cred);
@@ -260,6 +283,7 @@ export class GssapiProvider implements Provider {
     }
 
     let step: StepResult | SpnegoStep | GssFailure;
+    const fresh = !state;
     if (!state) {
       const nameForm = targetNameType(request.targetName, credential.source.ntlm && mechFor(credential.source) === G.OIDS.MECH_SPNEGO);
       if (!nameForm) {
@@ -290,6 +314,12 @@ export class GssapiProvider implements Provider {
     if (step.complete) state.established = new Date();
     // The system SPNEGO reports the mechanism it settled on (krb5, or NTLM through gss-ntlmssp).
     if (!state.spnego && state.pkg === 'Negotiate' && 'mech' in step && typeof step.mech === 'string') state.negotiatedMech = step.mech;
+    const refused = ntlmRefusal(credential.source, step, state);
+    if (refused) {
+      if (!fresh) return fail(refused, state);
+      state.release();
+      return fail(refused);
+    }
     let contextAttr = iscRetFlags(step.flags, request.contextReq);
     if (reauth) contextAttr |= F.ISC_RET_REAUTHENTICATION;
     return {

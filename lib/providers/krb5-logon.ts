@@ -17,8 +17,6 @@ export interface LogonOptions {
 }
 
 const GSS_S_FAILURE = 0xd0000;
-const ENOENT = 2;
-const KRB5_FCC_NOFILE = -1765328189;
 
 function functions(): Krb5Functions | GssFailure {
   const { path, flavour } = G.gssapi();
@@ -99,8 +97,8 @@ export function importCcache(ccache: string): { cred: bigint } | GssFailure {
     // A cache that does not exist or is empty: krb5's own code (KRB5_FCC_NOFILE ...), not the importer's errno.
     const owner: Array<bigint | null> = [null];
     if ((code = fn.krb5_cc_get_principal(ctx[0], cc[0], owner) as number)) {
-      // Heimdal answers a missing FILE cache with the bare errno ENOENT: that is krb5's KRB5_FCC_NOFILE.
-      return failure(code === ENOENT ? KRB5_FCC_NOFILE : code, 'the ccache holds no credentials');
+      // Heimdal answers a missing FILE cache with the bare errno ENOENT (a row of the status table too).
+      return failure(code, 'the ccache holds no credentials');
     }
     fn.krb5_free_principal(ctx[0], owner[0]);
     const minor = [0];

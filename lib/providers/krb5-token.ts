@@ -3,6 +3,7 @@
 // SIGSEGV in decode_AP_REP, found by the fuzz campaign), so a reply must be well-formed DER all the way down before
 // it is handed over. MIT is not known to need this; the check is cheap and the same for every library.
 import { DerError, TAG, decodeOid, readTlv } from '../spnego/der.js';
+import { describeKerberos } from '../spnego/describe.js';
 
 const KRB5_OIDS = new Set(['1.2.840.113554.1.2.2', '1.2.840.48018.1.2.2']);
 /** TOK_IDs of RFC 4121 §4.1 context tokens an initiator can receive: AP-REP, KRB-ERROR. */
@@ -54,4 +55,17 @@ export function krb5ReplyProblem(token: Buffer, dceStyle: boolean): string | und
     if (err instanceof DerError) return `malformed Kerberos token: ${err.reason}`;
     throw err;
   }
+}
+
+/** KRB_AP_ERR_SKEW's error-code (RFC 4120 §7.5.9). */
+export const KRB_AP_ERR_SKEW = 37;
+
+/**
+ * The error-code of a KRB-ERROR reply, or undefined for anything else. A skew error is answered by us, not by the
+ * library: Heimdal retries on its own with the acceptor's clock and keeps that offset for the process's later
+ * authentications (one skewed or hostile acceptor then breaks the others), where SSPI reports SEC_E_TIME_SKEW.
+ */
+export function krbErrorCode(token: Buffer): number | undefined {
+  const d = describeKerberos(token);
+  return d?.message === 'KRB-ERROR' ? d.errorCode : undefined;
 }

@@ -99,7 +99,8 @@ function describeKerberosMessage(msg: Buffer): KerberosDescription {
   return out;
 }
 
-function describeKerberos(buf: Buffer): KerberosDescription | undefined {
+/** A Kerberos token (RFC 2743 framed or bare) described: message type, error code, service. */
+export function describeKerberos(buf: Buffer): KerberosDescription | undefined {
   try {
     const { oid, inner } = unwrapInitialContextToken(buf);
     if (oid !== MECH_OID.KRB5 && oid !== MECH_OID.MS_KRB5) return undefined;

@@ -14,6 +14,7 @@ import * as F from '../../lib/sspi/flags.js';
 import { decodeNegToken } from '../../lib/spnego/tokens.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { isHeimdal, minorTextMatches } from '../harness/flavour.js';
 
 const REQ = F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
 const NTLMSSP = '1.3.6.1.4.1.311.2.2.10';
@@ -78,6 +79,13 @@ describe('NTLM through gss-ntlmssp (the system SPNEGO)', function () {
   it('with ntlm: true, a service without a Kerberos key is reached with NTLM, and the context says so', async () => {
     // HTTP/other exists at the KDC, but the acceptor's keytab (http.keytab) lacks its key: its SPNEGO can only take
     // NTLM, refuses our optimistic Kerberos token and names NTLM as its choice, which our side then runs.
+    if (isHeimdal()) {
+      // Heimdal's mechglue does not load gss-ntlmssp (MIT's /etc/gss/mech.d): its SPNEGO falls to Heimdal's own NTLM
+      // mechanism, whose messages gss-ntlmssp's acceptor cannot decode. The observed, documented difference.
+      const failed = await exchange({ ntlm: true }, `HTTP/other.${kdc.domain}`).then(() => 'completed', (err: Error) => err.message);
+      expect(failed).to.match(/Failed to decode data/);
+      return;
+    }
     const { r, user, first, context } = await exchange({ ntlm: true }, `HTTP/other.${kdc.domain}`);
     expect(r.statusName, r.error?.message).to.equal('SEC_E_OK');
     // gss-ntlmssp's display name ends in a NUL byte (its quirk, seen through python-gssapi).
@@ -103,8 +111,14 @@ describe('NTLM through gss-ntlmssp (the system SPNEGO)', function () {
       const r = await initializeSecurityContext({ credential, targetName: `HTTP/nowhere.${kdc.domain}`, contextReq: REQ });
       // Kerberos' own refusal is the answer, not a fall back to NTLM. The system SPNEGO reports it under a
       // per-process minor code (SEC_E_INTERNAL_ERROR, the Kerberos text kept); our framing keeps the exact code.
-      expect(r.gss?.minorText).to.equal('Server not found in Kerberos database');
-      expect(r.statusName).to.equal(options.spnego === 'system' ? 'SEC_E_INTERNAL_ERROR' : 'SEC_E_TARGET_UNKNOWN');
+      // Heimdal's SPNEGO passes on no text (see spnego.test.ts); our framing keeps the table's name there.
+      // Heimdal's SPNEGO, with no mechanism able to start, reports GSS_S_BAD_MECH and no text (see spnego.test.ts).
+      if (options.spnego === 'system' && isHeimdal()) {
+        expect(r.statusName).to.equal('SEC_E_SECPKG_NOT_FOUND');
+      } else {
+        expect(minorTextMatches(r.gss, /^Server not found in Kerberos database$/, 'KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN'), r.gss?.minorText).to.equal(true);
+        expect(r.statusName).to.equal(options.spnego === 'system' ? 'SEC_E_INTERNAL_ERROR' : 'SEC_E_TARGET_UNKNOWN');
+      }
       freeCredentialsHandle(credential);
       const ok = await initializeSecurityContext({ credential: await acquireCredentialsHandle(options), targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
       expect(mechTypes(ok.output[0].buffer)).to.not.include(NTLMSSP);

@@ -76,6 +76,7 @@ describe('status table (GSS -> SSPI)', () => {
     for (const row of MINOR_ROWS) {
       const m = new RegExp(`#define\\s+${row.name}\\s+\\((-?\\d+)L\\)`).exec(text);
       if (row.name.startsWith('KG_')) continue; // MIT's gssapi krb5 table is not in a public header.
+      if (row.name === 'ENOENT') continue; // an errno (Heimdal's), not a krb5 code
       expect(m, `${row.name} in krb5.h`).to.not.equal(null);
       expect(Number(m![1]), row.name).to.equal(row.minor);
       checked++;
