@@ -7,6 +7,9 @@
 #   REALM      realm name                          (KN.TEST)
 #   KDC_PORT   KDC port on 127.0.0.1, UDP and TCP  (8888)
 #   DEAD_PORT  a port where no KDC listens, for the DEAD.TEST realm (KDC_PORT + 1)
+#   SLOW_PORT  the port of the SLOW.TEST realm's KDC, which the tests run as a silent one (KDC_PORT + 2); the realm
+#              trusts ours (krbtgt/SLOW.TEST@REALM), so a service there is reached with a ticket from ours
+#   SLOW_TRANSPORT  prefix of that KDC's address: "tcp/" for Heimdal clients (MIT goes by udp_preference_limit)
 #   HOST       host of the HTTP service principals (web.kn.test)
 #   OUT        where everything is written         (/out)
 #
@@ -16,6 +19,8 @@ set -eu
 REALM=${REALM:-KN.TEST}
 KDC_PORT=${KDC_PORT:-8888}
 DEAD_PORT=${DEAD_PORT:-$((KDC_PORT + 1))}
+SLOW_PORT=${SLOW_PORT:-$((KDC_PORT + 2))}
+SLOW_TRANSPORT=${SLOW_TRANSPORT:-}
 HOST=${HOST:-web.kn.test}
 OUT=${OUT:-/out}
 DOMAIN=${HOST#*.}
@@ -67,11 +72,15 @@ cat > krb5.conf <<EOF
  DEAD.TEST = {
   kdc = 127.0.0.1:$DEAD_PORT
  }
+ SLOW.TEST = {
+  kdc = ${SLOW_TRANSPORT}127.0.0.1:$SLOW_PORT
+ }
 
 [domain_realm]
  .$DOMAIN = $REALM
  $DOMAIN = $REALM
  .dead.test = DEAD.TEST
+ .slow.test = SLOW.TEST
 EOF
 
 : > kadm5.acl
@@ -88,6 +97,7 @@ kadmin "addprinc -randkey +requires_preauth svc-client"
 kadmin "addprinc -randkey HTTP/$HOST"
 kadmin "addprinc -randkey +ok_as_delegate HTTP/deleg.$DOMAIN"
 kadmin "addprinc -randkey HTTP/other.$DOMAIN"
+kadmin "addprinc -randkey krbtgt/SLOW.TEST@$REALM"
 kadmin "ktadd -k $OUT/client.keytab svc-client"
 kadmin "ktadd -k $OUT/http.keytab HTTP/$HOST"
 kadmin "ktadd -k $OUT/deleg.keytab HTTP/deleg.$DOMAIN"
@@ -97,6 +107,7 @@ cat > principals.env <<EOF
 REALM=$REALM
 KDC_PORT=$KDC_PORT
 DEAD_PORT=$DEAD_PORT
+SLOW_PORT=$SLOW_PORT
 HOST=$HOST
 ALICE=alice@$REALM
 ALICE_PASSWORD=$ALICE_PW

@@ -177,6 +177,7 @@ export interface GssapiFunctions {
   gss_acquire_cred_impersonate_name?: Fn;
   gss_set_neg_mechs?: Fn;
   gss_krb5_import_cred?: Fn;
+  gsskrb5_get_subkey?: Fn;
 }
 
 export interface Gssapi {
@@ -243,6 +244,7 @@ function declare(lib: LibraryHandle): GssapiFunctions {
       'gss_acquire_cred_impersonate_name',
       'uint32_t gss_acquire_cred_impersonate_name(_Out_ uint32_t *minor, void *impersonator, void *name, uint32_t time_req, void *mechs, int usage, _Out_ void **cred, void **actual_mechs, _Out_ uint32_t *time_rec)',
     ),
+    gsskrb5_get_subkey: optional('gsskrb5_get_subkey', 'uint32_t gsskrb5_get_subkey(_Out_ uint32_t *minor, void *ctx, _Out_ void **keyblock)'),
     gss_krb5_import_cred: optional('gss_krb5_import_cred',
       'uint32_t gss_krb5_import_cred(_Out_ uint32_t *minor, void *ccache, void *keytab_principal, void *keytab, _Out_ void **cred)'),
     gss_set_neg_mechs: optional('gss_set_neg_mechs', 'uint32_t gss_set_neg_mechs(_Out_ uint32_t *minor, void *cred, void *mechs)'),

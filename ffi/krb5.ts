@@ -27,6 +27,7 @@ export interface Krb5Functions {
   krb5_cc_resolve: Fn;
   krb5_cc_destroy: Fn;
   krb5_cc_close: Fn;
+  krb5_free_keyblock?: Fn;
 }
 
 /** sizeof(krb5_creds) is about 120 bytes on 64-bit MIT, 150 on Heimdal; the buffer is opaque to us and generous. */
@@ -68,6 +69,7 @@ function declare(lib: LibraryHandle): Krb5Functions | undefined {
     krb5_cc_resolve: f('int32_t krb5_cc_resolve(void *ctx, const char *name, _Out_ void **ccache)'),
     krb5_cc_destroy: f('int32_t krb5_cc_destroy(void *ctx, void *ccache)'),
     krb5_cc_close: f('int32_t krb5_cc_close(void *ctx, void *ccache)'),
+    krb5_free_keyblock: hasSymbol(lib, 'krb5_free_keyblock') ? f('void krb5_free_keyblock(void *ctx, void *keyblock)') : undefined,
   };
 }
 

@@ -9,6 +9,7 @@ import { wrapLengths } from './gssapi-message.js';
 import { displayName, expiryFromNow, gssFailure, isFailure, type GssContext } from './gssapi-native.js';
 import { gssError } from './gssapi-status.js';
 import type { AttributeOutcome } from './provider.js';
+import { heimdalSubkey } from './krb5-native.js';
 
 /** What Windows' Kerberos package reports as cbMaxToken since Windows 8 (MaxTokenSize): a buffer that always fits. */
 export const MAX_TOKEN = 48000;
@@ -75,6 +76,11 @@ function sessionKey(ctx: GssContext): AttributeOutcome {
     const desc = koffi.decode(set[0], G.gss_buffer_set_desc) as { count: number; elements: bigint };
     const size = koffi.sizeof(G.gss_buffer_desc);
     const element = (i: number) => koffi.decode(desc.elements, i * size, G.gss_buffer_desc) as { length: number; value: bigint };
+    if (desc.count < 2 && fn.gsskrb5_get_subkey) {
+      // Heimdal answers MIT's SSPI session-key OID with the key alone; its own call gives the key with its type.
+      const key = heimdalSubkey(ctx.handle);
+      return isFailure(key) ? { status: key.status, gss: key.gss, detail: key.detail } : { status: S.SEC_E_OK, value: key };
+    }
     if (desc.count < 2) return { status: S.SEC_E_INTERNAL_ERROR, detail: 'the session key came without its enctype' };
     const key = element(0);
     const type = element(1);

@@ -11,6 +11,7 @@ import {
   impersonate,
   inquireCred,
   installedMechs,
+  gssFailure,
   isFailure,
   releaseCred,
   setNegMechs,
@@ -42,7 +43,7 @@ import type {
 } from './provider.js';
 import { SpnegoInitiator, type SpnegoStep } from './spnego-initiator.js';
 import { decodeNegToken } from '../spnego/tokens.js';
-import { destroyCcache, importCcache, logon } from './krb5-logon.js';
+import { destroyCcache, importCcache, logon } from './krb5-native.js';
 
 /** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
 const REQ_TO_GSS: ReadonlyArray<readonly [number, number]> = [
@@ -127,6 +128,9 @@ function credentialStore(source: CredentialSource, cache?: string): Record<strin
 
 type Acquired = { cred: bigint | null; expiry?: Date; privateCache?: string };
 
+const GSS_S_CREDENTIALS_EXPIRED = 0xb0000;
+const KRB5KRB_AP_ERR_TKT_EXPIRED = -1765328352;
+
 /** A credential imported from a ccache, checked to be `principal`'s when one is named (as a cred store would). */
 async function imported(ccache: string, principal?: string): Promise<Acquired | GssFailure> {
   const got = importCcache(ccache);
@@ -135,6 +139,11 @@ async function imported(ccache: string, principal?: string): Promise<Acquired | 
   if (isFailure(info) || (principal && info.name !== principal && info.name?.split('@')[0] !== principal)) {
     releaseCred(got.cred);
     return isFailure(info) ? info : syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, `the ccache holds ${info.name ?? 'no principal'}, not ${principal}`);
+  }
+  if (info.expiry.getTime() <= Date.now()) {
+    // As MIT reports it (GSS_S_CREDENTIALS_EXPIRED, KRB5KRB_AP_ERR_TKT_EXPIRED), where Heimdal only finds no ticket.
+    releaseCred(got.cred);
+    return gssFailure(GSS_S_CREDENTIALS_EXPIRED, KRB5KRB_AP_ERR_TKT_EXPIRED, G.OIDS.MECH_KRB5, 'the tickets in this ccache have expired', 'acquire');
   }
   return { cred: got.cred, expiry: info.expiry };
 }

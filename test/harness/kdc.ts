@@ -36,6 +36,9 @@ export interface Kdc {
   domain: string;
   /** A realm whose KDC never answers. */
   deadRealm: string;
+  /** A realm that trusts ours, whose KDC address (127.0.0.1:slowPort, TCP) nothing serves unless a test does. */
+  slowRealm: string;
+  slowPort: number;
   principals: Record<'alice' | 'bob' | 'svcClient' | 'http' | 'deleg' | 'other', TestPrincipal>;
   /** KRB5_CONFIG, KRB5_KDC_PROFILE, KRB5CCNAME (a FILE: cache in dir), KRB5_KTNAME (http.keytab), KRB5RCACHEDIR. */
   env: Record<string, string>;
@@ -141,7 +144,14 @@ export async function startKdc(opts: { mode?: KdcMode | 'auto' } = {}): Promise<
   const port = await freePort();
   let deadPort = await freePort();
   while (deadPort === port) deadPort = await freePort();
-  const provisionEnv = { REALM: 'KN.TEST', KDC_PORT: String(port), DEAD_PORT: String(deadPort), HOST: 'web.kn.test' };
+  let slowPort = await freePort();
+  while (slowPort === port || slowPort === deadPort) slowPort = await freePort();
+  // Heimdal reaches a KDC over TCP only by the tcp/ prefix (MIT does not read it, and goes by udp_preference_limit).
+  const heimdal = process.env.KERBEROS_NEGOTIATE_GSSAPI_LIBRARY?.includes('libgssapi.so.3') ?? false;
+  const provisionEnv = {
+    REALM: 'KN.TEST', KDC_PORT: String(port), DEAD_PORT: String(deadPort), SLOW_PORT: String(slowPort), SLOW_TRANSPORT: heimdal ? 'tcp/' : '',
+    HOST: 'web.kn.test',
+  };
 
   let child: ChildProcess | undefined;
   let container: string | undefined;
@@ -213,6 +223,8 @@ export async function startKdc(opts: { mode?: KdcMode | 'auto' } = {}): Promise<
     hostname: p.HOST,
     domain: p.HOST.slice(p.HOST.indexOf('.') + 1),
     deadRealm: 'DEAD.TEST',
+    slowRealm: 'SLOW.TEST',
+    slowPort,
     principals: {
       alice: { name: p.ALICE, password: p.ALICE_PASSWORD },
       bob: { name: p.BOB, password: p.BOB_PASSWORD },

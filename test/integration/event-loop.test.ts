@@ -1,8 +1,6 @@
 // Calls that reach a KDC run on the libuv pool: the event loop keeps turning while a KDC takes its time.
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   acquireCredentialsHandle, freeCredentialsHandle, initializeSecurityContext, kdcCallStats, setMaxConcurrentKdcCalls,
@@ -10,18 +8,22 @@ import {
 import { liveNativeStates } from '../../lib/handles.js';
 import * as F from '../../lib/sspi/flags.js';
 import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import { isHeimdal } from '../harness/flavour.js';
 
 const HOLD_MS = 1500;
 
-/** A "KDC" on loopback that accepts, says nothing for HOLD_MS, then hangs up. */
-async function silentKdc(): Promise<{ server: Server; port: number; sockets: Socket[] }> {
+/**
+ * A "KDC" for the SLOW.TEST realm (provisioned in krb5.conf from the start: Heimdal reads its configuration once per
+ * thread, so a realm added later would not be seen) that accepts, says nothing for HOLD_MS, then hangs up.
+ */
+async function silentKdc(port: number): Promise<{ server: Server; port: number; sockets: Socket[] }> {
   const sockets: Socket[] = [];
   const server = createServer((socket) => {
     sockets.push(socket);
     socket.on('error', () => undefined);
     setTimeout(() => socket.destroy(), HOLD_MS);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address();
   return { server, port: typeof address === 'object' && address ? address.port : 0, sockets };
 }
@@ -29,21 +31,14 @@ async function silentKdc(): Promise<{ server: Server; port: number; sockets: Soc
 describe('event loop', function () {
   this.timeout(60_000);
   let kdc: Kdc;
-  let savedConfig: string | undefined;
   let slow: Awaited<ReturnType<typeof silentKdc>>;
 
   before(async () => {
     kdc = await sharedKdc();
     kdc.applyEnv();
-    slow = await silentKdc();
-    // MIT reads KRB5_CONFIG as a list of files: add a realm served by the silent KDC(the harness krb5.conf prefers TCP: udp_preference_limit = 1).
-    const extra = join(kdc.dir, 'slow-realm.conf');
-    writeFileSync(extra, `[realms]\n SLOW.TEST = {\n  kdc = 127.0.0.1:${slow.port}\n }\n`);
-    savedConfig = process.env.KRB5_CONFIG;
-    process.env.KRB5_CONFIG = `${kdc.krb5Config}:${extra}`;
+    slow = await silentKdc(kdc.slowPort);
   });
   after(() => {
-    process.env.KRB5_CONFIG = savedConfig;
     slow.server.close();
   });
 
@@ -78,17 +73,14 @@ describe('event loop', function () {
     expect((caught as Error).name).to.equal('TimeoutError');
     expect(Date.now() - started).to.be.lessThan(HOLD_MS - 500);
 
-    // A service ticket from a KDC that keeps quiet: list the silent KDC first for the test realm, for this call.
+    // A service ticket from a KDC that keeps quiet: a service of the SLOW.TEST realm, which trusts ours, is asked
+    // for at the silent KDC with the cross-realm ticket our KDC issues.
     await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
-    await kdc.kadmin(`addprinc -randkey HTTP/abort.${kdc.domain}`);
-    const quietFirst = join(kdc.dir, 'quiet-first.conf');
-    writeFileSync(quietFirst, `[realms]\n ${kdc.realm} = {\n  kdc = 127.0.0.1:${slow.port}\n }\n`);
-    const config = process.env.KRB5_CONFIG;
-    process.env.KRB5_CONFIG = `${quietFirst}:${kdc.krb5Config}`;
     const cred = await acquireCredentialsHandle();
     const before = liveNativeStates().contexts;
     const controller = new AbortController();
-    const pending = initializeSecurityContext({ credential: cred, targetName: `HTTP/abort.${kdc.domain}`, contextReq: F.ISC_REQ_MUTUAL_AUTH, signal: controller.signal });
+    slow.sockets.length = 0;
+    const pending = initializeSecurityContext({ credential: cred, targetName: `HTTP/abort.slow.test@${kdc.slowRealm}`, contextReq: F.ISC_REQ_MUTUAL_AUTH, signal: controller.signal });
     setTimeout(() => controller.abort(), 100);
     let aborted: unknown;
     const t = Date.now();
@@ -96,13 +88,12 @@ describe('event loop', function () {
       await pending;
     } catch (err) {
       aborted = err;
-    } finally {
-      process.env.KRB5_CONFIG = config;
     }
     expect((aborted as Error).name).to.equal('AbortError');
     expect(Date.now() - t).to.be.lessThan(HOLD_MS - 500);
     // The abandoned call ends when the silent KDC hangs up; its state is released then.
     await new Promise((resolve) => setTimeout(resolve, HOLD_MS + 1000));
+    expect(slow.sockets.length, 'the service ticket was asked for at the silent KDC').to.be.greaterThan(0);
     expect(liveNativeStates().contexts).to.be.at.most(before);
     freeCredentialsHandle(cred);
     let early: unknown;
@@ -125,7 +116,9 @@ describe('event loop', function () {
       expect(slow.sockets.length, 'one at a time reaches the KDC').to.equal(1);
       const creds = await Promise.all(three);
       creds.forEach((c) => freeCredentialsHandle(c));
-      expect(slow.sockets.length).to.equal(3);
+      // MIT asks the KDC for every call; Heimdal may skip a KDC that just failed it (its host-failure memory).
+      if (isHeimdal()) expect(slow.sockets.length).to.be.oneOf([2, 3]);
+      else expect(slow.sockets.length).to.equal(3);
     } finally {
       setMaxConcurrentKdcCalls(previous);
     }

@@ -1,7 +1,8 @@
-// Initial tickets with per-handle options, which gss_acquire_cred_with_password cannot take: forwardable,
-// renewable, lifetime. The TGT goes into a ccache of the handle's own (a private MEMORY cache unless the caller
+// What the GSS-API cannot reach and the krb5 library beside it can. Initial tickets with per-handle options, which
+// gss_acquire_cred_with_password cannot take: forwardable, renewable, lifetime. The TGT goes into a ccache of the handle's own (a private MEMORY cache unless the caller
 // names one), which the GSS credential then reads through the credential store. Private caches are destroyed when
 // the credential is released, so tickets and session keys do not outlive their handle.
+import koffi from 'koffi';
 import * as G from '../../ffi/gssapi.js';
 import { krb5, KRB5_CREDS_BUFFER, type Krb5Functions } from '../../ffi/krb5.js';
 import { SEC_E_UNSUPPORTED_FUNCTION } from '../sspi/status.js';
@@ -121,4 +122,35 @@ export function destroyCcache(name: string): void {
   const cc: Array<bigint | null> = [null];
   if (!fn.krb5_cc_resolve(ctx[0], name, cc) && cc[0]) fn.krb5_cc_destroy(ctx[0], cc[0]);
   fn.krb5_free_context(ctx[0]);
+}
+
+/** Heimdal's krb5_keyblock: { int32 keytype; size_t length; void *data } (heim_octet_string after the int). */
+const KEYBLOCK_LENGTH_OFFSET = 8;
+const KEYBLOCK_DATA_OFFSET = 16;
+
+/**
+ * The context's current key (acceptor subkey, else initiator subkey, else the ticket session key) through Heimdal's
+ * gsskrb5_get_subkey: what MIT gives for GSS_C_INQ_SSPI_SESSION_KEY, which Heimdal does not answer.
+ */
+export function heimdalSubkey(ctx: bigint | null): { sessionKey: Buffer; keyType: number } | GssFailure {
+  const gss = G.gssapi().fn;
+  const fn = functions();
+  if ('status' in fn) return fn;
+  if (!gss.gsskrb5_get_subkey || !fn.krb5_free_keyblock) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library gives no session key');
+  const minor = [0];
+  const out: Array<bigint | null> = [null];
+  const major = gss.gsskrb5_get_subkey(minor, ctx, out) as number;
+  if (gssError(major) || !out[0]) return gssFailure(major, minor[0], G.OIDS.MECH_KRB5, 'the mechanism did not give the session key');
+  const kctx: Array<bigint | null> = [null];
+  try {
+    const keyType = koffi.decode(out[0], 'int32_t') as number;
+    const length = Number(koffi.decode(out[0], KEYBLOCK_LENGTH_OFFSET, 'size_t'));
+    const data = koffi.decode(out[0], KEYBLOCK_DATA_OFFSET, 'void *') as bigint;
+    return { sessionKey: G.copyOut(data, length), keyType };
+  } finally {
+    if (!fn.krb5_init_context(kctx)) {
+      fn.krb5_free_keyblock(kctx[0], out[0]);
+      fn.krb5_free_context(kctx[0]);
+    }
+  }
 }
