@@ -16,22 +16,40 @@ export function gssStructsPacked(platform: NodeJS.Platform = process.platform, a
   return platform === 'darwin' && arch === 'x64';
 }
 
-const define = gssStructsPacked() ? koffi.pack : koffi.struct;
+type KoffiType = ReturnType<typeof koffi.struct>;
 
-export const gss_buffer_desc = define('gss_buffer_desc', { length: 'size_t', value: 'void *' });
-export const gss_OID_desc = define('gss_OID_desc', { length: 'uint32_t', elements: 'void *' });
-export const gss_OID_set_desc = define('gss_OID_set_desc', { count: 'size_t', elements: 'gss_OID_desc *' });
-export const gss_channel_bindings_struct = define('gss_channel_bindings_struct', {
-  initiator_addrtype: 'uint32_t',
-  initiator_address: 'gss_buffer_desc',
-  acceptor_addrtype: 'uint32_t',
-  acceptor_address: 'gss_buffer_desc',
-  application_data: 'gss_buffer_desc',
-});
+/**
+ * The GSS structs, laid out per platform: natural alignment, or Apple's x86_64 packing. `named` registers them
+ * under their C names (once per process, for the function prototypes); unnamed copies let the layout tests compute
+ * every platform's layout in one process.
+ */
+export function gssStructTypes(packed: boolean, named = false) {
+  const make = (name: string, fields: Record<string, unknown>): KoffiType => {
+    const define = packed ? koffi.pack : koffi.struct;
+    return (named ? define(name, fields as never) : define(fields as never)) as KoffiType;
+  };
+  const buffer = make('gss_buffer_desc', { length: 'size_t', value: 'void *' });
+  const oid = make('gss_OID_desc', { length: 'uint32_t', elements: 'void *' });
+  return {
+    gss_buffer_desc: buffer,
+    gss_OID_desc: oid,
+    gss_OID_set_desc: make('gss_OID_set_desc', { count: 'size_t', elements: koffi.pointer(oid) }),
+    gss_channel_bindings_struct: make('gss_channel_bindings_struct', {
+      initiator_addrtype: 'uint32_t',
+      initiator_address: buffer,
+      acceptor_addrtype: 'uint32_t',
+      acceptor_address: buffer,
+      application_data: buffer,
+    }),
+    // RFC 4121 IOV interface (gss_wrap_iov and friends): MIT and Heimdal export it; Apple only under private names.
+    gss_iov_buffer_desc: make('gss_iov_buffer_desc', { type: 'uint32_t', buffer }),
+    gss_buffer_set_desc: make('gss_buffer_set_desc', { count: 'size_t', elements: koffi.pointer(buffer) }),
+  };
+}
 
-// RFC 4121 IOV interface (gss_wrap_iov and friends): MIT and Heimdal export it; Apple only under private names.
-export const gss_iov_buffer_desc = define('gss_iov_buffer_desc', { type: 'uint32_t', buffer: 'gss_buffer_desc' });
-export const gss_buffer_set_desc = define('gss_buffer_set_desc', { count: 'size_t', elements: 'gss_buffer_desc *' });
+export const {
+  gss_buffer_desc, gss_OID_desc, gss_OID_set_desc, gss_channel_bindings_struct, gss_iov_buffer_desc, gss_buffer_set_desc,
+} = gssStructTypes(gssStructsPacked(), true);
 export const GSS_IOV_BUFFER_TYPE_EMPTY = 0;
 export const GSS_IOV_BUFFER_TYPE_DATA = 1;
 export const GSS_IOV_BUFFER_TYPE_HEADER = 2;
