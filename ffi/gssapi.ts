@@ -207,6 +207,8 @@ export interface Gssapi {
 function declare(lib: LibraryHandle): GssapiFunctions {
   const f = (proto: string) => lib.func(proto);
   const optional = (name: string, proto: string) => (hasSymbol(lib, name) ? lib.func(proto) : undefined);
+  // Apple's GSS.framework exports the IOV calls only under private names, with the same prototypes.
+  const apple = (name: string, proto: string) => optional(name, proto) ?? optional(`__ApplePrivate_${name}`, proto.replace(`${name}(`, `__ApplePrivate_${name}(`));
   return {
     gss_import_name: f('uint32_t gss_import_name(_Out_ uint32_t *minor, gss_buffer_desc *name, void *type, _Out_ void **out)'),
     gss_display_name: f('uint32_t gss_display_name(_Out_ uint32_t *minor, void *name, _Out_ gss_buffer_desc *out, _Out_ void **type)'),
@@ -245,11 +247,11 @@ function declare(lib: LibraryHandle): GssapiFunctions {
     ),
     gss_indicate_mechs: f('uint32_t gss_indicate_mechs(_Out_ uint32_t *minor, _Out_ void **mechs)'),
     gss_release_oid_set: f('uint32_t gss_release_oid_set(_Out_ uint32_t *minor, _Inout_ void **set)'),
-    gss_wrap_iov: optional('gss_wrap_iov',
+    gss_wrap_iov: apple('gss_wrap_iov',
       'uint32_t gss_wrap_iov(_Out_ uint32_t *minor, void *ctx, int conf_req, uint32_t qop, _Out_ int *conf_state, _Inout_ gss_iov_buffer_desc *iov, int count)'),
-    gss_unwrap_iov: optional('gss_unwrap_iov',
+    gss_unwrap_iov: apple('gss_unwrap_iov',
       'uint32_t gss_unwrap_iov(_Out_ uint32_t *minor, void *ctx, _Out_ int *conf_state, _Out_ uint32_t *qop, _Inout_ gss_iov_buffer_desc *iov, int count)'),
-    gss_wrap_iov_length: optional('gss_wrap_iov_length',
+    gss_wrap_iov_length: apple('gss_wrap_iov_length',
       'uint32_t gss_wrap_iov_length(_Out_ uint32_t *minor, void *ctx, int conf_req, uint32_t qop, _Out_ int *conf_state, _Inout_ gss_iov_buffer_desc *iov, int count)'),
     gss_inquire_sec_context_by_oid: optional('gss_inquire_sec_context_by_oid',
       'uint32_t gss_inquire_sec_context_by_oid(_Out_ uint32_t *minor, void *ctx, void *oid, _Out_ void **set)'),
