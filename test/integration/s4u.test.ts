@@ -1,7 +1,7 @@
 // S4U2Self (protocol transition): a service with its own keytab obtains a credential as a user, who never logs on,
 // and authenticates to itself as that user. S4U2Proxy (onward to another service) needs constrained delegation,
-// which MIT's KDC offers only with its LDAP database module; with the harness's DB2 database the KDC refuses it,
-// and the test asserts that refusal as the documented limit.
+// which MIT's KDC decides only with its LDAP database module (krbAllowedToDelegateTo): the DB2 realm refuses it,
+// and a second, LDAP-backed KDC (test/harness/ldap-kdc.ts) grants it to the service it names and no other.
 import { expect } from 'chai';
 import {
   SECPKG_CRED_ATTR_NAMES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext,
@@ -11,6 +11,7 @@ import * as F from '../../lib/sspi/flags.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
+import { ldapKdcAvailable, startLdapKdc } from '../harness/ldap-kdc.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 
@@ -59,6 +60,43 @@ describe('S4U: a service acting for a user', function () {
     expect(onward.gss?.minor).to.equal(-1765328371);
     expect(onward.error?.message).to.match(/KDC can't fulfill requested option/);
     freeCredentialsHandle(asBob);
+  });
+
+  it('S4U2Proxy: where the KDC allows it (LDAP KDB), the front service reaches the back end as the user, and no other service', async function () {
+    // slapd, ldap-utils and krb5-kdc-ldap come from .ci/run; python3-gssapi is the back end.
+    if (!ldapKdcAvailable()) this.skip();
+    const ldap = await startLdapKdc();
+    const saved = process.env.KRB5_CONFIG;
+    process.env.KRB5_CONFIG = `${ldap.krb5Config}:${kdc.krb5Config}`;
+    const peer = new PythonAcceptor({ ...kdc.env, KRB5_CONFIG: process.env.KRB5_CONFIG, KRB5_KTNAME: `FILE:${ldap.back.keytab}` });
+    try {
+      const service = await acquireCredentialsHandle({ keytab: ldap.front.keytab, principal: ldap.front.name });
+      const asCarol = await acquireCredentialsHandle({ principal: ldap.user, impersonator: service });
+      freeCredentialsHandle(service);
+      if (isHeimdal()) {
+        expect((await queryCredentialsAttributes(asCarol, SECPKG_CRED_ATTR_NAMES)).statusName).to.equal('SEC_E_UNSUPPORTED_FUNCTION');
+        freeCredentialsHandle(asCarol);
+        return;
+      }
+      await peer.start('HTTP@back.s4u.test');
+      const r = await initializeSecurityContext({ credential: asCarol, targetName: ldap.back.name, contextReq: REQ });
+      expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
+      const s = await peer.step(r.output[0].buffer);
+      expect(s.error).to.equal(null);
+      expect(s.user, 'the back end sees the user, not the front service').to.equal(ldap.user);
+      const done = await initializeSecurityContext({ context: r.context, contextReq: REQ, input: [{ type: F.SECBUFFER_TOKEN, buffer: s.token }] });
+      expect(done.statusName).to.equal('SEC_E_OK');
+      deleteSecurityContext(r.context!);
+
+      const refused = await initializeSecurityContext({ credential: asCarol, targetName: ldap.other.name, contextReq: REQ });
+      expect(refused.statusName, 'a service outside krbAllowedToDelegateTo').to.equal('SEC_E_KDC_INVALID_REQUEST');
+      expect(refused.gss?.minor).to.equal(-1765328371);
+      freeCredentialsHandle(asCarol);
+    } finally {
+      peer.close();
+      process.env.KRB5_CONFIG = saved;
+      await ldap.stop();
+    }
   });
 
   it('refuses impersonation without a principal, or with another way to log on', async () => {
