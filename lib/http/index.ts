@@ -1,5 +1,6 @@
 // HTTP Negotiate (RFC 4559): fetch-compatible and node:http-based clients, and the pieces they are made of.
 export { negotiateFetch, type NegotiateFetchInit, type NegotiateFetchResponse } from './fetch.js';
+export { NegotiateDispatcher, withNegotiate, type NegotiateDispatcherOptions } from './dispatcher.js';
 export {
   negotiateRequest,
   type DelegationPolicy,

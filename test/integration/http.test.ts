@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import {
   HttpNegotiateError,
   ISC_REQ_USE_DCE_STYLE,
+  NegotiateDispatcher,
+  withNegotiate,
+  type NegotiateAuthInfo,
   SecurityError,
   acquireCredentialsHandle,
   freeCredentialsHandle,
@@ -97,6 +100,39 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
     expect(await res.text()).to.equal('hello, private\n');
     expect(res.headers.get('x-remote-user')).to.equal(alice());
     expect(res.negotiate).to.include({ legs: 1, mutual: true });
+  });
+
+  it('Node\'s built-in fetch authenticates through NegotiateDispatcher, and follows a redirect with a new exchange', async () => {
+    const seen: Array<{ url: string; info: NegotiateAuthInfo }> = [];
+    const dispatcher = new NegotiateDispatcher({ ...base, onAuthenticated: (info, url) => seen.push({ url, info }) });
+    const init = { dispatcher } as unknown as RequestInit;
+    const res = await fetch(`https://${host}:${apache.httpsPort}/private/hello.txt`, init);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('x-remote-user')).to.equal(alice());
+    expect(await res.text()).to.equal('hello, private\n');
+    expect(seen[0].info).to.include({ authenticated: true, mutual: true, channelBindings: true });
+
+    const posted = await fetch(`http://${host}:${apache.httpPort}/private/echo`, { ...init, method: 'POST', body: 'via fetch', headers: { 'content-type': 'text/plain' } });
+    expect(await posted.text()).to.equal(`${alice()}\nvia fetch`);
+
+    seen.length = 0;
+    const redirected = await fetch(`http://${host}:${apache.httpPort}/redirect-other`, init);
+    expect(redirected.status).to.equal(200);
+    expect(redirected.redirected).to.equal(true);
+    await redirected.text();
+    expect(seen.map((s) => s.info.spn)).to.deep.equal([`HTTP/${host}`, `HTTP/other.${kdc.domain}`]);
+  });
+
+  it('Node\'s fetch rejects, with the HttpNegotiateError as cause, when the server is not proved', async () => {
+    const strip = await relay(apache.httpPort, () => undefined);
+    try {
+      const failure = await fetch(`http://${host}:${strip.port}/private/hello.txt`, withNegotiate(base))
+        .then(() => undefined, (err: Error) => err);
+      expect(failure).to.be.instanceOf(TypeError);
+      expect((failure as Error & { cause: HttpNegotiateError }).cause.code).to.equal('MUTUAL_AUTH_FAILED');
+    } finally {
+      strip.close();
+    }
   });
 
   it('leaves a resource that asks for nothing alone, and hands a non-Negotiate 401 back as is', async () => {
