@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { CredentialsHandle } from '../api.js';
 import { NegotiateClient } from '../negotiate.js';
@@ -120,10 +120,10 @@ class Party {
   ) {}
 
   /** First leg: a fresh context, bound to the socket's certificate where asked. */
-  async start(socket: Socket): Promise<void> {
+  async start(socket?: Socket): Promise<void> {
     let channelBindings: Buffer | undefined;
     if (this.bindTls) {
-      const cert = peerCertificates.get(socket);
+      const cert = socket && peerCertificates.get(socket);
       if (!cert) throw new HttpNegotiateError('CHANNEL_BINDINGS_UNAVAILABLE', 'no tls-server-end-point channel binding: the connection has no server certificate');
       channelBindings = tlsServerEndPoint(cert);
       this.bound = true;
@@ -217,6 +217,68 @@ export class HttpExchange {
     return agent;
   }
 
+  /**
+   * An agent whose one connection is a CONNECT tunnel through the proxy to `target`, with TLS to the origin inside:
+   * the proxy's 407 is answered on the CONNECT itself, and the origin's certificate (for channel bindings) is the
+   * one seen through the tunnel.
+   */
+  private tunnelAgent(target: URL, proxy: Party): http.Agent {
+    const open = (cb: (err: Error | null, socket?: Socket) => void) => {
+      this.openTunnel(target, proxy).then((s) => cb(null, s), (err: Error) => cb(err));
+    };
+    const agent = new https.Agent({ ...this.o.connect, keepAlive: true, maxSockets: 1 });
+    (agent as unknown as { createConnection: (o: unknown, cb: (err: Error | null, s?: Socket) => void) => undefined }).createConnection = (_o, cb) => {
+      open(cb);
+      return undefined;
+    };
+    this.agents.set(`tunnel:${target.origin}:${this.agents.size}`, agent);
+    return agent;
+  }
+
+  private async openTunnel(target: URL, proxy: Party): Promise<Socket> {
+    const authority = `${target.hostname}:${target.port || 443}`;
+    const maxLegs = this.o.maxLegs ?? 5;
+    let starting = false;
+    for (let leg = 1; ; leg++) {
+      if (starting) await proxy.start();
+      const headers: Record<string, string> = { host: authority };
+      if (proxy.token) {
+        headers['proxy-authorization'] = `Negotiate ${proxy.token.toString('base64')}`;
+        proxy.sent = true;
+        proxy.token = undefined;
+      }
+      const req = http.request({
+        hostname: this.proxy!.hostname.replace(/^\[|\]$/g, ''),
+        port: this.proxy!.port || 80,
+        method: 'CONNECT',
+        path: authority,
+        headers,
+        agent: false,
+        lookup: this.o.connect?.lookup,
+        signal: this.o.signal,
+      });
+      req.end();
+      const [res, socket] = (await once(req, 'connect')) as [http.IncomingMessage, Socket];
+      const status = res.statusCode ?? 0;
+      if (status === 200) {
+        if (proxy.sent) await this.verify(res, proxy, 'proxy-authenticate', 'optional');
+        const secure = tlsConnect({ ...this.o.connect, socket, servername: this.o.connect?.servername ?? target.hostname });
+        await once(secure, 'secureConnect');
+        const cert = secure.getPeerX509Certificate();
+        if (cert) peerCertificates.set(secure, cert.raw);
+        return secure;
+      }
+      socket.destroy();
+      const challenge = status === 407 ? findNegotiate(headerValues(res, 'proxy-authenticate')) : undefined;
+      if (challenge && leg < maxLegs && (await this.advance(proxy, challenge.token, status))) {
+        starting = !proxy.client;
+        continue;
+      }
+      if (challenge || proxy.sent) return this.reject(res, proxy, status);
+      throw new HttpNegotiateError('AUTH_REJECTED', `the proxy refused CONNECT ${authority} (HTTP ${status})`, status);
+    }
+  }
+
   /** Closes the connections once the caller is done with the last body. */
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();
@@ -263,9 +325,10 @@ export class HttpExchange {
   private async hop(hop: Hop): Promise<Omit<NegotiateHttpResponse, 'redirected'>> {
     const o = this.o;
     const tls = hop.url.protocol === 'https:';
-    if (this.proxy && tls) throw new TypeError('https: through a proxy (CONNECT) is not supported yet; proxy applies to http: targets');
     const origin = new Party(await spnForUrl(hop.url, o), o, tls && (o.channelBindings ?? true));
     const proxy = this.proxy ? new Party(o.proxySpn ?? (await spnForUrl(this.proxy, { service: o.service })), o, false) : undefined;
+    // https through the proxy: a CONNECT tunnel (authenticated to the proxy) carries TLS to the origin end to end.
+    const tunnel = proxy && tls ? this.tunnelAgent(hop.url, proxy) : undefined;
     const maxLegs = o.maxLegs ?? 5;
     let starting = o.preemptive ?? false;
     let proxyStarting = false;
@@ -275,7 +338,7 @@ export class HttpExchange {
           if (starting) await origin.start(socket);
           if (proxy && proxyStarting) await proxy.start(socket);
           starting = proxyStarting = false;
-        }, origin, proxy);
+        }, origin, tunnel ? undefined : proxy, tunnel);
         const status = res.statusCode ?? 0;
         if (proxy && status === 407) {
           const challenge = findNegotiate(headerValues(res, 'proxy-authenticate'));
@@ -295,7 +358,7 @@ export class HttpExchange {
           if (origin.sent) return this.reject(res, origin, status);
           if (challenge && leg >= maxLegs) throw new HttpNegotiateError('TOO_MANY_LEGS', `no answer after ${maxLegs} requests`, status);
         }
-        if (proxy?.sent) await this.verify(res, proxy, 'proxy-authenticate', 'optional');
+        if (proxy?.sent && !tunnel) await this.verify(res, proxy, 'proxy-authenticate', 'optional');
         if (origin.sent) await this.verify(res, origin, 'www-authenticate', o.mutual ?? 'required');
         return {
           status,
@@ -363,9 +426,9 @@ export class HttpExchange {
   }
 
   /** One request on the hop's connection; `prepare` runs once the socket is known, before the headers go out. */
-  private async send(hop: Hop, prepare: (socket: Socket) => Promise<void>, origin: Party, proxy?: Party): Promise<http.IncomingMessage> {
-    const viaProxy = this.proxy !== undefined;
-    const connectTo = this.proxy ?? hop.url;
+  private async send(hop: Hop, prepare: (socket: Socket) => Promise<void>, origin: Party, proxy?: Party, tunnel?: http.Agent): Promise<http.IncomingMessage> {
+    const viaProxy = this.proxy !== undefined && !tunnel;
+    const connectTo = viaProxy ? this.proxy! : hop.url;
     const tls = connectTo.protocol === 'https:';
     const headers: Record<string, string> = Object.fromEntries(hop.headers);
     if (viaProxy) headers.host = hop.url.host;
@@ -376,7 +439,7 @@ export class HttpExchange {
       path: viaProxy ? hop.url.href : hop.url.pathname + hop.url.search,
       method: hop.method,
       headers,
-      agent: this.agentFor(connectTo),
+      agent: tunnel ?? this.agentFor(connectTo),
       signal: this.o.signal,
     });
     const response = once(req, 'response') as Promise<[http.IncomingMessage]>;

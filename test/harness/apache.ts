@@ -108,7 +108,7 @@ function config(o: { dir: string; kdc: Kdc; keytab: string; httpPort: number; ht
   // Apache refuses to serve as root: its children switch to an unprivileged user (mod_unixd is compiled in), which
   // is why everything they read lies in dir, made world-readable.
   const user = asRoot ? (passwdEntry('www-data') ? 'www-data' : 'nobody') : undefined;
-  const load = ['mpm_prefork', 'authn_core', 'authz_core', 'authz_user', 'auth_gssapi', 'mime', 'alias', 'headers', 'cgi', 'ssl', 'proxy', 'proxy_http'];
+  const load = ['mpm_prefork', 'authn_core', 'authz_core', 'authz_user', 'auth_gssapi', 'mime', 'alias', 'headers', 'cgi', 'ssl', 'proxy', 'proxy_http', 'proxy_connect'];
   const site = `
     DocumentRoot "${dir}/htdocs"
     ScriptAlias "/private/echo" "${dir}/cgi/echo"
@@ -170,7 +170,9 @@ Listen 127.0.0.1:${o.proxyPort}
   ServerName ${kdc.hostname}:${o.proxyPort}
   ProxyRequests On
   ProxyVia Off
-  ProxyRemote "*" "http://127.0.0.1:${o.httpPort}"
+  ProxyRemote "http" "http://127.0.0.1:${o.httpPort}"
+  # https targets come as CONNECT host:port (mod_proxy_connect), to this Apache's https listener only.
+  AllowCONNECT ${o.httpsPort}
   <Proxy "*">${gssapiAuth(keytab, 'proxy')}
   </Proxy>
 </VirtualHost>

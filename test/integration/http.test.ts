@@ -244,6 +244,18 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
     expect(res.negotiate.proxy).to.deep.equal({ authenticated: true, mutual: true, spn: `HTTP/${host}` });
     expect(res.negotiate.authenticated).to.equal(false);
   });
+
+  it('reaches an https origin through the proxy: CONNECT answered with Negotiate, then TLS and bindings end to end', async () => {
+    // Apache's CONNECT resolves the target itself, so it is named by address; SPN and TLS name are given.
+    const res = await negotiateFetch(`https://127.0.0.1:${apache.httpsPort}/private/hello.txt`, {
+      negotiate: { ...base, spn: `HTTP/${host}`, connect: { ...base.connect, servername: host }, proxy: `http://${host}:${apache.proxyPort}` },
+    });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('x-remote-user')).to.equal(alice());
+    expect(await res.text()).to.equal('hello, private\n');
+    expect(res.negotiate).to.include({ authenticated: true, mutual: true, channelBindings: true, legs: 2 });
+    expect(res.negotiate.proxy).to.include({ authenticated: true, spn: `HTTP/${host}` });
+  });
 });
 
 describe('HTTP Negotiate channel bindings against an acceptor that enforces them (python-gssapi over HTTPS)', function () {
