@@ -11,10 +11,11 @@ import {
 } from '../lib/index.js';
 import { ftruncateSync, openSync, writeSync } from 'node:fs';
 import { decodeNegToken, describeToken, SpnegoError } from '../lib/spnego/index.js';
+import { HttpNegotiateError, findNegotiate } from '../lib/http/index.js';
 import { newAcceptor } from '../test/harness/acceptor.js';
 import { mulberry32, mutate } from '../test/harness/mutate.js';
 
-export type Entry = 'isc-reply' | 'decrypt' | 'verify' | 'spnego-decode';
+export type Entry = 'isc-reply' | 'decrypt' | 'verify' | 'spnego-decode' | 'www-authenticate';
 export interface WorkerJob {
   seed: number;
   runs: number;
@@ -34,6 +35,17 @@ export function caseInput(seed: number, entry: Entry, index: number, base: Buffe
   let input = base;
   for (let rounds = 1 + Math.floor(rng() * 3); rounds > 0; rounds--) input = mutate(input, rng);
   return input;
+}
+
+/** WWW-Authenticate values as servers send them, around a real Negotiate token. */
+function challenges(spnego: Buffer[]): Buffer[] {
+  const token = (spnego[1] ?? spnego[0] ?? Buffer.alloc(0)).toString('base64');
+  return [
+    `Negotiate ${token}`,
+    'Negotiate, Basic realm="intranet", charset="UTF-8"',
+    `Bearer realm="api", error="invalid_token", error_description="The token expired", Negotiate ${token}`,
+    'Digest realm="x", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"',
+  ].map((h) => Buffer.from(h, 'latin1'));
 }
 
 function check(status: number, where: string): string {
@@ -113,6 +125,18 @@ async function main(): Promise<void> {
           count('SpnegoError');
         }
         describeToken(input);
+        break;
+      }
+      case 'www-authenticate': {
+        // Real challenge headers (a server's Negotiate token among other schemes), mutated as bytes.
+        const header = Buffer.from(record(caseInput(job.seed, job.entry, i, challenges(spnego)[i % 4]))).toString('latin1');
+        try {
+          const found = findNegotiate(i % 2 ? [header] : header.split(/(?<=\S) {2,}/));
+          count(found ? 'negotiate' : 'none');
+        } catch (err) {
+          if (!(err instanceof HttpNegotiateError) || err.code !== 'BAD_CHALLENGE') throw err;
+          count('BAD_CHALLENGE');
+        }
         break;
       }
     }

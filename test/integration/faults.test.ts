@@ -1,7 +1,12 @@
 // KDC and account faults against the real KDC of the harness: each gives the SEC_E code docs/status-mapping.md
 // promises, with the krb5 minor code, and the library recovers without anything re-created by hand.
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, type InitializeResult,
 } from '../../lib/index.js';
@@ -9,6 +14,9 @@ import * as F from '../../lib/sspi/flags.js';
 import { sharedKdc, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 import { minorTextMatches } from '../harness/flavour.js';
+import { newAcceptor } from '../harness/acceptor.js';
+
+const exec = promisify(execFile);
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 const MINOR = {
@@ -71,6 +79,45 @@ describe('KDC and account faults', function () {
       await kdc.kadmin(`modprinc +allow_tix ${bob.name}`);
     }
     expect((await logon(bob.name, bob.password!)).statusName).to.equal('SEC_I_CONTINUE_NEEDED');
+  });
+
+  it('failover: with the realm\'s first KDC down, authentication goes on through the second', async () => {
+    // A krb5.conf naming two KDCs for the realm, the first where nothing listens (stopped). It is read by a fresh
+    // process (the command line), as a service would at start: Heimdal reads its configuration once per thread.
+    const alice = kdc.principals.alice;
+    const ccache = `FILE:${join(kdc.dir, 'faults-failover')}`;
+    await kdc.kinit(alice.name, { password: alice.password, ccache });
+    const conf = readFileSync(kdc.krb5Config, 'utf8');
+    const deadPort = /DEAD\.TEST = \{\s*kdc = 127\.0\.0\.1:(\d+)/.exec(conf)![1];
+    const live = `kdc = 127.0.0.1:${kdc.port}`;
+    expect(conf).to.contain(live);
+    const failover = join(kdc.dir, 'failover.conf');
+    writeFileSync(failover, conf.replace(live, `kdc = 127.0.0.1:${deadPort}\n  ${live}`));
+    // The first KDC is broken: over TCP (MIT) it hangs up at once, over UDP (Heimdal) it never answers. Counted,
+    // so the test shows it was tried before the second.
+    let tried = 0;
+    const broken = createServer((socket) => {
+      tried++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => broken.listen(Number(deadPort), '127.0.0.1', resolve));
+    const silent = createSocket('udp4', () => tried++);
+    await new Promise<void>((resolve) => silent.bind(Number(deadPort), '127.0.0.1', resolve));
+    const started = Date.now();
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'lib/cli.ts', 'token', `HTTP/${kdc.hostname}`, '--json'], {
+      env: { ...process.env, ...kdc.env, KRB5_CONFIG: failover, KRB5CCNAME: ccache },
+    }).finally(() => {
+      broken.close();
+      silent.close();
+    });
+    expect(tried, 'the first KDC was tried').to.be.greaterThan(0);
+    const out = JSON.parse(stdout) as { status: string; token: string };
+    expect(out.status).to.equal('SEC_I_CONTINUE_NEEDED');
+    expect(Date.now() - started, 'a refused KDC is passed over at once').to.be.lessThan(15_000);
+    // The service ticket came from the second KDC: the token is a real one for the service.
+    const acceptor = await newAcceptor();
+    await acceptor.step(Buffer.from(out.token, 'base64'));
+    expect(acceptor.username).to.equal(alice.name);
   });
 
   it('an expired password: SEC_E_LOGON_DENIED with KDC_ERR_KEY_EXP', async () => {
