@@ -27,7 +27,7 @@ import { KRB_AP_ERR_SKEW, krb5ReplyProblem, krbErrorCode } from './krb5-token.js
 
 /** com_err base of the krb5 error table: a KRB-ERROR's error-code plus this is its minor status. */
 const KRB5_ERROR_BASE = -1765328384;
-import { limited } from './pool.js';
+import { callAsync } from './pool.js';
 import type { ChannelBindings } from './provider.js';
 
 /** A failed GSS call, already mapped: the SEC code and everything the library said. */
@@ -37,12 +37,6 @@ export interface GssFailure {
   detail?: string;
 }
 
-/** A native call (GSS or krb5) on the libuv pool, within the bound on concurrent KDC calls (pool.ts). */
-export function callAsync(fn: { async: (...args: unknown[]) => void }, ...args: unknown[]): Promise<number> {
-  return limited(() => new Promise((resolve, reject) => {
-    fn.async(...args, (err: unknown, res: number) => (err ? reject(err) : resolve(res)));
-  }));
-}
 
 function displayStatus(code: number, type: number, mech: string): string {
   const { fn } = gssapi();

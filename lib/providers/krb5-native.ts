@@ -6,7 +6,8 @@ import koffi from 'koffi';
 import * as G from '../../ffi/gssapi.js';
 import { krb5, KRB5_CREDS_BUFFER, type Krb5Functions } from '../../ffi/krb5.js';
 import { SEC_E_UNSUPPORTED_FUNCTION } from '../sspi/status.js';
-import { callAsync, gssFailure, syntheticFailure, type GssFailure } from './gssapi-native.js';
+import { gssFailure, syntheticFailure, type GssFailure } from './gssapi-native.js';
+import { callAsync } from './pool.js';
 import { gssError } from './gssapi-status.js';
 
 export interface LogonOptions {

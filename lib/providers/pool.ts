@@ -35,3 +35,10 @@ export async function limited<T>(task: () => Promise<T>): Promise<T> {
     else running--;
   }
 }
+
+/** A native call (GSS, krb5 or SSPI) on the libuv pool, within the bound on concurrent KDC calls (pool.ts). */
+export function callAsync(fn: { async: (...args: unknown[]) => void }, ...args: unknown[]): Promise<number> {
+  return limited(() => new Promise((resolve, reject) => {
+    fn.async(...args, (err: unknown, res: number) => (err ? reject(err) : resolve(res)));
+  }));
+}

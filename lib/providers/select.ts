@@ -1,7 +1,9 @@
 // Picks the backend for this platform once: GSS-API on Linux and macOS, SSPI on Windows.
 import { gssapi } from '../../ffi/gssapi.js';
 import * as S from '../sspi/status.js';
+import { secur32 } from '../../ffi/secur32.js';
 import { GssapiProvider } from './gssapi.js';
+import { SspiProvider } from './sspi.js';
 import type { Provider } from './provider.js';
 
 let provider: Provider | undefined;
@@ -10,7 +12,13 @@ let provider: Provider | undefined;
 export function currentProvider(): Provider {
   if (!provider) {
     if (process.platform === 'win32') {
-      throw new S.SecurityError(S.SEC_E_SECPKG_NOT_FOUND, 'the Windows (secur32.dll) provider is not available in this version');
+      try {
+        secur32();
+      } catch (err) {
+        throw new S.SecurityError(S.SEC_E_SECPKG_NOT_FOUND, (err as Error).message);
+      }
+      provider = new SspiProvider();
+      return provider;
     }
     try {
       gssapi();

@@ -22,7 +22,7 @@ describe(`fuzz campaign (${RUNS} cases per entry point, seed 20261124)`, functio
       maxBuffer: 1 << 20,
     });
     const { reports } = JSON.parse(stdout) as { reports: Array<{ entry: string; cases: number; crashes: number; hangs: number; statuses: Record<string, number>; skipped?: string }> };
-    expect(reports.map((r) => r.entry)).to.deep.equal(['isc-reply', 'decrypt', 'verify', 'spnego-decode']);
+    expect(reports.map((r) => r.entry)).to.deep.equal(['isc-reply', 'decrypt', 'verify', 'spnego-decode', 'www-authenticate']);
     for (const r of reports) {
       expect(r.skipped, r.entry).to.equal(undefined);
       expect(r.cases, r.entry).to.equal(RUNS);

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import koffi from 'koffi';
 import { gssStructTypes, gssStructsPacked } from '../../ffi/gssapi.js';
+import { sspiStructTypes } from '../../ffi/secur32.js';
 
 type Layout = Record<string, { size: number; offsets: Record<string, number> }>;
 
@@ -54,5 +55,30 @@ describe('GSS struct layouts per platform', () => {
 
   it('this process uses its own platform\'s layout', () => {
     expect(koffi.sizeof('gss_OID_desc')).to.equal(gssStructsPacked() ? 12 : 16);
+  });
+});
+
+// SSPI (sspi.h) on 64-bit Windows (x64 and arm64 alike: ULONG is 32 bits, pointers and ULONG_PTR 64).
+const SSPI_X64: Layout = {
+  SecHandle: { size: 16, offsets: { dwLower: 0, dwUpper: 8 } },
+  SecBuffer: { size: 16, offsets: { cbBuffer: 0, BufferType: 4, pvBuffer: 8 } },
+  SecBufferDesc: { size: 16, offsets: { ulVersion: 0, cBuffers: 4, pBuffers: 8 } },
+  SEC_WINNT_AUTH_IDENTITY_W: {
+    size: 48,
+    offsets: { User: 0, UserLength: 8, Domain: 16, DomainLength: 24, Password: 32, PasswordLength: 40, Flags: 44 },
+  },
+  SecPkgContext_Sizes: { size: 16, offsets: { cbMaxToken: 0, cbMaxSignature: 4, cbBlockSize: 8, cbSecurityTrailer: 12 } },
+  SecPkgInfoW: { size: 32, offsets: { fCapabilities: 0, wVersion: 4, wRPCID: 6, cbMaxToken: 8, Name: 16, Comment: 24 } },
+};
+
+describe('SSPI struct layouts (win32-x64, win32-arm64)', () => {
+  it('sizes and offsets match sspi.h', () => {
+    const types = sspiStructTypes() as unknown as Record<string, ReturnType<typeof koffi.struct>>;
+    for (const [name, { size, offsets }] of Object.entries(SSPI_X64)) {
+      expect(koffi.sizeof(types[name]), `sizeof(${name})`).to.equal(size);
+      for (const [field, offset] of Object.entries(offsets)) {
+        expect(koffi.offsetof(types[name], field), `offsetof(${name}, ${field})`).to.equal(offset);
+      }
+    }
   });
 });

@@ -1,0 +1,273 @@
+// The Windows provider: SSPI itself, so a near pass-through. Statuses are already SEC_E_*; what this file does is
+// marshalling (SecBufferDesc in native memory, UTF-16 names, TimeStamps), the credential sources SSPI has (the
+// logged-on user, or user/domain/password), and the same handle and pool discipline as the GSS provider.
+import koffi from 'koffi';
+import { copyOut } from '../../ffi/gssapi.js';
+import {
+  SECBUFFER_VERSION, SECPKG_CRED_OUTBOUND, SECURITY_NATIVE_DREP, SEC_WINNT_AUTH_IDENTITY_UNICODE, SEC_WINNT_AUTH_IDENTITY_W,
+  SecBuffer, SecBufferDesc, SecPkgContext_Sizes, SecPkgInfoW, secur32,
+} from '../../ffi/secur32.js';
+import * as A from '../sspi/attributes.js';
+import * as F from '../sspi/flags.js';
+import * as S from '../sspi/status.js';
+import { secChannelBindings } from '../sspi/bindings.js';
+import { callAsync } from './pool.js';
+import type {
+  AcquireOutcome, AttributeOutcome, CredentialSource, InitializeOutcome, InitializeRequest, MessageBuffer, MessageOutcome,
+  Provider, ProviderContext, ProviderCredential,
+} from './provider.js';
+
+interface Handle {
+  dwLower: bigint | number;
+  dwUpper: bigint | number;
+}
+
+/** FILETIME ticks (100 ns since 1601) of SSPI's "never expires". */
+const NEVER = 0x7fffffffffffffffn;
+
+/** A TimeStamp (local time, as SSPI reports it) to a Date. */
+function timeStamp(ts: bigint | number): Date | undefined {
+  const t = BigInt(ts);
+  if (t <= 0n || t >= NEVER) return undefined;
+  const local = Number(t / 10000n) - 11_644_473_600_000;
+  return new Date(local + new Date(local).getTimezoneOffset() * 60_000);
+}
+
+const utf16 = (s: string) => Buffer.from(`${s}\0`, 'utf16le');
+
+/** A SecBufferDesc over native copies of `buffers` (so a call on the pool never sees JS memory move). */
+class NativeDesc {
+  readonly desc: unknown;
+  private readonly array: unknown;
+  private readonly data: unknown[];
+
+  constructor(readonly buffers: Array<{ type: number; bytes: Uint8Array; capacity?: number }>) {
+    this.array = koffi.alloc(SecBuffer, Math.max(1, buffers.length));
+    this.data = buffers.map((b) => {
+      const size = Math.max(b.capacity ?? b.bytes.byteLength, 1);
+      const p = koffi.alloc('uint8_t', size);
+      if (b.bytes.byteLength) koffi.encode(p, koffi.array('uint8_t', b.bytes.byteLength), Array.from(b.bytes));
+      return p;
+    });
+    buffers.forEach((b, i) => {
+      koffi.encode(this.array, i * koffi.sizeof(SecBuffer), SecBuffer, {
+        cbBuffer: b.capacity ?? b.bytes.byteLength, BufferType: b.type >>> 0, pvBuffer: this.data[i],
+      });
+    });
+    this.desc = koffi.alloc(SecBufferDesc, 1);
+    koffi.encode(this.desc, SecBufferDesc, { ulVersion: SECBUFFER_VERSION, cBuffers: buffers.length, pBuffers: this.array });
+  }
+
+  /** The buffers after the call: type and length as SSPI left them, bytes copied out. */
+  read(): Array<{ type: number; bytes: Buffer }> {
+    return this.buffers.map((_, i) => {
+      const b = koffi.decode(this.array, i * koffi.sizeof(SecBuffer), SecBuffer) as { cbBuffer: number; BufferType: number; pvBuffer: unknown };
+      return { type: b.BufferType, bytes: copyOut(b.pvBuffer as bigint, b.cbBuffer) };
+    });
+  }
+
+  free(): void {
+    for (const p of this.data) koffi.free(p);
+    koffi.free(this.array);
+    koffi.free(this.desc);
+  }
+}
+
+class SspiCredential implements ProviderCredential {
+  released = false;
+  constructor(readonly source: CredentialSource, readonly handle: Handle | undefined, readonly failure?: { status: number; detail?: string }) {}
+
+  release(): void {
+    if (this.released || !this.handle) return;
+    this.released = true;
+    secur32().FreeCredentialsHandle(this.handle);
+  }
+}
+
+class SspiContext implements ProviderContext {
+  handle?: Handle;
+  complete = false;
+  /** The first call's target, passed again on later legs (Windows ignores it there; Wine needs it). */
+  constructor(readonly credential: SspiCredential, readonly targetName: string) {}
+
+  release(): void {
+    if (this.handle) secur32().DeleteSecurityContext(this.handle);
+    this.handle = undefined;
+  }
+}
+
+function maxToken(pkg: string): number {
+  const out: unknown[] = [null];
+  if (secur32().QuerySecurityPackageInfoW(pkg, out) !== S.SEC_E_OK || !out[0]) return 48_000;
+  const info = koffi.decode(out[0], SecPkgInfoW) as { cbMaxToken: number };
+  secur32().FreeContextBuffer(out[0]);
+  return info.cbMaxToken;
+}
+
+export class SspiProvider implements Provider {
+  readonly name = 'sspi';
+  /** SSPI honours its own flags; the API's check passes them through. */
+  readonly supportedContextReq = 0xffffffff | 0;
+
+  async acquireCredentials(source: CredentialSource): Promise<AcquireOutcome> {
+    const unsupported = source.ccache ? 'ccache' : source.keytab ? 'keytab' : source.impersonator ? 'impersonator' : source.logon ? 'logon options' : undefined;
+    if (unsupported) {
+      const failure = { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `${unsupported} is a GSS-API credential source; SSPI has the logged-on user or user/domain/password` };
+      return { credential: new SspiCredential(source, undefined, failure), failure };
+    }
+    let identity: unknown = null;
+    const keep: Buffer[] = [];
+    if (source.principal && source.password) {
+      const [user, domain = ''] = source.principal.split('@');
+      const password = Buffer.from(`${source.password.toString('utf8')}\0`, 'utf16le');
+      keep.push(utf16(user), utf16(domain), password);
+      identity = {
+        User: keep[0], UserLength: user.length, Domain: keep[1], DomainLength: domain.length,
+        Password: password, PasswordLength: password.length / 2 - 1, Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
+      };
+    }
+    const cred: Handle = { dwLower: 0, dwUpper: 0 };
+    const expiry = [0n];
+    const authData = identity ? koffi.alloc(SEC_WINNT_AUTH_IDENTITY_W, 1) : null;
+    try {
+      if (authData) koffi.encode(authData, SEC_WINNT_AUTH_IDENTITY_W, identity);
+      const principal = source.principal && !source.password ? source.principal : null;
+      const status = await callAsync(secur32().AcquireCredentialsHandleW, principal, source.package, SECPKG_CRED_OUTBOUND, null, authData, null, null, cred, expiry);
+      if (status !== S.SEC_E_OK) {
+        const failure = { status: status | 0, detail: 'AcquireCredentialsHandleW failed' };
+        return { credential: new SspiCredential(source, undefined, failure), failure };
+      }
+      return { credential: new SspiCredential(source, cred), expiry: timeStamp(expiry[0]) };
+    } finally {
+      if (authData) koffi.free(authData);
+      for (const b of keep) b.fill(0);
+      source.password?.fill(0);
+    }
+  }
+
+  async initialize(request: InitializeRequest): Promise<InitializeOutcome> {
+    const credential = request.credential as SspiCredential;
+    if (credential.failure || !credential.handle) return { status: credential.failure!.status, contextAttr: 0, detail: credential.failure?.detail };
+    let state = request.context as SspiContext | undefined;
+    const fresh = !state;
+    state ??= new SspiContext(credential, request.targetName);
+    const inputs: Array<{ type: number; bytes: Uint8Array }> = [];
+    if (request.token) inputs.push({ type: F.SECBUFFER_TOKEN, bytes: request.token });
+    if (request.channelBindings) inputs.push({ type: F.SECBUFFER_CHANNEL_BINDINGS, bytes: secChannelBindings(request.channelBindings) });
+    const input = inputs.length ? new NativeDesc(inputs) : undefined;
+    const output = new NativeDesc([{ type: F.SECBUFFER_TOKEN, bytes: new Uint8Array(0), capacity: maxToken(credential.source.package) }]);
+    // We supply the output buffer (Wine cannot allocate it), so ISC_REQ_ALLOCATE_MEMORY is ours to honour.
+    const req = (request.contextReq & ~F.ISC_REQ_ALLOCATE_MEMORY) >>> 0;
+    const newCtx: Handle = state.handle ?? { dwLower: 0, dwUpper: 0 };
+    const attr = [0];
+    const expiry = [0n];
+    try {
+      const status = (await callAsync(secur32().InitializeSecurityContextW, credential.handle, state.handle ?? null, request.targetName || state.targetName,
+        req, 0, SECURITY_NATIVE_DREP, input?.desc ?? null, 0, newCtx, output.desc, attr, expiry)) | 0;
+      if (status !== S.SEC_E_OK && status !== S.SEC_I_CONTINUE_NEEDED) {
+        if (fresh && !state.handle) return { status, contextAttr: 0, detail: 'InitializeSecurityContextW failed' };
+        return { status, context: state, contextAttr: 0, detail: 'InitializeSecurityContextW failed' };
+      }
+      state.handle = newCtx;
+      state.complete = status === S.SEC_E_OK;
+      return { status, context: state, token: output.read()[0].bytes, contextAttr: attr[0] >>> 0, expiry: timeStamp(expiry[0]) };
+    } finally {
+      input?.free();
+      output.free();
+    }
+  }
+
+  private message(name: 'EncryptMessage' | 'MakeSignature' | 'DecryptMessage' | 'VerifySignature', context: ProviderContext, buffers: MessageBuffer[], qop?: number): MessageOutcome {
+    const state = context as SspiContext;
+    if (!state.complete || !state.handle) return { status: S.SEC_E_INVALID_HANDLE, detail: 'the context is not established' };
+    const desc = new NativeDesc(buffers.map((b) => ({ type: b.type, bytes: b.buffer })));
+    try {
+      const outQop = [0];
+      const status = (qop === undefined
+        ? secur32()[name](state.handle, desc.desc, 0, outQop)
+        : secur32()[name](state.handle, qop >>> 0, desc.desc, 0)) as number;
+      if ((status | 0) !== S.SEC_E_OK) return { status: status | 0 };
+      // In place, as SSPI: the caller's buffers get the bytes and lengths SSPI left.
+      const after = desc.read().map((b, i) => {
+        const target = buffers[i].buffer;
+        const n = Math.min(b.bytes.length, target.byteLength);
+        target.set(b.bytes.subarray(0, n));
+        return { type: b.type, buffer: target.subarray(0, n) };
+      });
+      return { status: S.SEC_E_OK, buffers: after, qop: qop === undefined ? outQop[0] : undefined };
+    } finally {
+      desc.free();
+    }
+  }
+
+  encryptMessage(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
+    return this.message('EncryptMessage', context, buffers, qop);
+  }
+
+  decryptMessage(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
+    return this.message('DecryptMessage', context, buffers);
+  }
+
+  makeSignature(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
+    return this.message('MakeSignature', context, buffers, qop);
+  }
+
+  verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
+    return this.message('VerifySignature', context, buffers);
+  }
+
+  async queryCredentialsAttributes(credential: ProviderCredential, attribute: number): Promise<AttributeOutcome> {
+    const c = credential as SspiCredential;
+    if (c.failure || !c.handle) return { status: c.failure?.status ?? S.SEC_E_INVALID_HANDLE, detail: c.failure?.detail };
+    if (attribute !== A.SECPKG_CRED_ATTR_NAMES) return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `credential attribute ${attribute}` };
+    const out = koffi.alloc('void *', 1);
+    try {
+      const status = secur32().QueryCredentialsAttributesW(c.handle, attribute, out) | 0;
+      if (status !== S.SEC_E_OK) return { status };
+      const name = koffi.decode(out, 'void *');
+      const userName = koffi.decode(name, 'char16_t', -1) as string;
+      secur32().FreeContextBuffer(name);
+      return { status: S.SEC_E_OK, value: { userName } };
+    } finally {
+      koffi.free(out);
+    }
+  }
+
+  securityPackages(): A.SecPkgInfo[] {
+    const count = [0];
+    const out: unknown[] = [null];
+    if ((secur32().EnumerateSecurityPackagesW(count, out) | 0) !== S.SEC_E_OK || !out[0]) return [];
+    try {
+      const size = koffi.sizeof(SecPkgInfoW);
+      const all = Array.from({ length: count[0] }, (_, i) => koffi.decode(out[0], i * size, SecPkgInfoW) as {
+        fCapabilities: number; wVersion: number; wRPCID: number; cbMaxToken: number; Name: unknown; Comment: unknown;
+      });
+      return all.map((p) => ({
+        name: koffi.decode(p.Name, 'char16_t', -1) as A.SecPkgInfo['name'],
+        comment: p.Comment ? (koffi.decode(p.Comment, 'char16_t', -1) as string) : '',
+        capabilities: p.fCapabilities, version: p.wVersion, rpcId: p.wRPCID, maxToken: p.cbMaxToken,
+      })).filter((p) => p.name === 'Negotiate' || p.name === 'Kerberos' || p.name === 'NTLM');
+    } finally {
+      secur32().FreeContextBuffer(out[0]);
+    }
+  }
+
+  queryContextAttributes(context: ProviderContext, attribute: number): AttributeOutcome {
+    const state = context as SspiContext;
+    if (!state.handle) return { status: S.SEC_E_INVALID_HANDLE };
+    if (attribute !== A.SECPKG_ATTR_SIZES) return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `attribute ${attribute} is not marshalled by the SSPI provider yet` };
+    const out = koffi.alloc(SecPkgContext_Sizes, 1);
+    try {
+      const status = secur32().QueryContextAttributesW(state.handle, attribute, out) | 0;
+      if (status !== S.SEC_E_OK) return { status };
+      return { status, value: koffi.decode(out, SecPkgContext_Sizes) as A.SecPkgContextSizes };
+    } finally {
+      koffi.free(out);
+    }
+  }
+
+  /** Under Wine (whose SSPI deviates from Windows in documented ways), its version; undefined on Windows. */
+  static wineVersion(): string | undefined {
+    return secur32().wine_get_version?.() as string | undefined;
+  }
+}

