@@ -51,6 +51,7 @@ try {
     nodeExe, `Z:${report.replace(/\//g, '\\')}`, join(prefix, 'wine-output.txt')], {
     env: {
       ...wineEnv, ...kdc.env, KN_BRIDGE_PORT: String(bridge.port), KN_SPN: `HTTP/${kdc.hostname}`, KN_ALICE: kdc.principals.alice.name,
+      KN_BOB: kdc.principals.bob.name, KN_BOB_PASSWORD: kdc.principals.bob.password!,
     },
     stdio: 'ignore',
   });

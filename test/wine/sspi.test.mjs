@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import {
   ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, ISC_RET_MUTUAL_AUTH, SECBUFFER_DATA, SECBUFFER_TOKEN,
   SECPKG_ATTR_SIZES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext,
-  makeSignature, queryContextAttributes, verifySignature, encryptMessage, SECBUFFER_PADDING, SEC_E_INVALID_HANDLE,
+  makeSignature, queryContextAttributes, verifySignature, encryptMessage, decryptMessage, SECBUFFER_PADDING, SECBUFFER_STREAM,
+  SEC_E_INVALID_HANDLE,
 } from '../../dist/lib/index.js';
 import { SspiProvider } from '../../dist/lib/providers/sspi.js';
 
@@ -81,12 +82,45 @@ describe(`SSPI provider (secur32.dll${wine ? `, Wine ${wine}` : ''})`, function 
       const u = await peer.call({ op: 'unwrap', token: wire.toString('base64') });
       expect(u.error, 'the Linux peer reads the message').to.equal(null);
       expect(Buffer.from(u.data).toString()).to.equal(secret.toString());
+
+      // And the other way: the Linux peer seals, we open it in place. Wine splits the message DATA then TOKEN (the
+      // last cbSecurityTrailer-sized part); Windows reads it as one SECBUFFER_STREAM.
+      const theirSeal = Buffer.from((await peer.call({ op: 'wrap', data: Buffer.from('sealed on Linux').toString('base64'), conf: true })).token);
+      const cut = theirSeal.length - token.length;
+      const opened = wine
+        ? decryptMessage(r.context, [{ type: SECBUFFER_DATA, buffer: theirSeal.subarray(0, cut) }, { type: SECBUFFER_TOKEN, buffer: theirSeal.subarray(cut) }])
+        : decryptMessage(r.context, [{ type: SECBUFFER_STREAM, buffer: theirSeal }, { type: SECBUFFER_DATA, buffer: new Uint8Array(0) }]);
+      expect(opened.statusName, opened.error?.message).to.equal('SEC_E_OK');
+      const plainOut = opened.buffers.find((b) => b.type === SECBUFFER_DATA);
+      expect(Buffer.from(plainOut.buffer).toString()).to.equal('sealed on Linux');
+
       deleteSecurityContext(r.context);
       expect(deleteSecurityContext(r.context)).to.equal(SEC_E_INVALID_HANDLE);
     } finally {
       peer.close();
       freeCredentialsHandle(cred);
     }
+  });
+
+  it('logs on with a user name and password (SEC_WINNT_AUTH_IDENTITY_W), and refuses a wrong one', async () => {
+    const cred = await acquireCredentialsHandle({ package: 'Negotiate', principal: process.env.KN_BOB, password: process.env.KN_BOB_PASSWORD });
+    const peer = await acceptor();
+    try {
+      await peer.call({ op: 'new', service: SPN.replace('/', '@') });
+      const r = await initializeSecurityContext({ credential: cred, targetName: SPN, contextReq: REQ });
+      expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
+      const s = await peer.call({ op: 'step', token: Buffer.from(r.output[0].buffer).toString('base64') });
+      expect(s.user).to.equal(process.env.KN_BOB);
+      deleteSecurityContext(r.context);
+    } finally {
+      peer.close();
+      freeCredentialsHandle(cred);
+    }
+    const wrong = await acquireCredentialsHandle({ package: 'Negotiate', principal: process.env.KN_BOB, password: 'not the password' });
+    const w = await initializeSecurityContext({ credential: wrong, targetName: SPN, contextReq: REQ });
+    expect(w.statusName).to.not.equal('SEC_I_CONTINUE_NEEDED');
+    expect(w.status).to.be.lessThan(0);
+    freeCredentialsHandle(wrong);
   });
 
   it('gives a SEC_E status for an SPN the KDC does not know, and for misuse of handles', async () => {
