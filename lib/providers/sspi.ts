@@ -104,6 +104,73 @@ function maxToken(pkg: string): number {
   return info.cbMaxToken;
 }
 
+/** A SEC_WCHAR string SSPI allocated, read and freed. */
+function takeString(ptr: unknown): string {
+  if (!ptr) return '';
+  const text = koffi.decode(ptr, 'char16_t', -1) as string;
+  secur32().FreeContextBuffer(ptr);
+  return text;
+}
+
+/** A SecPkgInfoW as the API's SecPkgInfo (not freed: the caller owns the pointer). */
+function packageInfo(ptr: unknown, offset = 0): A.SecPkgInfo {
+  const p = koffi.decode(ptr, offset, SecPkgInfoW) as { fCapabilities: number; wVersion: number; wRPCID: number; cbMaxToken: number; Name: unknown; Comment: unknown };
+  return {
+    name: koffi.decode(p.Name, 'char16_t', -1) as A.SecPkgInfo['name'],
+    comment: p.Comment ? (koffi.decode(p.Comment, 'char16_t', -1) as string) : '',
+    capabilities: p.fCapabilities, version: p.wVersion, rpcId: p.wRPCID, maxToken: p.cbMaxToken,
+  };
+}
+
+const u32 = (p: unknown, at: number) => koffi.decode(p, at, 'uint32_t') as number;
+const ptrAt = (p: unknown, at: number) => koffi.decode(p, at, 'void *') as unknown;
+const PTR = process.arch === 'ia32' ? 4 : 8;
+
+/** SecPkgContext_* layouts (sspi.h) -> the API's attribute values; SSPI-allocated members are freed here. */
+const DECODERS: Record<number, (out: unknown, state: SspiContext) => unknown> = {
+  [A.SECPKG_ATTR_SIZES]: (o) => koffi.decode(o, SecPkgContext_Sizes),
+  [A.SECPKG_ATTR_STREAM_SIZES]: (o) => ({ cbHeader: u32(o, 0), cbTrailer: u32(o, 4), cbMaximumMessage: u32(o, 8), cBuffers: u32(o, 12), cbBlockSize: u32(o, 16) }),
+  [A.SECPKG_ATTR_NAMES]: (o) => ({ userName: takeString(ptrAt(o, 0)) }),
+  [A.SECPKG_ATTR_NATIVE_NAMES]: (o) => ({ clientName: takeString(ptrAt(o, 0)), serverName: takeString(ptrAt(o, PTR)) }),
+  [A.SECPKG_ATTR_LIFESPAN]: (o) => ({ start: timeStamp(koffi.decode(o, 0, 'int64_t') as bigint), expiry: timeStamp(koffi.decode(o, 8, 'int64_t') as bigint) }),
+  [A.SECPKG_ATTR_FLAGS]: (o) => ({ flags: u32(o, 0) >>> 0 }),
+  [A.SECPKG_ATTR_SESSION_KEY]: (o, state) => {
+    const key = ptrAt(o, PTR);
+    const sessionKey = copyOut(key as bigint, u32(o, 0));
+    if (key) secur32().FreeContextBuffer(key);
+    return { sessionKey, keyType: keyType(state) };
+  },
+  [A.SECPKG_ATTR_PACKAGE_INFO]: (o) => {
+    const info = ptrAt(o, 0);
+    try {
+      return packageInfo(info);
+    } finally {
+      secur32().FreeContextBuffer(info);
+    }
+  },
+  [A.SECPKG_ATTR_NEGOTIATION_INFO]: (o) => {
+    const info = ptrAt(o, 0);
+    try {
+      return { packageInfo: packageInfo(info), negotiationState: u32(o, PTR) };
+    } finally {
+      secur32().FreeContextBuffer(info);
+    }
+  },
+};
+
+/** The session key's enctype: SecPkgContext_KeyInfoW.EncryptAlgorithm (Kerberos puts the etype there). */
+function keyType(state: SspiContext): number {
+  const out = koffi.alloc('uint8_t', 64);
+  try {
+    if ((secur32().QueryContextAttributesW(state.handle, A.SECPKG_ATTR_KEY_INFO, out) | 0) !== S.SEC_E_OK) return 0;
+    takeString(ptrAt(out, 0));
+    takeString(ptrAt(out, PTR));
+    return u32(out, 2 * PTR + 8);
+  } finally {
+    koffi.free(out);
+  }
+}
+
 export class SspiProvider implements Provider {
   readonly name = 'sspi';
   /** SSPI honours its own flags; the API's check passes them through. */
@@ -239,14 +306,8 @@ export class SspiProvider implements Provider {
     if ((secur32().EnumerateSecurityPackagesW(count, out) | 0) !== S.SEC_E_OK || !out[0]) return [];
     try {
       const size = koffi.sizeof(SecPkgInfoW);
-      const all = Array.from({ length: count[0] }, (_, i) => koffi.decode(out[0], i * size, SecPkgInfoW) as {
-        fCapabilities: number; wVersion: number; wRPCID: number; cbMaxToken: number; Name: unknown; Comment: unknown;
-      });
-      return all.map((p) => ({
-        name: koffi.decode(p.Name, 'char16_t', -1) as A.SecPkgInfo['name'],
-        comment: p.Comment ? (koffi.decode(p.Comment, 'char16_t', -1) as string) : '',
-        capabilities: p.fCapabilities, version: p.wVersion, rpcId: p.wRPCID, maxToken: p.cbMaxToken,
-      })).filter((p) => p.name === 'Negotiate' || p.name === 'Kerberos' || p.name === 'NTLM');
+      return Array.from({ length: count[0] }, (_, i) => packageInfo(out[0], i * size))
+        .filter((p) => p.name === 'Negotiate' || p.name === 'Kerberos' || p.name === 'NTLM');
     } finally {
       secur32().FreeContextBuffer(out[0]);
     }
@@ -255,12 +316,15 @@ export class SspiProvider implements Provider {
   queryContextAttributes(context: ProviderContext, attribute: number): AttributeOutcome {
     const state = context as SspiContext;
     if (!state.handle) return { status: S.SEC_E_INVALID_HANDLE };
-    if (attribute !== A.SECPKG_ATTR_SIZES) return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `attribute ${attribute} is not marshalled by the SSPI provider yet` };
-    const out = koffi.alloc(SecPkgContext_Sizes, 1);
+    const decode = DECODERS[attribute];
+    if (!decode) return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `attribute ${attribute} is not marshalled by the SSPI provider` };
+    // Every SecPkgContext_* struct we read fits in 64 bytes.
+    const out = koffi.alloc('uint8_t', 64);
     try {
+      koffi.encode(out, koffi.array('uint8_t', 64), new Array(64).fill(0));
       const status = secur32().QueryContextAttributesW(state.handle, attribute, out) | 0;
       if (status !== S.SEC_E_OK) return { status };
-      return { status, value: koffi.decode(out, SecPkgContext_Sizes) as A.SecPkgContextSizes };
+      return { status, value: decode(out, state) };
     } finally {
       koffi.free(out);
     }

@@ -9,7 +9,8 @@ import {
   ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, ISC_RET_MUTUAL_AUTH, SECBUFFER_DATA, SECBUFFER_TOKEN,
   SECPKG_ATTR_SIZES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext,
   makeSignature, queryContextAttributes, verifySignature, encryptMessage, decryptMessage, SECBUFFER_PADDING, SECBUFFER_STREAM,
-  SEC_E_INVALID_HANDLE,
+  SEC_E_INVALID_HANDLE, SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_ATTR_NAMES, SECPKG_NEGOTIATION_COMPLETE, secChannelBindings,
+  SECBUFFER_CHANNEL_BINDINGS,
 } from '../../dist/lib/index.js';
 import { SspiProvider } from '../../dist/lib/providers/sspi.js';
 
@@ -53,9 +54,19 @@ describe(`SSPI provider (secur32.dll${wine ? `, Wine ${wine}` : ''})`, function 
       expect(r.statusName, r.error?.message).to.equal('SEC_E_OK');
       expect(r.contextAttr & ISC_RET_MUTUAL_AUTH).to.equal(ISC_RET_MUTUAL_AUTH);
 
-      // Signatures both ways.
+      // Attributes. Wine answers SIZES and NEGOTIATION_INFO only (toolchain.md); Windows answers all of them.
       const sizes = queryContextAttributes(r.context, SECPKG_ATTR_SIZES);
       expect(sizes.statusName).to.equal('SEC_E_OK');
+      expect(sizes.value.cbMaxSignature).to.be.greaterThan(0);
+      const negotiated = queryContextAttributes(r.context, SECPKG_ATTR_NEGOTIATION_INFO);
+      expect(negotiated.statusName, negotiated.error?.message).to.equal('SEC_E_OK');
+      expect(negotiated.value.packageInfo.name).to.be.oneOf(['Kerberos', 'Negotiate']);
+      expect(negotiated.value.negotiationState).to.equal(SECPKG_NEGOTIATION_COMPLETE);
+      const names = queryContextAttributes(r.context, SECPKG_ATTR_NAMES);
+      if (wine) expect(names.statusName).to.not.equal('SEC_E_OK');
+      else expect(names.value.userName).to.contain('alice');
+
+      // Signatures both ways.
       const data = Buffer.from('signed under Wine');
       const signed = makeSignature(r.context, 0, [{ type: SECBUFFER_DATA, buffer: data }, { type: SECBUFFER_TOKEN, buffer: new Uint8Array(sizes.value.cbMaxSignature) }]);
       expect(signed.statusName).to.equal('SEC_E_OK');
@@ -100,6 +111,34 @@ describe(`SSPI provider (secur32.dll${wine ? `, Wine ${wine}` : ''})`, function 
       peer.close();
       freeCredentialsHandle(cred);
     }
+  });
+
+  it('channel bindings: the acceptor bound to the same application data accepts (Windows: other data refused; Wine drops them)', async () => {
+    const cred = await acquireCredentialsHandle({ package: 'Negotiate' });
+    const ours = Buffer.from(`tls-server-end-point:${'ab'.repeat(32)}`);
+    const outcome = async (theirs) => {
+      const peer = await acceptor();
+      try {
+        await peer.call({ op: 'new', service: SPN.replace('/', '@'), bindings: theirs.toString('base64') });
+        const r = await initializeSecurityContext({
+          credential: cred, targetName: SPN, contextReq: REQ,
+          input: [{ type: SECBUFFER_CHANNEL_BINDINGS, buffer: secChannelBindings({ applicationData: ours }) }],
+        });
+        expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
+        const s = await peer.call({ op: 'step', token: Buffer.from(r.output[0].buffer).toString('base64') });
+        deleteSecurityContext(r.context);
+        return s.error;
+      } finally {
+        peer.close();
+      }
+    };
+    expect(await outcome(ours)).to.equal(null);
+    const mismatch = await outcome(Buffer.from(`tls-server-end-point:${'cd'.repeat(32)}`));
+    // Wine's Kerberos package drops SECBUFFER_CHANNEL_BINDINGS (observed: the mismatch goes through, as an unbound
+    // initiator does with MIT); Windows binds them. The refusal is for a real Windows machine to show.
+    if (wine) expect(mismatch).to.equal(null);
+    else expect(mismatch).to.be.a('string');
+    freeCredentialsHandle(cred);
   });
 
   it('logs on with a user name and password (SEC_WINNT_AUTH_IDENTITY_W), and refuses a wrong one', async () => {
