@@ -158,6 +158,17 @@ const DECODERS: Record<number, (out: unknown, state: SspiContext) => unknown> = 
   },
 };
 
+/** The package Negotiate is using for the context (NEGOTIATION_INFO), or undefined when SSPI does not say. */
+function negotiatedPackage(state: SspiContext): string | undefined {
+  const out = koffi.alloc('uint8_t', 64);
+  try {
+    if ((secur32().QueryContextAttributesW(state.handle, A.SECPKG_ATTR_NEGOTIATION_INFO, out) | 0) !== S.SEC_E_OK) return undefined;
+    return (DECODERS[A.SECPKG_ATTR_NEGOTIATION_INFO](out, state) as { packageInfo: A.SecPkgInfo }).packageInfo.name;
+  } finally {
+    koffi.free(out);
+  }
+}
+
 /** The session key's enctype: SecPkgContext_KeyInfoW.EncryptAlgorithm (Kerberos puts the etype there). */
 function keyType(state: SspiContext): number {
   const out = koffi.alloc('uint8_t', 64);
@@ -237,6 +248,13 @@ export class SspiProvider implements Provider {
       }
       state.handle = newCtx;
       state.complete = status === S.SEC_E_OK;
+      // `ntlm: false` (the default) is enforced on what Negotiate settled on: an NTLM context never gets a token out.
+      // (SEC_WINNT_AUTH_IDENTITY_EXW's package list would keep NTLM out of the offer, but Wine's secur32 misreads the
+      // EX form and crashes; this check holds on both.)
+      if (credential.source.package === 'Negotiate' && !credential.source.ntlm && negotiatedPackage(state) === 'NTLM') {
+        state.release();
+        return { status: S.SEC_E_UNSUPPORTED_FUNCTION, contextAttr: 0, detail: 'Negotiate settled on NTLM, which is refused (ntlm: false)' };
+      }
       return { status, context: state, token: output.read()[0].bytes, contextAttr: attr[0] >>> 0, expiry: timeStamp(expiry[0]) };
     } finally {
       input?.free();
