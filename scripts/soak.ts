@@ -26,7 +26,7 @@ const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
 function sample() {
   globalThis.gc?.();
   const m = process.memoryUsage();
-  return { rss: m.rss, external: m.external };
+  return { rss: m.rss, external: m.external, heap: m.heapUsed };
 }
 
 const kdc = await startKdc();
@@ -92,6 +92,8 @@ try {
       rssGrowthMB: mb(establishEnd.rss - establishStart.rss),
       rssGrowthSecondHalfMB: mb(establishEnd.rss - establishHalf.rss),
       externalGrowthMB: mb(establishEnd.external - establishStart.external),
+      heapGrowthMB: mb(establishEnd.heap - establishStart.heap),
+      nonHeapGrowthMB: mb(establishEnd.rss - establishEnd.heap - (establishStart.rss - establishStart.heap)),
     },
     messages: { seconds: messageSeconds, rssGrowthMB: mb(messageEnd.rss - messageStart.rss), externalGrowthMB: mb(messageEnd.external - messageStart.external) },
     liveNativeStatesAtEnd: liveNativeStates(),
