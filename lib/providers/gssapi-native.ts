@@ -310,9 +310,12 @@ export class GssContext {
     };
     const args = [minor, this.cred, ctx, this.target.handle, gssOid(this.mech), this.flags, 0, cb ?? null,
       input ? { length: input.length, value: input } : null, actualMech, out, retFlags, time];
-    // Only the first call fetches tickets from a KDC; reading the peer's reply (an AP-REP, a KRB-ERROR) is local
-    // work, cheaper on this thread than a hop to the pool and back (toolchain.md: about 0.25 ms a hop).
-    const major = this.ctx && input ? (fn.gss_init_sec_context(...args) as number) : await callAsync(fn.gss_init_sec_context, ...args);
+    // Only the first call fetches tickets from a KDC; reading the peer's AP-REP is local work, cheaper on this thread
+    // than a hop to the pool and back (toolchain.md: about 0.25 ms a hop). A KRB-ERROR goes to the pool: Heimdal
+    // answers some (an expired ticket) by asking the KDC again, which must not happen on the event loop.
+    let major: number;
+    if (this.ctx && input && krbErrorCode(input) === undefined) major = fn.gss_init_sec_context(...args) as number;
+    else major = await callAsync(fn.gss_init_sec_context, ...args);
     this.ctx = ctx[0] ?? null;
     const token = copyOut(out.value as bigint | null, Number(out.length));
     if (out.value) fn.gss_release_buffer([0], out);
