@@ -62,6 +62,26 @@ export function wrapLengths(ctx: GssContext, conf: boolean, iov: Iov[]): Iov[] |
   return gssError(major) ? gssFailure(major, minor[0], ctx.mech) : sized;
 }
 
+const isData = (type: number) => type === G.GSS_IOV_BUFFER_TYPE_DATA || type === G.GSS_IOV_BUFFER_TYPE_SIGN_ONLY;
+
+/**
+ * What each IOV buffer of a wrap needs (data buffers: their own length), and whether that is the same for any data
+ * length. Kept per context and layout once a wrap shows an RFC 4121 token (TOK_ID 05 04: a fixed 16-byte header,
+ * no ASN.1 length) and one byte more of data changes nothing: EncryptMessage then makes one native call, not two.
+ */
+function sizesFor(ctx: GssContext, key: string, conf: boolean, iov: Iov[]): { needs: number[]; constant: boolean } | GssFailure {
+  const known = ctx.wrapSizes.get(key);
+  if (known) return { needs: iov.map((v, i) => (isData(v.type) ? v.buffer.length : known[i])), constant: true };
+  const sized = wrapLengths(ctx, conf, iov);
+  if (isFailure(sized)) return sized;
+  const needs = sized.map((v) => v.buffer.length);
+  if (known === null) return { needs, constant: false };
+  const longer = wrapLengths(ctx, conf, iov.map((v) => ({ type: v.type, buffer: { length: v.buffer.length + (isData(v.type) ? 1 : 0), value: null } })));
+  const constant = !isFailure(longer) && longer.every((v, i) => isData(v.type) || v.buffer.length === needs[i]);
+  if (!constant) ctx.wrapSizes.set(key, null);
+  return { needs, constant };
+}
+
 export function encrypt(ctx: GssContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
   const { fn } = G.gssapi();
   if (!fn.gss_wrap_iov) return unavailable('gss_wrap_iov');
@@ -72,11 +92,13 @@ export function encrypt(ctx: GssContext, qop: number, buffers: MessageBuffer[]):
     return { status: S.SEC_E_INVALID_TOKEN, detail: 'EncryptMessage needs a SECBUFFER_TOKEN (or SECBUFFER_STREAM_HEADER) buffer' };
   }
   const iov: Iov[] = slots.map((s) => ({ type: s.type!, buffer: { length: buffers[s.index].buffer.byteLength, value: null } }));
-  const sizes = wrapLengths(ctx, conf, iov);
-  if (isFailure(sizes)) return failure(sizes);
+  const key = `${conf ? 1 : 0}:${iov.map((v) => v.type).join(',')}`;
+  const sized = sizesFor(ctx, key, conf, iov);
+  if (isFailure(sized)) return failure(sized);
+  const needs = sized.needs;
   // The caller's header, trailer and padding buffers must hold what the mechanism writes there.
   for (let i = 0; i < slots.length; i++) {
-    const need = sizes[i].buffer.length;
+    const need = needs[i];
     if (need > buffers[slots[i].index].buffer.byteLength) {
       return { status: S.SEC_E_BUFFER_TOO_SMALL, detail: `buffer ${slots[i].index} needs ${need} bytes (see SECPKG_ATTR_SIZES)` };
     }
@@ -85,6 +107,10 @@ export function encrypt(ctx: GssContext, qop: number, buffers: MessageBuffer[]):
   const minor = [0];
   const major = fn.gss_wrap_iov(minor, ctx.handle, conf ? 1 : 0, 0, [0], iov, iov.length);
   if (gssError(major)) return failure(gssFailure(major, minor[0], ctx.mech));
+  if (sized.constant && !ctx.wrapSizes.has(key)) {
+    const header = buffers[slots.find((s) => s.type === G.GSS_IOV_BUFFER_TYPE_HEADER)!.index].buffer;
+    if (header[0] === 0x05 && header[1] === 0x04) ctx.wrapSizes.set(key, needs);
+  }
   const out = buffers.map((b) => ({ type: b.type, buffer: b.buffer }));
   slots.forEach((s, i) => (out[s.index] = { type: buffers[s.index].type, buffer: buffers[s.index].buffer.subarray(0, iov[i].buffer.length) }));
   return { status: S.SEC_E_OK, buffers: out };

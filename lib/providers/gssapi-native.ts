@@ -270,6 +270,11 @@ export interface StepResult {
 /** One GSS security context (gss_ctx_id_t) of one mechanism, initiator side. */
 export class GssContext {
   private ctx: bigint | null = null;
+  /**
+   * Wrap sizes (header, trailer, padding) by layout and QOP, where they do not depend on the data's length (RFC 4121
+   * with a CTS cipher): EncryptMessage then makes one native call, not two.
+   */
+  readonly wrapSizes = new Map<string, number[] | null>();
 
   constructor(
     readonly mech: string,

@@ -74,6 +74,22 @@ describe('message protection and context attributes', function () {
         expect(read.encrypted).to.equal(true);
         expect(read.data!.equals(plain)).to.equal(true);
 
+        // Later messages of other sizes on the same context (sizes are kept per layout after the first wrap): each
+        // one still read by the peer, from 1 byte to 100 KiB.
+        for (const length of [1, 15, 16, 17, 4096, 100_000]) {
+          const message = Buffer.alloc(length, length & 0xff);
+          const body = Buffer.from(message);
+          const w = encryptMessage(context, 0, [
+            { type: F.SECBUFFER_TOKEN, buffer: new Uint8Array(s.cbSecurityTrailer) },
+            { type: F.SECBUFFER_DATA, buffer: body },
+            { type: F.SECBUFFER_PADDING, buffer: new Uint8Array(s.cbBlockSize) },
+          ]);
+          expect(w.statusName, `${length} bytes`).to.equal('SEC_E_OK');
+          const back = await peer.unwrap(Buffer.concat(w.buffers!.map((b) => b.buffer)));
+          expect(back.error, `${length} bytes`).to.equal(null);
+          expect(back.data!.equals(message), `${length} bytes`).to.equal(true);
+        }
+
         for (let i = 0; i < 3; i++) {
           const msg = Buffer.from(`reply ${i}: ${'x'.repeat(i * 1000)}`);
           const wrapped = await peer.wrap(msg, true);
