@@ -37,7 +37,8 @@ if (!existsSync(join(koffiWin, 'package.json'))) unpack(`@koromix/koffi-win32-x6
 execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
 
 const prefix = mkdtempSync(join(tmpdir(), 'kn-wine-'));
-const wineEnv = { ...process.env, WINEPREFIX: prefix, WINEDEBUG: process.env.KN_WINEDEBUG ?? '-all' };
+// No Mono or Gecko: a fresh prefix would otherwise offer to download them (a dialog, on a machine with no display).
+const wineEnv = { ...process.env, WINEPREFIX: prefix, WINEDEBUG: process.env.KN_WINEDEBUG ?? '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
 let status: number;
 const kdc = await kdcWithAlice();
 const bridge = await startBridge(kdc.env);
