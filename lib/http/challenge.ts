@@ -93,7 +93,8 @@ export function parseChallenges(value: string): Challenge[] {
     if (sc.done) return out;
     const scheme = sc.token();
     if (!scheme) fail(`a scheme was expected at character ${sc.pos + 1}`);
-    const challenge: Challenge = { scheme, params: {} };
+    // No prototype: a parameter named __proto__ or constructor is data like any other.
+    const challenge: Challenge = { scheme, params: Object.create(null) as Record<string, string> };
     out.push(challenge);
     if (sc.done || sc.peek() === ',') continue;
     if (sc.peek() !== ' ' && sc.peek() !== '\t') fail(`unexpected character after the scheme at character ${sc.pos + 1}`);

@@ -194,7 +194,7 @@ async function drain(res: http.IncomingMessage): Promise<void> {
   if (!res.complete) await once(res, 'end').catch(() => undefined);
 }
 
-export class HttpExchange {
+class HttpExchange {
   private readonly agents = new Map<string, http.Agent>();
   private readonly proxy?: URL;
 

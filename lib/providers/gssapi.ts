@@ -148,6 +148,24 @@ async function imported(ccache: string, principal?: string): Promise<Acquired | 
   return { cred: got.cred, expiry: info.expiry };
 }
 
+/**
+ * A credential for a source (impersonation aside). With a credential store (MIT): gss_acquire_cred_from, or
+ * _with_password. Otherwise (Heimdal) caches are imported (gss_krb5_import_cred) and keytabs logged on. Logons with
+ * options, or into a named cache, are krb5's own (krb5-native.ts), then GSS reads that cache.
+ */
+async function obtain(source: CredentialSource, name: GssName | null, mechs: string[], cache?: string): Promise<Acquired | GssFailure> {
+  const stores = G.gssapi().fn.gss_acquire_cred_from !== undefined;
+  if (source.logon || (source.password && source.ccache) || (source.keytab && !stores)) {
+    if (!source.principal) return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'a keytab source without a principal needs gss_acquire_cred_from');
+    const target = (source.ccache ?? cache)!;
+    const failed = await logon(source.principal, { password: source.password, keytab: source.keytab }, target, source.logon ?? {});
+    if (failed) return failed;
+    return stores ? acquireCred(name, mechs, undefined, { ccache: target }) : imported(target, source.principal);
+  }
+  if (source.ccache && !stores) return imported(source.ccache, source.principal);
+  return acquireCred(name, mechs, source.password, credentialStore(source, cache));
+}
+
 class GssCredential implements ProviderCredential {
   constructor(
     readonly source: CredentialSource,
@@ -242,20 +260,7 @@ export class GssapiProvider implements Provider {
       }
       // A private cache when we put tickets somewhere the caller did not name: keytab logons, optioned logons.
       const cache = source.ccache ? undefined : source.keytab || source.logon ? privateCache() : undefined;
-      // Without credential stores (Heimdal), caches are imported (gss_krb5_import_cred) and keytabs logged on.
-      const stores = G.gssapi().fn.gss_acquire_cred_from !== undefined;
-      let got: Acquired | GssFailure;
-      if (source.logon || (source.password && source.ccache) || (source.keytab && !stores)) {
-        // Initial tickets with options, or into a named cache: krb5's own logon, then GSS reads that cache.
-        if (!source.principal) return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'a keytab source without a principal needs gss_acquire_cred_from');
-        const target = (source.ccache ?? cache)!;
-        const failed = await logon(source.principal, { password: source.password, keytab: source.keytab }, target, source.logon ?? {});
-        got = failed ?? (stores ? await acquireCred(name, mechs, undefined, { ccache: target }) : await imported(target, source.principal));
-      } else if (source.ccache && !stores) {
-        got = await imported(source.ccache, source.principal);
-      } else {
-        got = await acquireCred(name, mechs, source.password, credentialStore(source, cache));
-      }
+      let got = await obtain(source, name, mechs, cache);
       if (isFailure(got)) {
         if (cache) destroyCcache(cache);
         return got;

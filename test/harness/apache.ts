@@ -20,11 +20,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Kdc } from './kdc.js';
+import { freePorts, tcpAnswers, waitFor } from './ports.js';
 
 const run = promisify(execFile);
 const HTTPD = '/usr/sbin/apache2';
@@ -47,35 +47,6 @@ export interface Apache {
 
 export function apacheAvailable(): boolean {
   return existsSync(HTTPD) && existsSync(join(MODULES, 'mod_auth_gssapi.so'));
-}
-
-/** Distinct free loopback ports: all held open at once so the kernel cannot hand out one twice. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', resolve);
-      });
-    }
-    return servers.map((s) => (s.address() as { port: number }).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  }
-}
-
-function tcpAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Runs ktutil with commands on stdin (no secret passes through: it only copies keytab entries). */
@@ -259,13 +230,8 @@ export async function startApache(kdc: Kdc): Promise<Apache> {
       // Errors before ErrorLog is open (config syntax) go to stderr; the rest to the log.
       throw new Error(`apache ${why}\n${output.trim()}\n${errorLog().split('\n').slice(-40).join('\n')}`);
     };
-    const until = Date.now() + 20_000;
-    for (;;) {
-      if (exited) await fail(exited);
-      if ((await Promise.all([httpPort, httpsPort, proxyPort].map(tcpAnswers))).every(Boolean)) break;
-      if (Date.now() > until) await fail('did not listen within 20 s');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor('the listeners', async () => (await Promise.all([httpPort, httpsPort, proxyPort].map(tcpAnswers))).every(Boolean), 20_000, () => exited)
+      .catch((err: Error) => fail(err.message));
 
     return {
       httpPort, httpsPort, proxyPort, certPem, dir,

@@ -3,13 +3,12 @@
 // /etc/krb5.conf or the user's ccache. KN_KDC_MODE=docker|native|auto chooses.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort, tcpAnswers, waitFor } from './ports.js';
 
 const run = promisify(execFile);
 const DOCKER_DIR = fileURLToPath(new URL('../../docker/', import.meta.url));
@@ -55,49 +54,6 @@ export interface Kdc {
   resume(): Promise<void>;
   /** Stops the KDC and removes the directory. */
   stop(): Promise<void>;
-}
-
-/** A loopback port free for both TCP and UDP. */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.on('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.on('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-  throw new Error('no free loopback port');
-}
-
-async function tcpAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms: number, dead?: () => string | undefined): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    const why = dead?.();
-    if (why) throw new Error(`${what}: ${why}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${what}: not ready after ${ms} ms`);
 }
 
 async function dockerAnswers(): Promise<boolean> {

@@ -5,11 +5,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
+import { freePort, tcpAnswers, waitFor } from './ports.js';
 
 const run = promisify(execFile);
 const SCHEMA_GZ = '/usr/share/doc/krb5-kdc-ldap/kerberos.schema.gz';
@@ -35,34 +35,6 @@ export interface LdapKdc {
 export function ldapKdcAvailable(): boolean {
   return ['/usr/sbin/slapd', '/usr/bin/ldapadd', '/usr/sbin/kdb5_ldap_util', SCHEMA_GZ].every((p) => existsSync(p))
     && existsSync('/usr/lib/x86_64-linux-gnu/krb5/plugins/kdb/kldap.so');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, what: string, exited: () => string | undefined): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    const why = exited();
-    if (why || Date.now() > deadline) throw new Error(`${what} did not start: ${why ?? 'timeout'}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export async function startLdapKdc(): Promise<LdapKdc> {
@@ -105,7 +77,7 @@ export async function startLdapKdc(): Promise<LdapKdc> {
     const slapd = spawn('/usr/sbin/slapd', ['-d', '0', '-f', join(dir, 'slapd.conf'), '-h', ldapUrl], { stdio: 'ignore' });
     children.push(slapd);
     slapd.once('exit', (code, signal) => (slapdExit = `slapd exited (${code ?? signal})`));
-    await waitForPort(ldapPort, 'slapd', () => slapdExit);
+    await waitFor('slapd', () => tcpAnswers(ldapPort), 20_000, () => slapdExit);
     const bind = ['-x', '-H', ldapUrl, '-D', ADMIN, '-w', ldapPassword];
     const ldapadd = (ldif: string, tool = '/usr/bin/ldapadd') => new Promise<void>((resolve, reject) => {
       const p = spawn(tool, bind, { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -190,7 +162,7 @@ export async function startLdapKdc(): Promise<LdapKdc> {
     const kdc = spawn('/usr/sbin/krb5kdc', ['-n', '-r', REALM], { env, stdio: 'ignore' });
     children.push(kdc);
     kdc.once('exit', (code, signal) => (kdcExit = `krb5kdc exited (${code ?? signal})`));
-    await waitForPort(kdcPort, 'the LDAP-backed krb5kdc', () => kdcExit);
+    await waitFor('the LDAP-backed krb5kdc', () => tcpAnswers(kdcPort), 20_000, () => kdcExit);
     return { realm: REALM, krb5Config, front, back, other, user, stop };
   } catch (err) {
     await stop();

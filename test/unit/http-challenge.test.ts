@@ -26,6 +26,12 @@ describe('WWW-Authenticate parsing (RFC 9110 section 11)', () => {
     expect(parseChallenges(' ,, Digest\tRealm = "x" ,  ,nonce=abc ,')).to.deep.equal([{ scheme: 'Digest', params: { realm: 'x', nonce: 'abc' } }]);
   });
 
+  it('keeps parameters named like Object.prototype members as plain data', () => {
+    const [c] = parseChallenges('Basic __proto__="x", constructor=y, toString=z');
+    expect(Object.getPrototypeOf(c.params)).to.equal(null);
+    expect(Object.entries(c.params)).to.deep.equal([['__proto__', 'x'], ['constructor', 'y'], ['tostring', 'z']]);
+  });
+
   it('tells a token68 with padding from a parameter', () => {
     expect(parseChallenges('Negotiate YII=')[0].token68).to.equal('YII=');
     expect(parseChallenges('Negotiate a=b')[0].params).to.deep.equal({ a: 'b' });
