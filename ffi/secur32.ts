@@ -49,6 +49,7 @@ export interface Secur32Functions {
   QueryCredentialsAttributesW: Fn;
   QuerySecurityPackageInfoW: Fn;
   EnumerateSecurityPackagesW: Fn;
+  CompleteAuthToken: Fn;
   EncryptMessage: Fn;
   DecryptMessage: Fn;
   MakeSignature: Fn;
@@ -80,6 +81,7 @@ export function secur32(): Secur32Functions {
     QueryCredentialsAttributesW: f('int32_t QueryCredentialsAttributesW(SecHandle *cred, uint32_t attribute, void *buffer)'),
     QuerySecurityPackageInfoW: f('int32_t QuerySecurityPackageInfoW(const char16_t *name, _Out_ void **info)'),
     EnumerateSecurityPackagesW: f('int32_t EnumerateSecurityPackagesW(_Out_ uint32_t *count, _Out_ void **info)'),
+    CompleteAuthToken: f('int32_t CompleteAuthToken(SecHandle *ctx, void *token)'),
     EncryptMessage: f('int32_t EncryptMessage(SecHandle *ctx, uint32_t qop, void *message, uint32_t seq)'),
     DecryptMessage: f('int32_t DecryptMessage(SecHandle *ctx, void *message, uint32_t seq, _Out_ uint32_t *qop)'),
     MakeSignature: f('int32_t MakeSignature(SecHandle *ctx, uint32_t qop, void *message, uint32_t seq)'),

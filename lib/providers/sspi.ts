@@ -240,8 +240,14 @@ export class SspiProvider implements Provider {
     const attr = [0];
     const expiry = [0n];
     try {
-      const status = (await callAsync(secur32().InitializeSecurityContextW, credential.handle, state.handle ?? null, request.targetName || state.targetName,
+      let status = (await callAsync(secur32().InitializeSecurityContextW, credential.handle, state.handle ?? null, request.targetName || state.targetName,
         req, 0, SECURITY_NATIVE_DREP, input?.desc ?? null, 0, newCtx, output.desc, attr, expiry)) | 0;
+      if (status === S.SEC_I_COMPLETE_NEEDED || status === S.SEC_I_COMPLETE_AND_CONTINUE) {
+        // The package wants CompleteAuthToken on the output before it is sent: done here, so the API's
+        // completeAuthToken stays the no-op it is on GSS and callers see SEC_E_OK or SEC_I_CONTINUE_NEEDED.
+        const completed = secur32().CompleteAuthToken(newCtx, output.desc) | 0;
+        status = completed !== S.SEC_E_OK ? completed : status === S.SEC_I_COMPLETE_NEEDED ? S.SEC_E_OK : S.SEC_I_CONTINUE_NEEDED;
+      }
       if (status !== S.SEC_E_OK && status !== S.SEC_I_CONTINUE_NEEDED) {
         if (fresh && !state.handle) return { status, contextAttr: 0, detail: 'InitializeSecurityContextW failed' };
         return { status, context: state, contextAttr: 0, detail: 'InitializeSecurityContextW failed' };
