@@ -12,11 +12,6 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // The Wine suite is plain JavaScript run by a Windows node under mocha.
-    files: ['test/wine/**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', describe: 'readonly', it: 'readonly', console: 'readonly' } },
-  },
-  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },

@@ -1,7 +1,9 @@
-// npm run test:wine: the SSPI provider under Wine. Installs what it needs where it can (Debian wine/wine64 with
-// apt-get when run as root; the Windows node and koffi's win32 binary from the npm registry), builds dist/, starts
-// the harness's KDC with a ticket for alice and a Linux acceptor bridge, then runs test/wine/*.test.mjs with a
-// Windows node.exe under Wine. Prints the mocha summary; MOCHA_JSON_OUT receives the JSON report.
+// npm run test:wine: the provider-level suite (test/provider, the same files `npm test` runs against GSS-API) with
+// the SSPI provider under Wine. Installs what it needs where it can (Debian wine/wine64 with apt-get when run as
+// root; the Windows node and koffi's win32 binary from the npm registry), compiles the library and the suite to
+// JavaScript (the Windows node has no TypeScript loader), starts the harness's KDC with a ticket for alice and the
+// bridge to a Linux acceptor, then runs the suite with a Windows node.exe under Wine. Prints the mocha summary;
+// MOCHA_JSON_OUT receives the JSON report.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,7 +36,9 @@ const nodeExe = join(cache, 'node-win', 'bin', 'node.exe');
 if (!existsSync(nodeExe)) unpack(NODE_WIN, join(cache, 'node-win'));
 const koffiWin = join(root, 'node_modules', '@koromix', 'koffi-win32-x64');
 if (!existsSync(join(koffiWin, 'package.json'))) unpack(`@koromix/koffi-win32-x64@${koffiVersion}`, koffiWin);
-execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+const build = join(cache, 'build');
+rmSync(build, { recursive: true, force: true });
+execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join('test', 'wine', 'tsconfig.json')], { stdio: 'inherit' });
 
 const prefix = mkdtempSync(join(tmpdir(), 'kn-wine-'));
 // No Mono or Gecko: a fresh prefix would otherwise offer to download them (a dialog, on a machine with no display).
@@ -48,11 +52,11 @@ try {
   const report = join(prefix, 'report.json');
   // A Windows node whose stdout is a Unix pipe dies with EBADF (toolchain.md): its output goes to files.
   // Asynchronously: the bridge answering the Windows process lives on this process's event loop.
-  const child = spawn('sh', ['-c', `wine "$0" node_modules/mocha/bin/mocha.js --no-config --exit --timeout 60000 --reporter json --reporter-option "output=$1" test/wine/*.test.mjs < /dev/null > "$2" 2>&1`,
+  const child = spawn('sh', ['-c', `wine "$0" node_modules/mocha/bin/mocha.js --no-config --exit --timeout 60000 --reporter json --reporter-option "output=$1" .tmp/wine/build/test/provider/*.test.js < /dev/null > "$2" 2>&1`,
     nodeExe, `Z:${report.replace(/\//g, '\\')}`, join(prefix, 'wine-output.txt')], {
     env: {
       ...wineEnv, ...kdc.env, KN_BRIDGE_PORT: String(bridge.port), KN_SPN: `HTTP/${kdc.hostname}`, KN_ALICE: kdc.principals.alice.name,
-      KN_BOB: kdc.principals.bob.name, KN_BOB_PASSWORD: kdc.principals.bob.password!,
+      KN_BOB: kdc.principals.bob.name, KN_BOB_PASSWORD: kdc.principals.bob.password!, KN_ALICE_PASSWORD: kdc.principals.alice.password!,
     },
     stdio: 'ignore',
   });

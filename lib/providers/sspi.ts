@@ -96,6 +96,15 @@ class SspiContext implements ProviderContext {
   }
 }
 
+/**
+ * SSPI names a Kerberos service `svc/host` (or `svc/host@REALM`); the GSS form `svc@host`, which the GSS provider
+ * takes as a host-based service, is turned into `svc/host` so the same target name works on every OS. Anything else
+ * (a UPN, an SPN with a port) goes to SSPI as given.
+ */
+export function sspiTargetName(target: string): string {
+  return /^[^/@\s]+@[^/@\s]+$/.test(target) ? target.replace('@', '/') : target;
+}
+
 function maxToken(pkg: string): number {
   const out: unknown[] = [null];
   if (secur32().QuerySecurityPackageInfoW(pkg, out) !== S.SEC_E_OK || !out[0]) return 48_000;
@@ -228,7 +237,7 @@ export class SspiProvider implements Provider {
     if (credential.failure || !credential.handle) return { status: credential.failure!.status, contextAttr: 0, detail: credential.failure?.detail };
     let state = request.context as SspiContext | undefined;
     const fresh = !state;
-    state ??= new SspiContext(credential, request.targetName);
+    state ??= new SspiContext(credential, sspiTargetName(request.targetName));
     const inputs: Array<{ type: number; bytes: Uint8Array }> = [];
     if (request.token) inputs.push({ type: F.SECBUFFER_TOKEN, bytes: request.token });
     if (request.channelBindings) inputs.push({ type: F.SECBUFFER_CHANNEL_BINDINGS, bytes: secChannelBindings(request.channelBindings) });
@@ -240,7 +249,7 @@ export class SspiProvider implements Provider {
     const attr = [0];
     const expiry = [0n];
     try {
-      let status = (await callAsync(secur32().InitializeSecurityContextW, credential.handle, state.handle ?? null, request.targetName || state.targetName,
+      let status = (await callAsync(secur32().InitializeSecurityContextW, credential.handle, state.handle ?? null, state.targetName,
         req, 0, SECURITY_NATIVE_DREP, input?.desc ?? null, 0, newCtx, output.desc, attr, expiry)) | 0;
       if (status === S.SEC_I_COMPLETE_NEEDED || status === S.SEC_I_COMPLETE_AND_CONTINUE) {
         // The package wants CompleteAuthToken on the output before it is sent: done here, so the API's

@@ -1,0 +1,134 @@
+// The provider-level suite, part 2: per-message protection against the independent peer, both ways. Runs on Linux
+// (GSS-API) and under Wine (secur32.dll) alike; Wine gates: platform.ts.
+import { expect } from 'chai';
+import {
+  SECBUFFER_DATA, SECBUFFER_PADDING, SECBUFFER_STREAM, SECBUFFER_TOKEN, SECPKG_ATTR_SIZES, acquireCredentialsHandle,
+  decryptMessage, deleteSecurityContext, encryptMessage, freeCredentialsHandle, makeSignature, queryContextAttributes,
+  verifySignature, type ContextHandle, type CredentialsHandle, type SecBuffer, type SecPkgContextSizes,
+} from '../../lib/index.js';
+import { establish } from './establish.js';
+import { openPeer, peerAvailable, type Peer } from './peer.js';
+import { providerLabel, wine } from './platform.js';
+import { realm, type Realm } from './realm.js';
+
+describe(`provider: message protection (${providerLabel})`, function () {
+  this.timeout(60_000);
+  let r: Realm;
+  let cred: CredentialsHandle;
+  let peer: Peer;
+  let context: ContextHandle;
+  let sizes: SecPkgContextSizes;
+
+  before(async function () {
+    // Linux: Debian's python3-gssapi is the peer (.ci/run installs it). Under Wine the bridge is always there.
+    if (!(await peerAvailable())) this.skip();
+    r = await realm();
+    cred = await acquireCredentialsHandle({ package: 'Negotiate' });
+    peer = await openPeer(r.gssService, r.peerEnv);
+    context = (await establish(cred, r.spn, peer)).context;
+    const s = queryContextAttributes(context, SECPKG_ATTR_SIZES);
+    expect(s.statusName).to.equal('SEC_E_OK');
+    sizes = s.value!;
+  });
+  after(() => {
+    peer?.close();
+    if (context) deleteSecurityContext(context);
+    if (cred) freeCredentialsHandle(cred);
+  });
+
+  /**
+   * EncryptMessage's buffers for `data`, and how they go on the wire. Windows (and our GSS provider) take TOKEN,
+   * DATA, PADDING with cbSecurityTrailer bytes of token, sent in that order. Wine wants DATA then TOKEN and
+   * under-reports cbSecurityTrailer (49 where 60 are written; toolchain.md).
+   */
+  function sealLayout(data: Buffer): { buffers: SecBuffer[]; wire: (out: SecBuffer[]) => Buffer } {
+    if (wine) {
+      return {
+        buffers: [{ type: SECBUFFER_DATA, buffer: data }, { type: SECBUFFER_TOKEN, buffer: new Uint8Array(Math.max(sizes.cbSecurityTrailer, 60)) }],
+        wire: (out) => Buffer.concat(out.map((b) => b.buffer)),
+      };
+    }
+    return {
+      buffers: [
+        { type: SECBUFFER_TOKEN, buffer: new Uint8Array(sizes.cbSecurityTrailer) },
+        { type: SECBUFFER_DATA, buffer: data },
+        { type: SECBUFFER_PADDING, buffer: new Uint8Array(sizes.cbBlockSize) },
+      ],
+      wire: (out) => Buffer.concat(out.map((b) => b.buffer)),
+    };
+  }
+
+  /**
+   * DecryptMessage's buffers for a message from the peer. Windows and the GSS provider read one SECBUFFER_STREAM
+   * (and hand the plaintext back as DATA); Wine rejects STREAM and wants DATA then TOKEN, the token being the last
+   * 60 bytes (toolchain.md).
+   */
+  function openLayout(wire: Buffer): SecBuffer[] {
+    if (wine) {
+      const cut = wire.length - 60;
+      return [{ type: SECBUFFER_DATA, buffer: Buffer.from(wire.subarray(0, cut)) }, { type: SECBUFFER_TOKEN, buffer: Buffer.from(wire.subarray(cut)) }];
+    }
+    return [{ type: SECBUFFER_STREAM, buffer: Buffer.from(wire) }, { type: SECBUFFER_DATA, buffer: new Uint8Array(0) }];
+  }
+
+  it('MakeSignature is verified by the peer; the peer\'s MIC is verified here; altered data is SEC_E_MESSAGE_ALTERED', async () => {
+    const data = Buffer.from('signed by the provider');
+    const signed = makeSignature(context, 0, [{ type: SECBUFFER_DATA, buffer: data }, { type: SECBUFFER_TOKEN, buffer: new Uint8Array(sizes.cbMaxSignature) }]);
+    expect(signed.statusName, signed.error?.message).to.equal('SEC_E_OK');
+    const mic = signed.buffers![1].buffer;
+    expect((await peer.verify(data, mic)).error).to.equal(null);
+    expect((await peer.verify(Buffer.from('signed by the provider!'), mic)).error, 'the peer notices altered data').to.be.a('string');
+
+    const theirs = await peer.mic(Buffer.from('signed by the peer'));
+    const ok = verifySignature(context, [{ type: SECBUFFER_DATA, buffer: Buffer.from('signed by the peer') }, { type: SECBUFFER_TOKEN, buffer: theirs.token }]);
+    expect(ok.statusName, ok.error?.message).to.equal('SEC_E_OK');
+    const altered = verifySignature(context, [{ type: SECBUFFER_DATA, buffer: Buffer.from('signed by the peer?') }, { type: SECBUFFER_TOKEN, buffer: theirs.token }]);
+    expect(altered.statusName).to.equal('SEC_E_MESSAGE_ALTERED');
+  });
+
+  for (const length of [1, 17, 1024, 65_536]) {
+    it(`EncryptMessage of ${length} bytes, in place, is read by the peer; the peer's sealed message opens here`, async () => {
+      const secret = Buffer.alloc(length, 'sealed ');
+      const data = Buffer.from(secret);
+      const { buffers, wire } = sealLayout(data);
+      const sealed = encryptMessage(context, 0, buffers);
+      expect(sealed.statusName, sealed.error?.message).to.equal('SEC_E_OK');
+      const onWire = wire(sealed.buffers!);
+      expect(onWire.includes(secret), 'the data is encrypted').to.equal(false);
+      const read = await peer.unwrap(onWire);
+      expect(read.error, 'the peer reads the message').to.equal(null);
+      expect(read.encrypted).to.equal(true);
+      expect(read.data!.equals(secret)).to.equal(true);
+
+      const theirs = await peer.wrap(secret, true);
+      const opened = decryptMessage(context, openLayout(theirs.token));
+      expect(opened.statusName, opened.error?.message).to.equal('SEC_E_OK');
+      const plain = opened.buffers!.find((b) => b.type === SECBUFFER_DATA)!;
+      expect(Buffer.from(plain.buffer).equals(secret)).to.equal(true);
+    });
+  }
+
+  it('a sealed message altered in transit is SEC_E_MESSAGE_ALTERED, and the context stays usable', async () => {
+    const theirs = await peer.wrap(Buffer.from('do not touch'), true);
+    const bad = Buffer.from(theirs.token);
+    bad[bad.length - 20] ^= 0x01;
+    const opened = decryptMessage(context, openLayout(bad));
+    expect(opened.statusName).to.equal('SEC_E_MESSAGE_ALTERED');
+    const next = await peer.wrap(Buffer.from('the next one'), true);
+    const ok = decryptMessage(context, openLayout(next.token));
+    expect(ok.statusName, ok.error?.message).to.equal('SEC_E_OK');
+  });
+
+  it('message calls on a deleted context are SEC_E_INVALID_HANDLE', async () => {
+    const peer2 = await openPeer(r.gssService, r.peerEnv);
+    try {
+      const { context: gone } = await establish(cred, r.spn, peer2);
+      deleteSecurityContext(gone);
+      const data = [{ type: SECBUFFER_DATA, buffer: Buffer.from('x') }, { type: SECBUFFER_TOKEN, buffer: new Uint8Array(sizes.cbMaxSignature) }];
+      expect(makeSignature(gone, 0, data).statusName).to.equal('SEC_E_INVALID_HANDLE');
+      expect(encryptMessage(gone, 0, sealLayout(Buffer.from('x')).buffers).statusName).to.equal('SEC_E_INVALID_HANDLE');
+    } finally {
+      peer2.close();
+    }
+  });
+});

@@ -1,0 +1,71 @@
+// The independent acceptor of the provider-level suite: python-gssapi over MIT on Linux. The suite talks to it the
+// same way on every OS; on Linux it is a child process of the test, under Wine it sits behind test/wine/bridge.ts
+// (the Windows node reaches it over loopback TCP, one JSON line per call).
+import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
+
+export interface PeerAnswer {
+  token: Buffer;
+  user: string | null;
+  error: string | null;
+  data?: Buffer;
+  encrypted?: boolean;
+}
+
+export interface Peer {
+  step(token: Uint8Array): Promise<PeerAnswer>;
+  wrap(data: Uint8Array, conf?: boolean): Promise<PeerAnswer>;
+  unwrap(token: Uint8Array): Promise<PeerAnswer>;
+  mic(data: Uint8Array): Promise<PeerAnswer>;
+  verify(data: Uint8Array, mic: Uint8Array): Promise<PeerAnswer>;
+  close(): void;
+}
+
+/** Whether a peer can run here (the Linux side needs Debian's python3-gssapi, installed by .ci/run). */
+export async function peerAvailable(): Promise<boolean> {
+  if (process.env.KN_BRIDGE_PORT) return true;
+  const { PythonAcceptor } = await import('../harness/python-acceptor.js');
+  return PythonAcceptor.available();
+}
+
+/** An acceptor for `service` (GSS form, `HTTP@host`), bound to `bindings` (application data) when given. */
+export async function openPeer(service: string, env: Record<string, string>, bindings?: Buffer): Promise<Peer> {
+  if (!process.env.KN_BRIDGE_PORT) {
+    const { PythonAcceptor } = await import('../harness/python-acceptor.js');
+    const local = new PythonAcceptor(env);
+    try {
+      await local.start(service, bindings);
+    } catch (err) {
+      local.close();
+      throw err;
+    }
+    return {
+      step: (t) => local.step(t), wrap: (d, c) => local.wrap(d, c), unwrap: (t) => local.unwrap(t), mic: (d) => local.mic(d),
+      verify: (d, m) => local.verify(d, m), close: () => local.close(),
+    };
+  }
+  const socket = connect(Number(process.env.KN_BRIDGE_PORT), '127.0.0.1');
+  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  const lines = createInterface({ input: socket })[Symbol.asyncIterator]();
+  const b64 = (bytes?: Uint8Array) => (bytes ? Buffer.from(bytes).toString('base64') : undefined);
+  const call = async (req: Record<string, unknown>): Promise<PeerAnswer> => {
+    socket.write(`${JSON.stringify(req)}\n`);
+    const next = await lines.next();
+    if (next.done) throw new Error('the bridge closed the connection');
+    const r = JSON.parse(next.value as string);
+    return { ...r, token: Buffer.from(r.token ?? '', 'base64'), data: r.data === undefined ? undefined : Buffer.from(r.data, 'base64') };
+  };
+  const started = await call({ op: 'new', service, bindings: bindings && b64(bindings) });
+  if (started.error) {
+    socket.destroy();
+    throw new Error(`bridge: ${started.error}`);
+  }
+  return {
+    step: (t) => call({ op: 'step', token: b64(t) }),
+    wrap: (d, conf = true) => call({ op: 'wrap', data: b64(d), conf }),
+    unwrap: (t) => call({ op: 'unwrap', token: b64(t) }),
+    mic: (d) => call({ op: 'mic', data: b64(d) }),
+    verify: (d, m) => call({ op: 'verify', data: b64(d), mic: b64(m) }),
+    close: () => socket.destroy(),
+  };
+}
