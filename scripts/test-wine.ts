@@ -45,7 +45,7 @@ const prefix = mkdtempSync(join(tmpdir(), 'kn-wine-'));
 const wineEnv = { ...process.env, WINEPREFIX: prefix, WINEDEBUG: process.env.KN_WINEDEBUG ?? '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
 let status: number;
 const kdc = await kdcWithAlice();
-const bridge = await startBridge(kdc.env);
+const bridge = await startBridge(kdc);
 try {
   execFileSync('wineboot', ['-i'], { env: wineEnv, stdio: 'ignore', timeout: 120_000 });
   execFileSync('wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], { env: wineEnv, stdio: 'ignore' });
@@ -55,7 +55,7 @@ try {
   const child = spawn('sh', ['-c', `wine "$0" node_modules/mocha/bin/mocha.js --no-config --exit --timeout 60000 --reporter json --reporter-option "output=$1" .tmp/wine/build/test/provider/*.test.js < /dev/null > "$2" 2>&1`,
     nodeExe, `Z:${report.replace(/\//g, '\\')}`, join(prefix, 'wine-output.txt')], {
     env: {
-      ...wineEnv, ...kdc.env, KN_BRIDGE_PORT: String(bridge.port), KN_SPN: `HTTP/${kdc.hostname}`, KN_ALICE: kdc.principals.alice.name,
+      ...wineEnv, ...kdc.env, KN_BRIDGE_PORT: String(bridge.port), KN_SPN: `HTTP/${kdc.hostname}`, KN_DOMAIN: kdc.domain, KN_ALICE: kdc.principals.alice.name,
       KN_BOB: kdc.principals.bob.name, KN_BOB_PASSWORD: kdc.principals.bob.password!, KN_ALICE_PASSWORD: kdc.principals.alice.password!,
     },
     stdio: 'ignore',

@@ -235,6 +235,11 @@ export class SspiProvider implements Provider {
   async initialize(request: InitializeRequest): Promise<InitializeOutcome> {
     const credential = request.credential as SspiCredential;
     if (credential.failure || !credential.handle) return { status: credential.failure!.status, contextAttr: 0, detail: credential.failure?.detail };
+    if (request.unconstrainedDelegation && request.contextReq & F.ISC_REQ_DELEGATE) {
+      // SSPI's Kerberos forwards the TGT only where the KDC set ok-as-delegate (the account is trusted for
+      // delegation); no call can override that, so the choice is refused rather than silently narrowed.
+      return { status: S.SEC_E_UNSUPPORTED_FUNCTION, contextAttr: 0, detail: 'delegation "unconstrained": Windows delegates only to targets the KDC marks ok-as-delegate' };
+    }
     let state = request.context as SspiContext | undefined;
     const fresh = !state;
     state ??= new SspiContext(credential, sspiTargetName(request.targetName));
@@ -294,7 +299,8 @@ export class SspiProvider implements Provider {
         target.set(b.bytes.subarray(0, n));
         return { type: b.type, buffer: target.subarray(0, n) };
       });
-      return { status: S.SEC_E_OK, buffers: after, qop: qop === undefined ? outQop[0] : undefined };
+      // Signed, as SECQOP_WRAP_NO_ENCRYPT is (0x80000001 | 0): koffi reads the ULONG unsigned.
+      return { status: S.SEC_E_OK, buffers: after, qop: qop === undefined ? outQop[0] | 0 : undefined };
     } finally {
       desc.free();
     }

@@ -3,7 +3,7 @@
 // a real KDC and an independent acceptor (python-gssapi over MIT) on the other end. Wine gates: platform.ts.
 import { expect } from 'chai';
 import {
-  ISC_REQ_ALLOCATE_MEMORY, ISC_RET_MUTUAL_AUTH, SECBUFFER_TOKEN, SECPKG_ATTR_LIFESPAN, SECPKG_ATTR_NAMES,
+  ISC_REQ_ALLOCATE_MEMORY, ISC_REQ_USE_DCE_STYLE, ISC_RET_MUTUAL_AUTH, ISC_RET_USED_DCE_STYLE, SECBUFFER_TOKEN, SECPKG_ATTR_LIFESPAN, SECPKG_ATTR_NAMES,
   SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_ATTR_SESSION_KEY, SECPKG_ATTR_SIZES, SECPKG_NEGOTIATION_COMPLETE, SEC_E_INVALID_HANDLE,
   acquireCredentialsHandle, deleteSecurityContext, enumerateSecurityPackages, freeCredentialsHandle,
   initializeSecurityContext, querySecurityPackageInfo, queryContextAttributes, type CredentialsHandle,
@@ -32,7 +32,7 @@ describe(`provider: context establishment (${providerLabel})`, function () {
 
   for (const form of ['spn', 'gssService'] as const) {
     it(`Negotiate with mutual authentication, target in ${form === 'spn' ? 'the SSPI form HTTP/host' : 'the GSS form HTTP@host'}: the peer sees alice`, async () => {
-      const peer = await openPeer(r.gssService, r.peerEnv);
+      const peer = await openPeer(r);
       try {
         const e = await establish(cred, r[form], peer);
         expect(e.user).to.equal(r.alice);
@@ -48,7 +48,7 @@ describe(`provider: context establishment (${providerLabel})`, function () {
     const kerberos = await acquireCredentialsHandle({ package: 'Kerberos' });
     try {
       for (const [credential, expected] of [[cred, SPNEGO_OID], [kerberos, KRB5_OID]] as const) {
-        const peer = await openPeer(r.gssService, r.peerEnv);
+        const peer = await openPeer(r);
         try {
           const e = await establish(credential, r.spn, peer);
           const token = Buffer.from(e.firstToken);
@@ -70,7 +70,7 @@ describe(`provider: context establishment (${providerLabel})`, function () {
   });
 
   it('context attributes: SIZES and NEGOTIATION_INFO; NAMES, LIFESPAN and SESSION_KEY (Wine answers only the first two)', async () => {
-    const peer = await openPeer(r.gssService, r.peerEnv);
+    const peer = await openPeer(r);
     try {
       const { context } = await establish(cred, r.spn, peer);
       const sizes = queryContextAttributes(context, SECPKG_ATTR_SIZES);
@@ -97,6 +97,41 @@ describe(`provider: context establishment (${providerLabel})`, function () {
         expect(key.value!.sessionKey.length).to.be.oneOf([16, 32]);
       }
       deleteSecurityContext(context);
+    } finally {
+      peer.close();
+    }
+  });
+
+  for (const pkg of ['Negotiate', 'Kerberos'] as const) {
+    it(`${pkg}, DCE style: three legs (AP-REQ, AP-REP, AP-REP), complete on both sides, ISC_RET_USED_DCE_STYLE`, async () => {
+      const credential = pkg === 'Negotiate' ? cred : await acquireCredentialsHandle({ package: 'Kerberos' });
+      const peer = await openPeer(r);
+      try {
+        const e = await establish(credential, r.spn, peer, REQ | ISC_REQ_USE_DCE_STYLE);
+        expect(e.user).to.equal(r.alice);
+        expect(e.legs, 'tokens sent by us').to.equal(2);
+        expect(e.contextAttr & ISC_RET_USED_DCE_STYLE).to.equal(ISC_RET_USED_DCE_STYLE);
+        deleteSecurityContext(e.context);
+      } finally {
+        peer.close();
+        if (credential !== cred) freeCredentialsHandle(credential);
+      }
+    });
+  }
+
+  it('SEC_E_INVALID_TOKEN for a corrupted reply (Wine: SEC_E_INTERNAL_ERROR); the context stays the caller\'s to delete', async () => {
+    const peer = await openPeer(r);
+    try {
+      const first = await initializeSecurityContext({ credential: cred, targetName: r.spn, contextReq: REQ });
+      const reply = Buffer.from((await peer.step(first.output[0].buffer)).token);
+      reply.fill(0x41, Math.floor(reply.length / 3));
+      const second = await initializeSecurityContext({ context: first.context, contextReq: REQ, input: [{ type: SECBUFFER_TOKEN, buffer: reply }] });
+      // Wine: SEC_E_INTERNAL_ERROR. Its raw krb5 mechanism reports GSS_S_FAILURE for an undecodable AP-REP, which
+      // Wine maps to SEC_E_INTERNAL_ERROR (status_gss_to_sspi in dlls/kerberos/unixlib.c).
+      expect(second.statusName).to.equal(wine ? 'SEC_E_INTERNAL_ERROR' : 'SEC_E_INVALID_TOKEN');
+      expect(second.error?.message).to.be.a('string');
+      expect(second.context).to.equal(first.context);
+      expect(deleteSecurityContext(first.context!)).to.equal(0);
     } finally {
       peer.close();
     }

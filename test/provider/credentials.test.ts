@@ -16,7 +16,7 @@ describe(`provider: credentials and channel bindings (${providerLabel})`, functi
 
   /** The user the peer sees for a context made with `cred`. */
   async function whoAuthenticates(cred: CredentialsHandle): Promise<string | null> {
-    const peer = await openPeer(r.gssService, r.peerEnv);
+    const peer = await openPeer(r);
     try {
       const e = await establish(cred, r.spn, peer);
       deleteSecurityContext(e.context);
@@ -78,7 +78,7 @@ describe(`provider: credentials and channel bindings (${providerLabel})`, functi
     const ours = Buffer.from(`tls-server-end-point:${'ab'.repeat(32)}`);
     const bindings = [{ type: SECBUFFER_CHANNEL_BINDINGS, buffer: secChannelBindings({ applicationData: ours }) }];
     try {
-      const same = await openPeer(r.gssService, r.peerEnv, ours);
+      const same = await openPeer(r, { bindings: ours });
       try {
         const e = await establish(cred, r.spn, same, REQ, bindings);
         expect(e.user).to.equal(r.alice);
@@ -86,7 +86,7 @@ describe(`provider: credentials and channel bindings (${providerLabel})`, functi
       } finally {
         same.close();
       }
-      const other = await openPeer(r.gssService, r.peerEnv, Buffer.from(`tls-server-end-point:${'cd'.repeat(32)}`));
+      const other = await openPeer(r, { bindings: Buffer.from(`tls-server-end-point:${'cd'.repeat(32)}`) });
       try {
         const first = await initializeSecurityContext({ credential: cred, targetName: r.spn, contextReq: REQ, input: bindings });
         expect(first.statusName, first.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');

@@ -15,6 +15,8 @@ export interface Established {
   firstToken: Uint8Array;
   /** The user the peer saw. */
   user: string | null;
+  /** How many tokens we sent. */
+  legs: number;
 }
 
 /** Runs legs until both sides are complete; fails the test on any other status. */
@@ -25,8 +27,10 @@ export async function establish(credential: CredentialsHandle, targetName: strin
   const firstToken = r.output[0].buffer;
   let user: string | null = null;
   let token = firstToken;
+  let legs = 0;
   for (let leg = 0; leg < 4; leg++) {
     const s = await peer.step(token);
+    legs++;
     expect(s.error, 'the peer accepts our token').to.equal(null);
     user = s.user ?? user;
     if (r.statusName === 'SEC_E_OK') break;
@@ -36,5 +40,5 @@ export async function establish(credential: CredentialsHandle, targetName: strin
     if (r.statusName === 'SEC_E_OK' && token.length === 0) break;
   }
   expect(r.statusName).to.equal('SEC_E_OK');
-  return { context, contextAttr: r.contextAttr, firstToken, user };
+  return { context, contextAttr: r.contextAttr, firstToken, user, legs };
 }

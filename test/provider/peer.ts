@@ -3,6 +3,7 @@
 // (the Windows node reaches it over loopback TCP, one JSON line per call).
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
+import type { Realm, ServiceKey } from './realm.js';
 
 export interface PeerAnswer {
   token: Buffer;
@@ -18,6 +19,10 @@ export interface Peer {
   unwrap(token: Uint8Array): Promise<PeerAnswer>;
   mic(data: Uint8Array): Promise<PeerAnswer>;
   verify(data: Uint8Array, mic: Uint8Array): Promise<PeerAnswer>;
+  /** Who the credential the initiator delegated belongs to (user null: nothing was delegated). */
+  delegated(): Promise<PeerAnswer>;
+  /** A first token for `service` (GSS form) made with the delegated credential. */
+  forward(service: string): Promise<PeerAnswer>;
   close(): void;
 }
 
@@ -28,11 +33,14 @@ export async function peerAvailable(): Promise<boolean> {
   return PythonAcceptor.available();
 }
 
-/** An acceptor for `service` (GSS form, `HTTP@host`), bound to `bindings` (application data) when given. */
-export async function openPeer(service: string, env: Record<string, string>, bindings?: Buffer): Promise<Peer> {
-  if (!process.env.KN_BRIDGE_PORT) {
+/** An acceptor for the service `key` names (default http), bound to `bindings` (application data) when given. */
+export async function openPeer(realm: Realm, opts: { key?: ServiceKey; bindings?: Buffer } = {}): Promise<Peer> {
+  const key = opts.key ?? 'http';
+  const service = `HTTP@${realm.host(key)}`;
+  const bindings = opts.bindings;
+  if (realm.localPeerEnv) {
     const { PythonAcceptor } = await import('../harness/python-acceptor.js');
-    const local = new PythonAcceptor(env);
+    const local = new PythonAcceptor(realm.localPeerEnv(key));
     try {
       await local.start(service, bindings);
     } catch (err) {
@@ -41,7 +49,8 @@ export async function openPeer(service: string, env: Record<string, string>, bin
     }
     return {
       step: (t) => local.step(t), wrap: (d, c) => local.wrap(d, c), unwrap: (t) => local.unwrap(t), mic: (d) => local.mic(d),
-      verify: (d, m) => local.verify(d, m), close: () => local.close(),
+      verify: (d, m) => local.verify(d, m), delegated: () => local.delegated(), forward: (svc) => local.forward(svc),
+      close: () => local.close(),
     };
   }
   const socket = connect(Number(process.env.KN_BRIDGE_PORT), '127.0.0.1');
@@ -55,7 +64,7 @@ export async function openPeer(service: string, env: Record<string, string>, bin
     const r = JSON.parse(next.value as string);
     return { ...r, token: Buffer.from(r.token ?? '', 'base64'), data: r.data === undefined ? undefined : Buffer.from(r.data, 'base64') };
   };
-  const started = await call({ op: 'new', service, bindings: bindings && b64(bindings) });
+  const started = await call({ op: 'new', service, key, bindings: bindings && b64(bindings) });
   if (started.error) {
     socket.destroy();
     throw new Error(`bridge: ${started.error}`);
@@ -66,6 +75,8 @@ export async function openPeer(service: string, env: Record<string, string>, bin
     unwrap: (t) => call({ op: 'unwrap', token: b64(t) }),
     mic: (d) => call({ op: 'mic', data: b64(d) }),
     verify: (d, m) => call({ op: 'verify', data: b64(d), mic: b64(m) }),
+    delegated: () => call({ op: 'delegated' }),
+    forward: (svc) => call({ op: 'forward', service: svc }),
     close: () => socket.destroy(),
   };
 }

@@ -1,33 +1,45 @@
 // The test realm as the provider-level suite sees it. On Linux the suite starts the harness's KDC itself (Docker or
 // native) and gets alice's TGT into the default cache. Under Wine the Windows node cannot drive the harness:
 // scripts/test-wine.ts starts the same KDC and hands its names over in KN_* variables.
+
+/** The services the realm has keys for: HTTP/<host> (not ok-as-delegate), HTTP/deleg.<domain> (ok-as-delegate), HTTP/other.<domain>. */
+export type ServiceKey = 'http' | 'deleg' | 'other';
+
 export interface Realm {
-  /** The service the peer accepts for, as `HTTP/host` (SSPI's form). */
+  /** The service the peer accepts for by default, as `HTTP/host` (SSPI's form). */
   spn: string;
   /** The same service in the GSS host-based form, `HTTP@host`. */
   gssService: string;
+  /** The host of a service, by its key. */
+  host(key: ServiceKey): string;
   alice: string;
   alicePassword: string;
   bob: string;
   bobPassword: string;
-  /** The environment a local peer runs in (KRB5_CONFIG, KRB5_KTNAME); empty when the peer is remote. */
-  peerEnv: Record<string, string>;
+  /** Linux: the environment a local peer with `key`'s keytab runs in. Undefined when the peer is behind the bridge. */
+  localPeerEnv?: (key: ServiceKey) => Record<string, string>;
 }
 
 export async function realm(): Promise<Realm> {
   if (process.env.KN_SPN) {
     const spn = process.env.KN_SPN;
-    return { spn, gssService: spn.replace('/', '@'), alice: process.env.KN_ALICE!, alicePassword: process.env.KN_ALICE_PASSWORD!, bob: process.env.KN_BOB!, bobPassword: process.env.KN_BOB_PASSWORD!, peerEnv: {} };
+    const domain = process.env.KN_DOMAIN!;
+    return {
+      spn, gssService: spn.replace('/', '@'), host: (key) => (key === 'http' ? spn.split('/')[1] : `${key}.${domain}`),
+      alice: process.env.KN_ALICE!, alicePassword: process.env.KN_ALICE_PASSWORD!, bob: process.env.KN_BOB!, bobPassword: process.env.KN_BOB_PASSWORD!,
+    };
   }
   const { kdcWithAlice } = await import('../harness/kdc.js');
+  const { acceptorEnv } = await import('../wine/bridge.js');
   const kdc = await kdcWithAlice();
   return {
     spn: `HTTP/${kdc.hostname}`,
     gssService: `HTTP@${kdc.hostname}`,
+    host: (key) => (key === 'http' ? kdc.hostname : `${key}.${kdc.domain}`),
     alice: kdc.principals.alice.name,
     alicePassword: kdc.principals.alice.password!,
     bob: kdc.principals.bob.name,
     bobPassword: kdc.principals.bob.password!,
-    peerEnv: kdc.env,
+    localPeerEnv: (key) => acceptorEnv(kdc, key),
   };
 }

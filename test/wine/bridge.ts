@@ -1,23 +1,32 @@
 // The Linux side of the Wine run: a loopback TCP service, one JSON object per line, that hands the Windows process's
 // tokens to a real Linux acceptor (python-gssapi, MIT) and returns its answers. The Windows node under Wine reaches
-// it through Wine's Winsock. Ops are PythonAcceptor's: new, step, wrap, unwrap, mic, verify.
+// it through Wine's Winsock. Ops are PythonAcceptor's: new (with the service's key named: http, deleg or other),
+// step, wrap, unwrap, mic, verify, delegated, forward. test/provider/peer.ts is the other end.
 import { createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
+import type { Kdc } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 
-export async function startBridge(env: Record<string, string>): Promise<{ port: number; server: Server }> {
+export type ServiceKey = 'http' | 'deleg' | 'other';
+
+/** The environment an acceptor with `key`'s keytab runs in. */
+export function acceptorEnv(kdc: Kdc, key: ServiceKey = 'http'): Record<string, string> {
+  return { ...kdc.env, KRB5_KTNAME: `FILE:${kdc.principals[key].keytab}` };
+}
+
+export async function startBridge(kdc: Kdc): Promise<{ port: number; server: Server }> {
   const server = createServer((socket) => {
     let acceptor: PythonAcceptor | undefined;
     const lines = createInterface({ input: socket });
     lines.on('line', (line) => {
       void (async () => {
-        const req = JSON.parse(line) as { op: string; service?: string; token?: string; data?: string; mic?: string; conf?: boolean; bindings?: string };
+        const req = JSON.parse(line) as { op: string; service?: string; key?: ServiceKey; token?: string; data?: string; mic?: string; conf?: boolean; bindings?: string };
         const b = (s?: string) => Buffer.from(s ?? '', 'base64');
         let out: unknown;
         try {
           if (req.op === 'new') {
             acceptor?.close();
-            acceptor = new PythonAcceptor(env);
+            acceptor = new PythonAcceptor(acceptorEnv(kdc, req.key));
             await acceptor.start(req.service!, req.bindings ? b(req.bindings) : undefined);
             out = { ok: true };
           } else if (req.op === 'step') out = await acceptor!.step(b(req.token));
@@ -25,6 +34,8 @@ export async function startBridge(env: Record<string, string>): Promise<{ port: 
           else if (req.op === 'unwrap') out = await acceptor!.unwrap(b(req.token));
           else if (req.op === 'mic') out = await acceptor!.mic(b(req.data));
           else if (req.op === 'verify') out = await acceptor!.verify(b(req.data), b(req.mic));
+          else if (req.op === 'delegated') out = await acceptor!.delegated();
+          else if (req.op === 'forward') out = await acceptor!.forward(req.service!);
           else out = { error: `unknown op ${req.op}` };
         } catch (err) {
           out = { error: (err as Error).message };
