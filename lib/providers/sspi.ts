@@ -5,12 +5,16 @@ import koffi from 'koffi';
 import { copyOut } from '../../ffi/gssapi.js';
 import {
   SECBUFFER_VERSION, SECPKG_CRED_OUTBOUND, SECURITY_NATIVE_DREP, SEC_WINNT_AUTH_IDENTITY_UNICODE, SEC_WINNT_AUTH_IDENTITY_W,
-  SecBuffer, SecBufferDesc, SecPkgContext_Sizes, SecPkgInfoW, secur32,
+  SecBuffer, SecBufferDesc, SecPkgInfoW, secur32,
 } from '../../ffi/secur32.js';
 import * as A from '../sspi/attributes.js';
 import * as F from '../sspi/flags.js';
 import * as S from '../sspi/status.js';
 import { secChannelBindings } from '../sspi/bindings.js';
+import {
+  CONTEXT_ATTRIBUTE_BYTES, decodeContextAttribute, decodesContextAttribute, keyInfoEncryptAlgorithm, packageInfo, timeStamp,
+  type FreeContextBuffer,
+} from './sspi-attributes.js';
 import { callAsync } from './pool.js';
 import type {
   AcquireOutcome, AttributeOutcome, CredentialSource, InitializeOutcome, InitializeRequest, MessageBuffer, MessageOutcome,
@@ -20,17 +24,6 @@ import type {
 interface Handle {
   dwLower: bigint | number;
   dwUpper: bigint | number;
-}
-
-/** FILETIME ticks (100 ns since 1601) of SSPI's "never expires". */
-const NEVER = 0x7fffffffffffffffn;
-
-/** A TimeStamp (local time, as SSPI reports it) to a Date. */
-function timeStamp(ts: bigint | number): Date | undefined {
-  const t = BigInt(ts);
-  if (t <= 0n || t >= NEVER) return undefined;
-  const local = Number(t / 10000n) - 11_644_473_600_000;
-  return new Date(local + new Date(local).getTimezoneOffset() * 60_000);
 }
 
 const utf16 = (s: string) => Buffer.from(`${s}\0`, 'utf16le');
@@ -113,66 +106,14 @@ function maxToken(pkg: string): number {
   return info.cbMaxToken;
 }
 
-/** A SEC_WCHAR string SSPI allocated, read and freed. */
-function takeString(ptr: unknown): string {
-  if (!ptr) return '';
-  const text = koffi.decode(ptr, 'char16_t', -1) as string;
-  secur32().FreeContextBuffer(ptr);
-  return text;
-}
-
-/** A SecPkgInfoW as the API's SecPkgInfo (not freed: the caller owns the pointer). */
-function packageInfo(ptr: unknown, offset = 0): A.SecPkgInfo {
-  const p = koffi.decode(ptr, offset, SecPkgInfoW) as { fCapabilities: number; wVersion: number; wRPCID: number; cbMaxToken: number; Name: unknown; Comment: unknown };
-  return {
-    name: koffi.decode(p.Name, 'char16_t', -1) as A.SecPkgInfo['name'],
-    comment: p.Comment ? (koffi.decode(p.Comment, 'char16_t', -1) as string) : '',
-    capabilities: p.fCapabilities, version: p.wVersion, rpcId: p.wRPCID, maxToken: p.cbMaxToken,
-  };
-}
-
-const u32 = (p: unknown, at: number) => koffi.decode(p, at, 'uint32_t') as number;
-const ptrAt = (p: unknown, at: number) => koffi.decode(p, at, 'void *') as unknown;
-const PTR = process.arch === 'ia32' ? 4 : 8;
-
-/** SecPkgContext_* layouts (sspi.h) -> the API's attribute values; SSPI-allocated members are freed here. */
-const DECODERS: Record<number, (out: unknown, state: SspiContext) => unknown> = {
-  [A.SECPKG_ATTR_SIZES]: (o) => koffi.decode(o, SecPkgContext_Sizes),
-  [A.SECPKG_ATTR_STREAM_SIZES]: (o) => ({ cbHeader: u32(o, 0), cbTrailer: u32(o, 4), cbMaximumMessage: u32(o, 8), cBuffers: u32(o, 12), cbBlockSize: u32(o, 16) }),
-  [A.SECPKG_ATTR_NAMES]: (o) => ({ userName: takeString(ptrAt(o, 0)) }),
-  [A.SECPKG_ATTR_NATIVE_NAMES]: (o) => ({ clientName: takeString(ptrAt(o, 0)), serverName: takeString(ptrAt(o, PTR)) }),
-  [A.SECPKG_ATTR_LIFESPAN]: (o) => ({ start: timeStamp(koffi.decode(o, 0, 'int64_t') as bigint), expiry: timeStamp(koffi.decode(o, 8, 'int64_t') as bigint) }),
-  [A.SECPKG_ATTR_FLAGS]: (o) => ({ flags: u32(o, 0) >>> 0 }),
-  [A.SECPKG_ATTR_SESSION_KEY]: (o, state) => {
-    const key = ptrAt(o, PTR);
-    const sessionKey = copyOut(key as bigint, u32(o, 0));
-    if (key) secur32().FreeContextBuffer(key);
-    return { sessionKey, keyType: keyType(state) };
-  },
-  [A.SECPKG_ATTR_PACKAGE_INFO]: (o) => {
-    const info = ptrAt(o, 0);
-    try {
-      return packageInfo(info);
-    } finally {
-      secur32().FreeContextBuffer(info);
-    }
-  },
-  [A.SECPKG_ATTR_NEGOTIATION_INFO]: (o) => {
-    const info = ptrAt(o, 0);
-    try {
-      return { packageInfo: packageInfo(info), negotiationState: u32(o, PTR) };
-    } finally {
-      secur32().FreeContextBuffer(info);
-    }
-  },
-};
+const freeContextBuffer: FreeContextBuffer = (ptr) => secur32().FreeContextBuffer(ptr);
 
 /** The package Negotiate is using for the context (NEGOTIATION_INFO), or undefined when SSPI does not say. */
 function negotiatedPackage(state: SspiContext): string | undefined {
-  const out = koffi.alloc('uint8_t', 64);
+  const out = koffi.alloc('uint8_t', CONTEXT_ATTRIBUTE_BYTES);
   try {
     if ((secur32().QueryContextAttributesW(state.handle, A.SECPKG_ATTR_NEGOTIATION_INFO, out) | 0) !== S.SEC_E_OK) return undefined;
-    return (DECODERS[A.SECPKG_ATTR_NEGOTIATION_INFO](out, state) as { packageInfo: A.SecPkgInfo }).packageInfo.name;
+    return (decodeContextAttribute(A.SECPKG_ATTR_NEGOTIATION_INFO, out, freeContextBuffer) as { packageInfo: A.SecPkgInfo }).packageInfo.name;
   } finally {
     koffi.free(out);
   }
@@ -180,12 +121,10 @@ function negotiatedPackage(state: SspiContext): string | undefined {
 
 /** The session key's enctype: SecPkgContext_KeyInfoW.EncryptAlgorithm (Kerberos puts the etype there). */
 function keyType(state: SspiContext): number {
-  const out = koffi.alloc('uint8_t', 64);
+  const out = koffi.alloc('uint8_t', CONTEXT_ATTRIBUTE_BYTES);
   try {
     if ((secur32().QueryContextAttributesW(state.handle, A.SECPKG_ATTR_KEY_INFO, out) | 0) !== S.SEC_E_OK) return 0;
-    takeString(ptrAt(out, 0));
-    takeString(ptrAt(out, PTR));
-    return u32(out, 2 * PTR + 8);
+    return keyInfoEncryptAlgorithm(out, freeContextBuffer);
   } finally {
     koffi.free(out);
   }
@@ -355,15 +294,13 @@ export class SspiProvider implements Provider {
   queryContextAttributes(context: ProviderContext, attribute: number): AttributeOutcome {
     const state = context as SspiContext;
     if (!state.handle) return { status: S.SEC_E_INVALID_HANDLE };
-    const decode = DECODERS[attribute];
-    if (!decode) return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `attribute ${attribute} is not marshalled by the SSPI provider` };
-    // Every SecPkgContext_* struct we read fits in 64 bytes.
-    const out = koffi.alloc('uint8_t', 64);
+    if (!decodesContextAttribute(attribute)) return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `attribute ${attribute} is not marshalled by the SSPI provider` };
+    const out = koffi.alloc('uint8_t', CONTEXT_ATTRIBUTE_BYTES);
     try {
-      koffi.encode(out, koffi.array('uint8_t', 64), new Array(64).fill(0));
+      koffi.encode(out, koffi.array('uint8_t', CONTEXT_ATTRIBUTE_BYTES), new Array(CONTEXT_ATTRIBUTE_BYTES).fill(0));
       const status = secur32().QueryContextAttributesW(state.handle, attribute, out) | 0;
       if (status !== S.SEC_E_OK) return { status };
-      return { status, value: decode(out, state) };
+      return { status, value: decodeContextAttribute(attribute, out, freeContextBuffer, () => keyType(state)) };
     } finally {
       koffi.free(out);
     }
