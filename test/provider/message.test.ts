@@ -21,7 +21,7 @@ describe(`provider: message protection (${providerLabel})`, function () {
 
   before(async function () {
     // Linux: Debian's python3-gssapi is the peer (.ci/run installs it). Under Wine the bridge is always there.
-    if (!(await peerAvailable())) this.skip();
+    if (!peerAvailable()) this.skip();
     r = await realm();
     cred = await acquireCredentialsHandle({ package: 'Negotiate' });
     peer = await openPeer(r);

@@ -3,6 +3,7 @@
 // (the Windows node reaches it over loopback TCP, one JSON line per call).
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
+import { PythonAcceptor } from '../harness/python-acceptor.js';
 import type { Realm, ServiceKey } from './realm.js';
 
 export interface PeerAnswer {
@@ -27,10 +28,8 @@ export interface Peer {
 }
 
 /** Whether a peer can run here (the Linux side needs Debian's python3-gssapi, installed by .ci/run). */
-export async function peerAvailable(): Promise<boolean> {
-  if (process.env.KN_BRIDGE_PORT) return true;
-  const { PythonAcceptor } = await import('../harness/python-acceptor.js');
-  return PythonAcceptor.available();
+export function peerAvailable(): boolean {
+  return !!process.env.KN_BRIDGE_PORT || PythonAcceptor.available();
 }
 
 /** An acceptor for the service `key` names (default http), bound to `bindings` (application data) when given. */
@@ -39,7 +38,6 @@ export async function openPeer(realm: Realm, opts: { key?: ServiceKey; bindings?
   const service = `HTTP@${realm.host(key)}`;
   const bindings = opts.bindings;
   if (realm.localPeerEnv) {
-    const { PythonAcceptor } = await import('../harness/python-acceptor.js');
     const local = new PythonAcceptor(realm.localPeerEnv(key));
     try {
       await local.start(service, bindings);

@@ -1,6 +1,10 @@
 // The test realm as the provider-level suite sees it. On Linux the suite starts the harness's KDC itself (Docker or
 // native) and gets alice's TGT into the default cache. Under Wine the Windows node cannot drive the harness:
-// scripts/test-wine.ts starts the same KDC and hands its names over in KN_* variables.
+// scripts/test-wine.ts starts the same KDC and hands its names over in KN_* variables. The harness is imported
+// statically even so (nothing in it runs at import): a dynamic import from a test file, which mocha loads as
+// CommonJS through tsx, would make a second instance of kdc.ts and so a second KDC.
+import { kdcWithAlice } from '../harness/kdc.js';
+import { acceptorEnv } from '../wine/bridge.js';
 
 /** The services the realm has keys for: HTTP/<host> (not ok-as-delegate), HTTP/deleg.<domain> (ok-as-delegate), HTTP/other.<domain>. */
 export type ServiceKey = 'http' | 'deleg' | 'other';
@@ -20,17 +24,25 @@ export interface Realm {
   localPeerEnv?: (key: ServiceKey) => Record<string, string>;
 }
 
-export async function realm(): Promise<Realm> {
-  if (process.env.KN_SPN) {
-    const spn = process.env.KN_SPN;
-    const domain = process.env.KN_DOMAIN!;
-    return {
-      spn, gssService: spn.replace('/', '@'), host: (key) => (key === 'http' ? spn.split('/')[1] : `${key}.${domain}`),
-      alice: process.env.KN_ALICE!, alicePassword: process.env.KN_ALICE_PASSWORD!, bob: process.env.KN_BOB!, bobPassword: process.env.KN_BOB_PASSWORD!,
-    };
-  }
-  const { kdcWithAlice } = await import('../harness/kdc.js');
-  const { acceptorEnv } = await import('../wine/bridge.js');
+let linux: Promise<Realm> | undefined;
+
+/** The realm (on Linux: started, with alice's TGT, once for the whole suite). */
+export function realm(): Promise<Realm> {
+  if (process.env.KN_SPN) return Promise.resolve(fromEnvironment());
+  linux ??= harnessRealm();
+  return linux;
+}
+
+function fromEnvironment(): Realm {
+  const spn = process.env.KN_SPN!;
+  const domain = process.env.KN_DOMAIN!;
+  return {
+    spn, gssService: spn.replace('/', '@'), host: (key) => (key === 'http' ? spn.split('/')[1] : `${key}.${domain}`),
+    alice: process.env.KN_ALICE!, alicePassword: process.env.KN_ALICE_PASSWORD!, bob: process.env.KN_BOB!, bobPassword: process.env.KN_BOB_PASSWORD!,
+  };
+}
+
+async function harnessRealm(): Promise<Realm> {
   const kdc = await kdcWithAlice();
   return {
     spn: `HTTP/${kdc.hostname}`,
