@@ -28,6 +28,7 @@ import { KRB_AP_ERR_SKEW, krb5ReplyProblem, krbErrorCode } from './krb5-token.js
 /** com_err base of the krb5 error table: a KRB-ERROR's error-code plus this is its minor status. */
 const KRB5_ERROR_BASE = -1765328384;
 import { callAsync } from './pool.js';
+import { busy, nextTurn } from './slice.js';
 import type { ChannelBindings } from './provider.js';
 
 /** A failed GSS call, already mapped: the SEC code and everything the library said. */
@@ -319,8 +320,10 @@ export class GssContext {
     // than a hop to the pool and back (toolchain.md: about 0.25 ms a hop). A KRB-ERROR goes to the pool: Heimdal
     // answers some (an expired ticket) by asking the KDC again, which must not happen on the event loop.
     let major: number;
-    if (this.ctx && input && krbErrorCode(input) === undefined) major = fn.gss_init_sec_context(...args) as number;
-    else major = await callAsync(fn.gss_init_sec_context, ...args);
+    if (this.ctx && input && krbErrorCode(input) === undefined) {
+      if (busy()) await nextTurn();
+      major = fn.gss_init_sec_context(...args) as number;
+    } else major = await callAsync(fn.gss_init_sec_context, ...args);
     this.ctx = ctx[0] ?? null;
     const token = copyOut(out.value as bigint | null, Number(out.length));
     if (out.value) fn.gss_release_buffer([0], out);

@@ -1,6 +1,7 @@
 // The bound on native calls that may wait on a KDC. They run on the libuv pool (4 threads unless
 // UV_THREADPOOL_SIZE says otherwise), which fs, dns and crypto share: a KDC outage must not take every thread.
 // By default one thread stays free for the rest of the process.
+import { busy, nextTurn } from './slice.js';
 
 const poolSize = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
 let limit = Math.max(1, poolSize - 1);
@@ -36,9 +37,14 @@ export async function limited<T>(task: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A native call (GSS, krb5 or SSPI) on the libuv pool, within the bound on concurrent KDC calls (pool.ts). */
-export function callAsync(fn: { async: (...args: unknown[]) => void }, ...args: unknown[]): Promise<number> {
-  return limited(() => new Promise((resolve, reject) => {
+/**
+ * A native call (GSS, krb5 or SSPI) on the libuv pool, within the bound on concurrent KDC calls. Its continuation
+ * waits for a loop turn with budget left (slice.ts), after the slot is given back.
+ */
+export async function callAsync(fn: { async: (...args: unknown[]) => void }, ...args: unknown[]): Promise<number> {
+  const status = await limited(() => new Promise<number>((resolve, reject) => {
     fn.async(...args, (err: unknown, res: number) => (err ? reject(err) : resolve(res)));
   }));
+  if (busy()) await nextTurn();
+  return status;
 }
