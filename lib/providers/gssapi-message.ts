@@ -141,12 +141,11 @@ export function decrypt(ctx: GssContext, buffers: MessageBuffer[]): MessageOutco
 
   if (stream) {
     // The whole token: gss_unwrap (one copy of the plaintext) rather than gss_unwrap_iov with a STREAM buffer,
-    // which MIT 1.20 does not parse safely. The plaintext goes back into the STREAM buffer, where SSPI puts it.
-    const r = ctx.unwrap(Buffer.from(token.buffer, token.byteOffset, token.byteLength));
+    // which MIT 1.20 does not parse safely. The plaintext is copied back into the STREAM buffer, where SSPI puts it.
+    const r = ctx.unwrap(Buffer.from(token.buffer, token.byteOffset, token.byteLength), token);
     if (isFailure(r)) return failure(r);
-    token.set(r.data);
     const data = slots.find((s) => s.type === G.GSS_IOV_BUFFER_TYPE_DATA);
-    if (data) out[data.index] = { type: buffers[data.index].type, buffer: token.subarray(0, r.data.length) };
+    if (data) out[data.index] = { type: buffers[data.index].type, buffer: r.data };
     return { status: S.SEC_E_OK, buffers: out, qop: r.encrypted ? 0 : SECQOP_WRAP_NO_ENCRYPT };
   }
 

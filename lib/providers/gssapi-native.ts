@@ -350,7 +350,8 @@ export class GssContext {
   }
 
   /** gss_unwrap of a whole token: the plaintext (a copy) and whether it was encrypted. */
-  unwrap(token: Buffer): { data: Buffer; encrypted: boolean } | GssFailure {
+  /** gss_unwrap; the plaintext goes into `into` when given (it must be large enough: a wrap token always is). */
+  unwrap(token: Buffer, into?: Uint8Array): { data: Uint8Array; encrypted: boolean } | GssFailure {
     if (token.length === 0) return emptyToken();
     const { fn } = gssapi();
     const minor = [0];
@@ -361,7 +362,12 @@ export class GssContext {
       if (out.value) fn.gss_release_buffer([0], out);
       return gssFailure(major, minor[0], this.mech);
     }
-    const data = copyOut(out.value as bigint | null, Number(out.length));
+    const length = Number(out.length);
+    let data: Uint8Array;
+    if (into && length <= into.byteLength) {
+      if (length) fn.memcpy(into, out.value, length);
+      data = into.subarray(0, length);
+    } else data = copyOut(out.value as bigint | null, length);
     if (out.value) fn.gss_release_buffer([0], out);
     return { data, encrypted: conf[0] !== 0 };
   }
