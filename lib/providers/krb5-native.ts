@@ -8,6 +8,7 @@ import { krb5, KRB5_CREDS_BUFFER, type Krb5Functions } from '../../ffi/krb5.js';
 import { SEC_E_UNSUPPORTED_FUNCTION } from '../sspi/status.js';
 import { gssFailure, syntheticFailure, type GssFailure } from './gssapi-native.js';
 import { callAsync } from './pool.js';
+import { busy, nextTurn } from './slice.js';
 import { gssError } from './gssapi-status.js';
 
 export interface LogonOptions {
@@ -40,6 +41,8 @@ export async function logon(
 ): Promise<GssFailure | undefined> {
   const fn = functions();
   if ('status' in fn) return fn;
+  // A krb5 context reads krb5.conf (about 1 ms): twenty logons started together must not do it all in one turn.
+  if (busy()) await nextTurn();
   const ctx: Array<bigint | null> = [null];
   let code = fn.krb5_init_context(ctx) as number;
   if (code) return failure(code, 'krb5_init_context failed');
