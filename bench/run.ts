@@ -283,7 +283,10 @@ async function main(): Promise<void> {
       scenarios,
       eventLoop: { concurrent: { maxMs: worstMax, p99Ms: worstP99, ...concurrent }, concurrentKerberos, kdcDown: { maxMs: down.max / 1e6, p99Ms: down.percentile(99) / 1e6,
         withDeadlineMs: stat(withDeadline), withoutDeadlineMs: stat(without), deadlineMs: deadline } },
-      memory: { rss1k: at1k.rss, rss100k: MEMORY_N === 100000 ? atN.rss : null, rssN: atN.rss, n: MEMORY_N, external1k: at1k.external, externalN: atN.external },
+      // heapTotal beside RSS: V8 grows its young generation under a high allocation rate (heap reserved, not used),
+      // which RSS counts; RSS minus heapTotal is the native side.
+      memory: { rss1k: at1k.rss, rss100k: MEMORY_N === 100000 ? atN.rss : null, rssN: atN.rss, n: MEMORY_N, external1k: at1k.external, externalN: atN.external,
+        heapTotal1k: at1k.heapTotal, heapTotalN: atN.heapTotal, heapUsed1k: at1k.heapUsed, heapUsedN: atN.heapUsed },
     });
   } finally {
     await kdc.stop();
