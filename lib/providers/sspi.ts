@@ -16,6 +16,7 @@ import {
   type FreeContextBuffer,
 } from './sspi-attributes.js';
 import { callAsync } from './pool.js';
+import { utf8ToUtf16z } from './utf16.js';
 import type {
   AcquireOutcome, AttributeOutcome, CredentialSource, InitializeOutcome, InitializeRequest, MessageBuffer, MessageOutcome,
   Provider, ProviderContext, ProviderCredential,
@@ -145,11 +146,12 @@ export class SspiProvider implements Provider {
     const keep: Buffer[] = [];
     if (source.principal && source.password) {
       const [user, domain = ''] = source.principal.split('@');
-      const password = Buffer.from(`${source.password.toString('utf8')}\0`, 'utf16le');
-      keep.push(utf16(user), utf16(domain), password);
+      // From the caller's bytes straight to UTF-16: no JavaScript string of the password, which could not be zeroed.
+      const password = utf8ToUtf16z(source.password);
+      keep.push(utf16(user), utf16(domain), password.buffer);
       identity = {
         User: keep[0], UserLength: user.length, Domain: keep[1], DomainLength: domain.length,
-        Password: password, PasswordLength: password.length / 2 - 1, Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
+        Password: password.buffer, PasswordLength: password.units, Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
       };
     }
     const cred: Handle = { dwLower: 0, dwUpper: 0 };
