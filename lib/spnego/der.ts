@@ -63,16 +63,44 @@ export function readAll(buf: Buffer): Tlv[] {
   return out;
 }
 
-export function encodeLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const bytes: number[] = [];
-  for (let v = length; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+/** How many octets the DER length of `length` takes. */
+function lengthOctets(length: number): number {
+  if (length < 0x80) return 1;
+  let n = 1;
+  for (let v = length; v > 0; v = Math.floor(v / 256)) n++;
+  return n;
 }
 
-export function tlv(tag: number, ...content: Buffer[]): Buffer {
-  const value = Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), encodeLength(value.length), value]);
+export function encodeLength(length: number): Buffer {
+  const out = Buffer.allocUnsafe(lengthOctets(length));
+  writeLength(out, 0, length);
+  return out;
+}
+
+/** Writes the DER length of `length` at `offset`; returns the offset past it. */
+function writeLength(out: Buffer, offset: number, length: number): number {
+  if (length < 0x80) {
+    out[offset] = length;
+    return offset + 1;
+  }
+  const count = lengthOctets(length) - 1;
+  out[offset] = 0x80 | count;
+  for (let i = count, v = length; i >= 1; i--, v = Math.floor(v / 256)) out[offset + i] = v & 0xff;
+  return offset + 1 + count;
+}
+
+/** One TLV around `content`, built in a single allocation (tokens nest several levels deep). */
+export function tlv(tag: number, ...content: Uint8Array[]): Buffer {
+  let length = 0;
+  for (const c of content) length += c.length;
+  const out = Buffer.allocUnsafe(1 + lengthOctets(length) + length);
+  out[0] = tag;
+  let at = writeLength(out, 1, length);
+  for (const c of content) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 export const TAG = {
