@@ -2,10 +2,8 @@
 // marshalling (SecBufferDesc in native memory, UTF-16 names, TimeStamps), the credential sources SSPI has (the
 // logged-on user, or user/domain/password), and the same handle and pool discipline as the GSS provider.
 import koffi from 'koffi';
-import { copyOut } from '../../ffi/gssapi.js';
 import {
-  SECBUFFER_VERSION, SECPKG_CRED_OUTBOUND, SECURITY_NATIVE_DREP, SEC_WINNT_AUTH_IDENTITY_UNICODE, SEC_WINNT_AUTH_IDENTITY_W,
-  SecBuffer, SecBufferDesc, SecPkgInfoW, secur32,
+  SECPKG_CRED_OUTBOUND, SECURITY_NATIVE_DREP, SEC_WINNT_AUTH_IDENTITY_UNICODE, SEC_WINNT_AUTH_IDENTITY_W, SecPkgInfoW, secur32,
 } from '../../ffi/secur32.js';
 import * as A from '../sspi/attributes.js';
 import * as F from '../sspi/flags.js';
@@ -16,6 +14,7 @@ import {
   type FreeContextBuffer,
 } from './sspi-attributes.js';
 import { callAsync } from './pool.js';
+import { InPlaceDesc, NativeDesc } from './sspi-buffers.js';
 import { utf8ToUtf16z } from './utf16.js';
 import type {
   AcquireOutcome, AttributeOutcome, CredentialSource, InitializeOutcome, InitializeRequest, MessageBuffer, MessageOutcome,
@@ -28,44 +27,6 @@ interface Handle {
 }
 
 const utf16 = (s: string) => Buffer.from(`${s}\0`, 'utf16le');
-
-/** A SecBufferDesc over native copies of `buffers` (so a call on the pool never sees JS memory move). */
-class NativeDesc {
-  readonly desc: unknown;
-  private readonly array: unknown;
-  private readonly data: unknown[];
-
-  constructor(readonly buffers: Array<{ type: number; bytes: Uint8Array; capacity?: number }>) {
-    this.array = koffi.alloc(SecBuffer, Math.max(1, buffers.length));
-    this.data = buffers.map((b) => {
-      const size = Math.max(b.capacity ?? b.bytes.byteLength, 1);
-      const p = koffi.alloc('uint8_t', size);
-      if (b.bytes.byteLength) koffi.encode(p, koffi.array('uint8_t', b.bytes.byteLength), Array.from(b.bytes));
-      return p;
-    });
-    buffers.forEach((b, i) => {
-      koffi.encode(this.array, i * koffi.sizeof(SecBuffer), SecBuffer, {
-        cbBuffer: b.capacity ?? b.bytes.byteLength, BufferType: b.type >>> 0, pvBuffer: this.data[i],
-      });
-    });
-    this.desc = koffi.alloc(SecBufferDesc, 1);
-    koffi.encode(this.desc, SecBufferDesc, { ulVersion: SECBUFFER_VERSION, cBuffers: buffers.length, pBuffers: this.array });
-  }
-
-  /** The buffers after the call: type and length as SSPI left them, bytes copied out. */
-  read(): Array<{ type: number; bytes: Buffer }> {
-    return this.buffers.map((_, i) => {
-      const b = koffi.decode(this.array, i * koffi.sizeof(SecBuffer), SecBuffer) as { cbBuffer: number; BufferType: number; pvBuffer: unknown };
-      return { type: b.BufferType, bytes: copyOut(b.pvBuffer as bigint, b.cbBuffer) };
-    });
-  }
-
-  free(): void {
-    for (const p of this.data) koffi.free(p);
-    koffi.free(this.array);
-    koffi.free(this.desc);
-  }
-}
 
 class SspiCredential implements ProviderCredential {
   released = false;
@@ -226,22 +187,15 @@ export class SspiProvider implements Provider {
   private message(name: 'EncryptMessage' | 'MakeSignature' | 'DecryptMessage' | 'VerifySignature', context: ProviderContext, buffers: MessageBuffer[], qop?: number): MessageOutcome {
     const state = context as SspiContext;
     if (!state.complete || !state.handle) return { status: S.SEC_E_INVALID_HANDLE, detail: 'the context is not established' };
-    const desc = new NativeDesc(buffers.map((b) => ({ type: b.type, bytes: b.buffer })));
+    const desc = new InPlaceDesc(buffers);
     try {
       const outQop = [0];
       const status = (qop === undefined
         ? secur32()[name](state.handle, desc.desc, 0, outQop)
         : secur32()[name](state.handle, qop >>> 0, desc.desc, 0)) as number;
       if ((status | 0) !== S.SEC_E_OK) return { status: status | 0 };
-      // In place, as SSPI: the caller's buffers get the bytes and lengths SSPI left.
-      const after = desc.read().map((b, i) => {
-        const target = buffers[i].buffer;
-        const n = Math.min(b.bytes.length, target.byteLength);
-        target.set(b.bytes.subarray(0, n));
-        return { type: b.type, buffer: target.subarray(0, n) };
-      });
       // Signed, as SECQOP_WRAP_NO_ENCRYPT is (0x80000001 | 0): koffi reads the ULONG unsigned.
-      return { status: S.SEC_E_OK, buffers: after, qop: qop === undefined ? outQop[0] | 0 : undefined };
+      return { status: S.SEC_E_OK, buffers: desc.read(), qop: qop === undefined ? outQop[0] | 0 : undefined };
     } finally {
       desc.free();
     }
