@@ -167,13 +167,42 @@ async function obtain(source: CredentialSource, name: GssName | null, mechs: str
 }
 
 class GssCredential implements ProviderCredential {
+  /**
+   * The default credential bound for reuse (MIT): GSS_C_NO_CREDENTIAL makes MIT acquire and select a ccache at every
+   * gss_init_sec_context, about 0.1-0.25 ms of a 0.5 ms first leg. A credential acquired once binds to the default
+   * ccache and principal at its first use; MIT still reads the cache at each use, so a renewal by kinit is seen.
+   * It is dropped when KRB5CCNAME changes and when it stops serving (initialize() then retries unbound).
+   */
+  private bound?: Promise<{ cred: bigint | null; ccname: string | undefined }>;
+  private released = false;
+
   constructor(
     readonly source: CredentialSource,
     /** Resolves once: the acquired credential (null = the library's default) or why it failed. */
     readonly acquired: Promise<Acquired | GssFailure>,
   ) {}
 
+  /** For a default source: a bound credential, or null (GSS_C_NO_CREDENTIAL) where binding is not possible. */
+  async defaultCred(mechs: string[]): Promise<bigint | null> {
+    if (this.released || G.gssapi().flavour !== 'mit') return null;
+    const ccname = process.env.KRB5CCNAME;
+    const current = await this.bound;
+    if (current && current.ccname === ccname) return current.cred;
+    if (current) this.unbind();
+    this.bound = acquireCred(null, mechs).then((r) => ({ cred: isFailure(r) ? null : r.cred, ccname }));
+    return (await this.bound).cred;
+  }
+
+  /** Drops the bound default credential (the next use binds again). */
+  unbind(): void {
+    const old = this.bound;
+    this.bound = undefined;
+    void old?.then((b) => b.cred && releaseCred(b.cred));
+  }
+
   release(): void {
+    this.released = true;
+    this.unbind();
     void this.acquired.then((r) => {
       if (isFailure(r)) return;
       if (r.cred) releaseCred(r.cred);
@@ -182,6 +211,9 @@ class GssCredential implements ProviderCredential {
     });
   }
 }
+
+/** First-leg failures after which a bound default credential is dropped and the leg tried once unbound. */
+const UNBIND_ON = new Set([S.SEC_E_NO_CREDENTIALS, S.SEC_E_LOGON_DENIED, S.SEC_E_CONTEXT_EXPIRED, S.SEC_E_WRONG_PRINCIPAL]);
 
 class GssContextState implements ProviderContext {
   complete = false;
@@ -306,12 +338,24 @@ export class GssapiProvider implements Provider {
       }
       const target = GssName.import(nameForm.text, nameForm.type);
       if (isFailure(target)) return fail(target);
-      const mech = new GssContext(mechFor(credential.source), acquired.cred, target,
-        gssRequestFlags(request.contextReq, request.unconstrainedDelegation), request.channelBindings);
-      const spnego = credential.source.package === 'Negotiate' && credential.source.spnego === 'library'
-        ? new SpnegoInitiator(mech) : undefined;
-      state = new GssContextState(mech, target, credential.source.package, spnego);
-      step = spnego ? await spnego.start() : await mech.step(request.token);
+      const mechs = mechFor(credential.source) === G.OIDS.MECH_SPNEGO ? [G.OIDS.MECH_SPNEGO, G.OIDS.MECH_KRB5] : [G.OIDS.MECH_KRB5];
+      const begin = async (cred: bigint | null) => {
+        const mech = new GssContext(mechFor(credential.source), cred, target,
+          gssRequestFlags(request.contextReq, request.unconstrainedDelegation), request.channelBindings);
+        const spnego = credential.source.package === 'Negotiate' && credential.source.spnego === 'library'
+          ? new SpnegoInitiator(mech) : undefined;
+        return { mech, spnego, step: spnego ? await spnego.start() : await mech.step(request.token) };
+      };
+      const bound = acquired.cred === null ? await credential.defaultCred(mechs) : null;
+      let first = await begin(acquired.cred ?? bound);
+      if (bound && isFailure(first.step) && UNBIND_ON.has(first.step.status)) {
+        // The default ccache changed hands (kinit as someone else, kdestroy): what GSS_C_NO_CREDENTIAL says now.
+        first.mech.release();
+        credential.unbind();
+        first = await begin(null);
+      }
+      state = new GssContextState(first.mech, target, credential.source.package, first.spnego);
+      step = first.step;
       if (isFailure(step)) {
         state.release();
         return fail(step);

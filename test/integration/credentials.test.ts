@@ -99,6 +99,42 @@ describe('credential sources', function () {
     freeCredentialsHandle(noKey);
   });
 
+  it('one default-credential handle follows the default cache: kinit as someone else, KRB5CCNAME changed, kdestroy', async () => {
+    // The handle binds to the default cache at its first use (fast reuse, MIT); it must still say what
+    // GSS_C_NO_CREDENTIAL would say after each change.
+    const { alice, bob } = kdc.principals;
+    const saved = process.env.KRB5CCNAME;
+    const own = `FILE:${join(kdc.dir, 'default-follows')}`;
+    process.env.KRB5CCNAME = own;
+    await kdc.kinit(alice.name, { password: alice.password, ccache: own });
+    const cred = await acquireCredentialsHandle();
+    const who = async () => {
+      const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+      if (r.statusName !== 'SEC_I_CONTINUE_NEEDED') return r.statusName;
+      const acceptor = await newAcceptor();
+      await acceptor.step(r.output[0].buffer);
+      deleteSecurityContext(r.context!);
+      return acceptor.username;
+    };
+    try {
+      expect(await who()).to.equal(alice.name);
+      expect(await who(), 'reused').to.equal(alice.name);
+      await kdc.kinit(bob.name, { password: bob.password, ccache: own });
+      expect(await who(), 'after kinit as bob into the same cache').to.equal(bob.name);
+      await kdc.kinit(bob.name, { password: bob.password, ccache: own });
+      expect(await who(), 'after a renewal by kinit').to.equal(bob.name);
+      process.env.KRB5CCNAME = kdc.env.KRB5CCNAME;
+      expect(await who(), 'after KRB5CCNAME names another cache').to.equal(alice.name);
+      process.env.KRB5CCNAME = own;
+      expect(await who()).to.equal(bob.name);
+      await kdc.kdestroy(own);
+      expect(await who(), 'after kdestroy').to.equal('SEC_E_NO_CREDENTIALS');
+    } finally {
+      process.env.KRB5CCNAME = saved;
+      freeCredentialsHandle(cred);
+    }
+  });
+
   it('refuses contradictory sources with TypeError', async () => {
     await expectAcquireRefused([{ principal: 'bob', password: 'x', keytab: '/k' }, { ccache: 'FILE:/c', forwardable: true }, { ccache: '' }]);
   });
