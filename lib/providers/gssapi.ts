@@ -174,6 +174,8 @@ class GssCredential implements ProviderCredential {
    * It is dropped when KRB5CCNAME changes and when it stops serving (initialize() then retries unbound).
    */
   private bound?: Promise<{ cred: bigint | null; ccname: string | undefined }>;
+  /** Bound credentials replaced since: contexts begun with them may still pass them, so they go with the handle. */
+  private readonly retired: Array<Promise<{ cred: bigint | null }>> = [];
   private released = false;
 
   constructor(
@@ -193,16 +195,17 @@ class GssCredential implements ProviderCredential {
     return (await this.bound).cred;
   }
 
-  /** Drops the bound default credential (the next use binds again). */
+  /** Drops the bound default credential: the next use binds again. It is freed with the handle, not before. */
   unbind(): void {
-    const old = this.bound;
+    if (this.bound) this.retired.push(this.bound);
     this.bound = undefined;
-    void old?.then((b) => b.cred && releaseCred(b.cred));
   }
 
   release(): void {
     this.released = true;
-    this.unbind();
+    // Called once no context of this handle is left (handles.ts counts them), so no native call can still use these.
+    for (const b of [...this.retired.splice(0), ...(this.bound ? [this.bound] : [])]) void b.then((x) => x.cred && releaseCred(x.cred));
+    this.bound = undefined;
     void this.acquired.then((r) => {
       if (isFailure(r)) return;
       if (r.cred) releaseCred(r.cred);
