@@ -135,6 +135,35 @@ describe('credential sources', function () {
     }
   });
 
+  it('a context begun with the default credential finishes after the handle rebinds (KRB5CCNAME changed mid-exchange)', async () => {
+    const saved = process.env.KRB5CCNAME;
+    const other = `FILE:${join(kdc.dir, 'rebind-other')}`;
+    await kdc.kinit(kdc.principals.bob.name, { password: kdc.principals.bob.password, ccache: other });
+    const cred = await acquireCredentialsHandle();
+    const mutual = REQ;
+    try {
+      const a = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: mutual });
+      expect(a.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
+      const peerA = await newAcceptor();
+      const replyA = await peerA.step(a.output[0].buffer);
+      // The handle rebinds to bob's cache for the next context; A's credential must stay alive for A's second leg.
+      process.env.KRB5CCNAME = other;
+      const b = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: mutual });
+      const peerB = await newAcceptor();
+      const replyB = await peerB.step(b.output[0].buffer);
+      expect([peerA.username, peerB.username]).to.deep.equal([kdc.principals.alice.name, kdc.principals.bob.name]);
+      globalThis.gc?.();
+      const doneA = await initializeSecurityContext({ context: a.context, contextReq: mutual, input: [{ type: F.SECBUFFER_TOKEN, buffer: replyA }] });
+      const doneB = await initializeSecurityContext({ context: b.context, contextReq: mutual, input: [{ type: F.SECBUFFER_TOKEN, buffer: replyB }] });
+      expect([doneA.statusName, doneB.statusName]).to.deep.equal(['SEC_E_OK', 'SEC_E_OK']);
+      deleteSecurityContext(a.context!);
+      deleteSecurityContext(b.context!);
+    } finally {
+      process.env.KRB5CCNAME = saved;
+      freeCredentialsHandle(cred);
+    }
+  });
+
   it('refuses contradictory sources with TypeError', async () => {
     await expectAcquireRefused([{ principal: 'bob', password: 'x', keytab: '/k' }, { ccache: 'FILE:/c', forwardable: true }, { ccache: '' }]);
   });
