@@ -184,12 +184,12 @@ export interface GssapiFunctions {
   gss_wrap_size_limit: Fn;
   gss_indicate_mechs: Fn;
   gss_release_oid_set: Fn;
+  /** Optional extensions: undefined where the library lacks them. */
   /**
    * The C library's memcpy, found through the GSS library's dependencies: copies a GSS output buffer into memory the
    * caller already has (a fresh Buffer for each large message costs page faults: about 0.45 ms per MiB here).
    */
-  memcpy: Fn;
-  /** Optional extensions: undefined where the library lacks them. */
+  memcpy?: Fn;
   gss_wrap_iov?: Fn;
   gss_unwrap_iov?: Fn;
   gss_wrap_iov_length?: Fn;
@@ -252,7 +252,7 @@ function declare(lib: LibraryHandle): GssapiFunctions {
     ),
     gss_indicate_mechs: f('uint32_t gss_indicate_mechs(_Out_ uint32_t *minor, _Out_ void **mechs)'),
     gss_release_oid_set: f('uint32_t gss_release_oid_set(_Out_ uint32_t *minor, _Inout_ void **set)'),
-    memcpy: f('void *memcpy(void *dest, void *src, size_t n)'),
+    memcpy: optional('memcpy', 'void *memcpy(void *dest, void *src, size_t n)'),
     gss_wrap_iov: apple('gss_wrap_iov',
       'uint32_t gss_wrap_iov(_Out_ uint32_t *minor, void *ctx, int conf_req, uint32_t qop, _Out_ int *conf_state, _Inout_ gss_iov_buffer_desc *iov, int count)'),
     gss_unwrap_iov: apple('gss_unwrap_iov',

@@ -316,9 +316,9 @@ export class GssContext {
     };
     const args = [minor, this.cred, ctx, this.target.handle, gssOid(this.mech), this.flags, 0, cb ?? null,
       input ? { length: input.length, value: input } : null, actualMech, out, retFlags, time];
-    // Only the first call fetches tickets from a KDC; reading the peer's AP-REP is local work, cheaper on this thread
-    // than a hop to the pool and back (toolchain.md: about 0.25 ms a hop). A KRB-ERROR goes to the pool: Heimdal
-    // answers some (an expired ticket) by asking the KDC again, which must not happen on the event loop.
+    // Only the first call fetches tickets from a KDC; reading the peer's AP-REP is local work, done on this thread
+    // (no hop to the pool and back for it). A KRB-ERROR goes to the pool: Heimdal answers some (an expired ticket)
+    // by asking the KDC again, which must not happen on the event loop.
     let major: number;
     if (this.ctx && input && krbErrorCode(input) === undefined) {
       if (busy()) await nextTurn();
@@ -365,7 +365,8 @@ export class GssContext {
     const length = Number(out.length);
     let data: Uint8Array;
     if (into && length <= into.byteLength) {
-      if (length) fn.memcpy(into, out.value, length);
+      if (length && fn.memcpy) fn.memcpy(into, out.value, length);
+      else if (length) into.set(copyOut(out.value as bigint, length));
       data = into.subarray(0, length);
     } else data = copyOut(out.value as bigint | null, length);
     if (out.value) fn.gss_release_buffer([0], out);

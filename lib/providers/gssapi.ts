@@ -192,7 +192,10 @@ class GssCredential implements ProviderCredential {
     if (current && current.ccname === ccname) return current.cred;
     if (current) this.unbind();
     this.bound = acquireCred(null, mechs).then((r) => ({ cred: isFailure(r) ? null : r.cred, ccname }));
-    return (await this.bound).cred;
+    const { cred } = await this.bound;
+    // Not bound (the acquisition failed): unbound this time, and the next use tries again.
+    if (!cred) this.bound = undefined;
+    return cred;
   }
 
   /** Drops the bound default credential: the next use binds again. It is freed with the handle, not before. */

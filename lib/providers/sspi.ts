@@ -10,7 +10,7 @@ import * as F from '../sspi/flags.js';
 import * as S from '../sspi/status.js';
 import { secChannelBindings } from '../sspi/bindings.js';
 import {
-  CONTEXT_ATTRIBUTE_BYTES, decodeContextAttribute, decodesContextAttribute, keyInfoEncryptAlgorithm, packageInfo, timeStamp,
+  CONTEXT_ATTRIBUTE_BYTES, decodeContextAttribute, decodesContextAttribute, keyInfoEncryptAlgorithm, packageInfo, takeString, timeStamp,
   type FreeContextBuffer,
 } from './sspi-attributes.js';
 import { callAsync } from './pool.js';
@@ -63,9 +63,11 @@ export function sspiTargetName(target: string): string {
 function maxToken(pkg: string): number {
   const out: unknown[] = [null];
   if (secur32().QuerySecurityPackageInfoW(pkg, out) !== S.SEC_E_OK || !out[0]) return 48_000;
-  const info = koffi.decode(out[0], SecPkgInfoW) as { cbMaxToken: number };
-  secur32().FreeContextBuffer(out[0]);
-  return info.cbMaxToken;
+  try {
+    return packageInfo(out[0]).maxToken;
+  } finally {
+    secur32().FreeContextBuffer(out[0]);
+  }
 }
 
 const freeContextBuffer: FreeContextBuffer = (ptr) => secur32().FreeContextBuffer(ptr);
@@ -225,10 +227,7 @@ export class SspiProvider implements Provider {
     try {
       const status = secur32().QueryCredentialsAttributesW(c.handle, attribute, out) | 0;
       if (status !== S.SEC_E_OK) return { status };
-      const name = koffi.decode(out, 'void *');
-      const userName = koffi.decode(name, 'char16_t', -1) as string;
-      secur32().FreeContextBuffer(name);
-      return { status: S.SEC_E_OK, value: { userName } };
+      return { status: S.SEC_E_OK, value: { userName: takeString(koffi.decode(out, 'void *'), freeContextBuffer) } };
     } finally {
       koffi.free(out);
     }
