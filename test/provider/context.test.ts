@@ -6,12 +6,12 @@ import {
   ISC_REQ_ALLOCATE_MEMORY, ISC_REQ_USE_DCE_STYLE, ISC_RET_MUTUAL_AUTH, ISC_RET_USED_DCE_STYLE, SECBUFFER_TOKEN, SECPKG_ATTR_LIFESPAN, SECPKG_ATTR_NAMES,
   SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_ATTR_SESSION_KEY, SECPKG_ATTR_SIZES, SECPKG_NEGOTIATION_COMPLETE, SEC_E_INVALID_HANDLE,
   acquireCredentialsHandle, deleteSecurityContext, enumerateSecurityPackages, freeCredentialsHandle,
-  initializeSecurityContext, querySecurityPackageInfo, queryContextAttributes, type CredentialsHandle,
+  initializeSecurityContext, querySecurityPackageInfo, queryContextAttributes,
 } from '../../lib/index.js';
 import { REQ, establish } from './establish.js';
-import { openPeer, peerAvailable } from './peer.js';
+import { openPeer } from './peer.js';
 import { providerLabel, wine } from './platform.js';
-import { realm, type Realm } from './realm.js';
+import { providerSuite } from './setup.js';
 
 /** The DER prefix of an initial context token (RFC 2743 3.1) and the mechanism OIDs it may name. */
 const SPNEGO_OID = Buffer.from('06062b0601050502', 'hex');
@@ -19,23 +19,14 @@ const KRB5_OID = Buffer.from('06092a864886f712010202', 'hex');
 
 describe(`provider: context establishment (${providerLabel})`, function () {
   this.timeout(60_000);
-  let r: Realm;
-  let cred: CredentialsHandle;
-
-  before(async function () {
-    // Linux: Debian's python3-gssapi is the peer (.ci/run installs it). Under Wine the bridge is always there.
-    if (!peerAvailable()) this.skip();
-    r = await realm();
-    cred = await acquireCredentialsHandle({ package: 'Negotiate' });
-  });
-  after(() => cred && freeCredentialsHandle(cred));
+  const suite = providerSuite();
 
   for (const form of ['spn', 'gssService'] as const) {
     it(`Negotiate with mutual authentication, target in ${form === 'spn' ? 'the SSPI form HTTP/host' : 'the GSS form HTTP@host'}: the peer sees alice`, async () => {
-      const peer = await openPeer(r);
+      const peer = await openPeer(suite.realm);
       try {
-        const e = await establish(cred, r[form], peer);
-        expect(e.user).to.equal(r.alice);
+        const e = await establish(suite.cred, suite.realm[form], peer);
+        expect(e.user).to.equal(suite.realm.alice);
         expect(e.contextAttr & ISC_RET_MUTUAL_AUTH).to.equal(ISC_RET_MUTUAL_AUTH);
         expect(deleteSecurityContext(e.context)).to.equal(0);
       } finally {
@@ -47,10 +38,10 @@ describe(`provider: context establishment (${providerLabel})`, function () {
   it('Negotiate sends SPNEGO offering Kerberos; the Kerberos package sends a raw Kerberos token', async () => {
     const kerberos = await acquireCredentialsHandle({ package: 'Kerberos' });
     try {
-      for (const [credential, expected] of [[cred, SPNEGO_OID], [kerberos, KRB5_OID]] as const) {
-        const peer = await openPeer(r);
+      for (const [credential, expected] of [[suite.cred, SPNEGO_OID], [kerberos, KRB5_OID]] as const) {
+        const peer = await openPeer(suite.realm);
         try {
-          const e = await establish(credential, r.spn, peer);
+          const e = await establish(credential, suite.realm.spn, peer);
           const token = Buffer.from(e.firstToken);
           expect(token[0], 'an [APPLICATION 0] initial context token').to.equal(0x60);
           // The mechanism OID follows the DER length (short form, or 0x8n and n bytes).
@@ -58,7 +49,7 @@ describe(`provider: context establishment (${providerLabel})`, function () {
           const oid = token.subarray(at, at + 2 + token[at + 1]);
           // Wine: `Negotiate` emits a raw Kerberos token, not SPNEGO (toolchain.md). Windows and GSS wrap it.
           expect(oid.equals(wine && expected === SPNEGO_OID ? KRB5_OID : expected), oid.toString('hex')).to.equal(true);
-          expect(e.user).to.equal(r.alice);
+          expect(e.user).to.equal(suite.realm.alice);
           deleteSecurityContext(e.context);
         } finally {
           peer.close();
@@ -70,9 +61,9 @@ describe(`provider: context establishment (${providerLabel})`, function () {
   });
 
   it('context attributes: SIZES and NEGOTIATION_INFO; NAMES, LIFESPAN and SESSION_KEY (Wine answers only the first two)', async () => {
-    const peer = await openPeer(r);
+    const peer = await openPeer(suite.realm);
     try {
-      const { context } = await establish(cred, r.spn, peer);
+      const { context } = await establish(suite.cred, suite.realm.spn, peer);
       const sizes = queryContextAttributes(context, SECPKG_ATTR_SIZES);
       expect(sizes.statusName).to.equal('SEC_E_OK');
       expect(sizes.value!.cbMaxSignature).to.be.greaterThan(0);
@@ -104,25 +95,25 @@ describe(`provider: context establishment (${providerLabel})`, function () {
 
   for (const pkg of ['Negotiate', 'Kerberos'] as const) {
     it(`${pkg}, DCE style: three legs (AP-REQ, AP-REP, AP-REP), complete on both sides, ISC_RET_USED_DCE_STYLE`, async () => {
-      const credential = pkg === 'Negotiate' ? cred : await acquireCredentialsHandle({ package: 'Kerberos' });
-      const peer = await openPeer(r);
+      const credential = pkg === 'Negotiate' ? suite.cred : await acquireCredentialsHandle({ package: 'Kerberos' });
+      const peer = await openPeer(suite.realm);
       try {
-        const e = await establish(credential, r.spn, peer, REQ | ISC_REQ_USE_DCE_STYLE);
-        expect(e.user).to.equal(r.alice);
+        const e = await establish(credential, suite.realm.spn, peer, REQ | ISC_REQ_USE_DCE_STYLE);
+        expect(e.user).to.equal(suite.realm.alice);
         expect(e.legs, 'tokens sent by us').to.equal(2);
         expect(e.contextAttr & ISC_RET_USED_DCE_STYLE).to.equal(ISC_RET_USED_DCE_STYLE);
         deleteSecurityContext(e.context);
       } finally {
         peer.close();
-        if (credential !== cred) freeCredentialsHandle(credential);
+        if (credential !== suite.cred) freeCredentialsHandle(credential);
       }
     });
   }
 
   it('SEC_E_INVALID_TOKEN for a corrupted reply (Wine: SEC_E_INTERNAL_ERROR); the context stays the caller\'s to delete', async () => {
-    const peer = await openPeer(r);
+    const peer = await openPeer(suite.realm);
     try {
-      const first = await initializeSecurityContext({ credential: cred, targetName: r.spn, contextReq: REQ });
+      const first = await initializeSecurityContext({ credential: suite.cred, targetName: suite.realm.spn, contextReq: REQ });
       const reply = Buffer.from((await peer.step(first.output[0].buffer)).token);
       reply.fill(0x41, Math.floor(reply.length / 3));
       const second = await initializeSecurityContext({ context: first.context, contextReq: REQ, input: [{ type: SECBUFFER_TOKEN, buffer: reply }] });
@@ -138,20 +129,20 @@ describe(`provider: context establishment (${providerLabel})`, function () {
   });
 
   it('output buffers: ours of the caller\'s size without ISC_REQ_ALLOCATE_MEMORY, a new one with it; too small is refused', async () => {
-    const allocated = await initializeSecurityContext({ credential: cred, targetName: r.spn, contextReq: REQ | ISC_REQ_ALLOCATE_MEMORY });
+    const allocated = await initializeSecurityContext({ credential: suite.cred, targetName: suite.realm.spn, contextReq: REQ | ISC_REQ_ALLOCATE_MEMORY });
     expect(allocated.statusName, allocated.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
     expect(allocated.output[0].buffer.length).to.be.greaterThan(100);
     const size = allocated.output[0].buffer.length;
     deleteSecurityContext(allocated.context!);
 
     const mine = new Uint8Array(size + 4096);
-    const supplied = await initializeSecurityContext({ credential: cred, targetName: r.spn, contextReq: REQ, output: [{ type: SECBUFFER_TOKEN, buffer: mine }] });
+    const supplied = await initializeSecurityContext({ credential: suite.cred, targetName: suite.realm.spn, contextReq: REQ, output: [{ type: SECBUFFER_TOKEN, buffer: mine }] });
     expect(supplied.statusName, supplied.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
     expect(supplied.output[0].buffer.buffer, 'the token is written into the caller\'s buffer').to.equal(mine.buffer);
     expect(supplied.output[0].buffer.length).to.be.greaterThan(100);
     deleteSecurityContext(supplied.context!);
 
-    const tiny = await initializeSecurityContext({ credential: cred, targetName: r.spn, contextReq: REQ, output: [{ type: SECBUFFER_TOKEN, buffer: new Uint8Array(8) }] });
+    const tiny = await initializeSecurityContext({ credential: suite.cred, targetName: suite.realm.spn, contextReq: REQ, output: [{ type: SECBUFFER_TOKEN, buffer: new Uint8Array(8) }] });
     expect(tiny.statusName).to.equal('SEC_E_INSUFFICIENT_MEMORY');
     if (tiny.context) deleteSecurityContext(tiny.context);
   });
@@ -170,7 +161,7 @@ describe(`provider: context establishment (${providerLabel})`, function () {
 
   it('SEC_E_INVALID_HANDLE for a deleted context, twice deleted, a freed credential', async () => {
     const own = await acquireCredentialsHandle({ package: 'Negotiate' });
-    const first = await initializeSecurityContext({ credential: own, targetName: r.spn, contextReq: REQ });
+    const first = await initializeSecurityContext({ credential: own, targetName: suite.realm.spn, contextReq: REQ });
     expect(first.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
     expect(deleteSecurityContext(first.context!)).to.equal(0);
     expect(deleteSecurityContext(first.context!)).to.equal(SEC_E_INVALID_HANDLE);
@@ -178,12 +169,12 @@ describe(`provider: context establishment (${providerLabel})`, function () {
     expect(later.statusName).to.equal('SEC_E_INVALID_HANDLE');
     expect(freeCredentialsHandle(own)).to.equal(0);
     expect(freeCredentialsHandle(own)).to.equal(SEC_E_INVALID_HANDLE);
-    const afterFree = await initializeSecurityContext({ credential: own, targetName: r.spn, contextReq: REQ });
+    const afterFree = await initializeSecurityContext({ credential: own, targetName: suite.realm.spn, contextReq: REQ });
     expect(afterFree.statusName).to.equal('SEC_E_INVALID_HANDLE');
   });
 
   it('SEC_E_TARGET_UNKNOWN for an SPN the KDC does not know (Wine: SEC_E_INTERNAL_ERROR)', async () => {
-    const unknown = await initializeSecurityContext({ credential: cred, targetName: `HTTP/missing.${r.spn.split('/')[1]}`, contextReq: REQ });
+    const unknown = await initializeSecurityContext({ credential: suite.cred, targetName: `HTTP/missing.${suite.realm.spn.split('/')[1]}`, contextReq: REQ });
     // Wine maps the KDC's S_PRINCIPAL_UNKNOWN to SEC_E_INTERNAL_ERROR (toolchain.md); Windows and GSS name it.
     expect(unknown.statusName).to.equal(wine ? 'SEC_E_INTERNAL_ERROR' : 'SEC_E_TARGET_UNKNOWN');
     expect(unknown.error?.message).to.be.a('string');
@@ -191,8 +182,8 @@ describe(`provider: context establishment (${providerLabel})`, function () {
 
   it('a TypeError, never a status, for programmer errors', async () => {
     for (const bad of [
-      () => initializeSecurityContext({ credential: cred, targetName: 42 as unknown as string, contextReq: REQ }),
-      () => initializeSecurityContext({ credential: cred, targetName: r.spn, contextReq: 'mutual' as unknown as number }),
+      () => initializeSecurityContext({ credential: suite.cred, targetName: 42 as unknown as string, contextReq: REQ }),
+      () => initializeSecurityContext({ credential: suite.cred, targetName: suite.realm.spn, contextReq: 'mutual' as unknown as number }),
       () => acquireCredentialsHandle({ package: 'NTLM' as 'Negotiate' }),
     ]) {
       let error: unknown;

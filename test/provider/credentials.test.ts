@@ -6,19 +6,19 @@ import {
   initializeSecurityContext, secChannelBindings, type CredentialsHandle,
 } from '../../lib/index.js';
 import { REQ, establish } from './establish.js';
-import { openPeer, peerAvailable } from './peer.js';
+import { openPeer } from './peer.js';
 import { providerLabel, wine } from './platform.js';
-import { realm, type Realm } from './realm.js';
+import { providerSuite } from './setup.js';
 
 describe(`provider: credentials and channel bindings (${providerLabel})`, function () {
   this.timeout(60_000);
-  let r: Realm;
+  const suite = providerSuite();
 
   /** The user the peer sees for a context made with `cred`. */
   async function whoAuthenticates(cred: CredentialsHandle): Promise<string | null> {
-    const peer = await openPeer(r);
+    const peer = await openPeer(suite.realm);
     try {
-      const e = await establish(cred, r.spn, peer);
+      const e = await establish(cred, suite.realm.spn, peer);
       deleteSecurityContext(e.context);
       return e.user;
     } finally {
@@ -26,16 +26,10 @@ describe(`provider: credentials and channel bindings (${providerLabel})`, functi
     }
   }
 
-  before(async function () {
-    // Linux: Debian's python3-gssapi is the peer (.ci/run installs it). Under Wine the bridge is always there.
-    if (!peerAvailable()) this.skip();
-    r = await realm();
-  });
-
   it('logs on with a principal and password (Windows: SEC_WINNT_AUTH_IDENTITY_W): the peer sees bob; the default credential stays alice', async () => {
-    const cred = await acquireCredentialsHandle({ package: 'Negotiate', principal: r.bob, password: r.bobPassword });
+    const cred = await acquireCredentialsHandle({ package: 'Negotiate', principal: suite.realm.bob, password: suite.realm.bobPassword });
     try {
-      expect(await whoAuthenticates(cred)).to.equal(r.bob);
+      expect(await whoAuthenticates(cred)).to.equal(suite.realm.bob);
     } finally {
       freeCredentialsHandle(cred);
     }
@@ -44,24 +38,24 @@ describe(`provider: credentials and channel bindings (${providerLabel})`, functi
       // Wine's Kerberos package logs on into the default ccache (krb5_cc_default + krb5_cc_initialize in
       // dlls/kerberos/unixlib.c), so the password logon replaces the process's default credential. Windows keeps
       // the logon session's credentials apart, and so does the GSS provider (a private MEMORY cache per handle).
-      expect(await whoAuthenticates(fallback)).to.equal(wine ? r.bob : r.alice);
+      expect(await whoAuthenticates(fallback)).to.equal(wine ? suite.realm.bob : suite.realm.alice);
     } finally {
       freeCredentialsHandle(fallback);
     }
     if (wine) {
       // Put alice back for the rest of the suite, the only way Wine offers: a logon of hers, into the default cache.
-      const restore = await acquireCredentialsHandle({ package: 'Negotiate', principal: r.alice, password: r.alicePassword });
+      const restore = await acquireCredentialsHandle({ package: 'Negotiate', principal: suite.realm.alice, password: suite.realm.alicePassword });
       freeCredentialsHandle(restore);
       const again = await acquireCredentialsHandle({ package: 'Negotiate' });
-      expect(await whoAuthenticates(again)).to.equal(r.alice);
+      expect(await whoAuthenticates(again)).to.equal(suite.realm.alice);
       freeCredentialsHandle(again);
     }
   });
 
   it('a wrong password gets a failure status and no token, never a crash', async () => {
-    const wrong = await acquireCredentialsHandle({ package: 'Negotiate', principal: r.bob, password: 'not the password' });
+    const wrong = await acquireCredentialsHandle({ package: 'Negotiate', principal: suite.realm.bob, password: 'not the password' });
     try {
-      const w = await initializeSecurityContext({ credential: wrong, targetName: r.spn, contextReq: REQ });
+      const w = await initializeSecurityContext({ credential: wrong, targetName: suite.realm.spn, contextReq: REQ });
       expect(w.status).to.be.lessThan(0);
       expect(w.output.every((b) => b.buffer.length === 0)).to.equal(true);
       // Wine reports an NTSTATUS here (toolchain.md); Windows and GSS say SEC_E_LOGON_DENIED.
@@ -78,17 +72,17 @@ describe(`provider: credentials and channel bindings (${providerLabel})`, functi
     const ours = Buffer.from(`tls-server-end-point:${'ab'.repeat(32)}`);
     const bindings = [{ type: SECBUFFER_CHANNEL_BINDINGS, buffer: secChannelBindings({ applicationData: ours }) }];
     try {
-      const same = await openPeer(r, { bindings: ours });
+      const same = await openPeer(suite.realm, { bindings: ours });
       try {
-        const e = await establish(cred, r.spn, same, REQ, bindings);
-        expect(e.user).to.equal(r.alice);
+        const e = await establish(cred, suite.realm.spn, same, REQ, bindings);
+        expect(e.user).to.equal(suite.realm.alice);
         deleteSecurityContext(e.context);
       } finally {
         same.close();
       }
-      const other = await openPeer(r, { bindings: Buffer.from(`tls-server-end-point:${'cd'.repeat(32)}`) });
+      const other = await openPeer(suite.realm, { bindings: Buffer.from(`tls-server-end-point:${'cd'.repeat(32)}`) });
       try {
-        const first = await initializeSecurityContext({ credential: cred, targetName: r.spn, contextReq: REQ, input: bindings });
+        const first = await initializeSecurityContext({ credential: cred, targetName: suite.realm.spn, contextReq: REQ, input: bindings });
         expect(first.statusName, first.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
         const s = await other.step(first.output[0].buffer);
         // Wine's Kerberos package drops SECBUFFER_CHANNEL_BINDINGS (observed: the mismatch is accepted, as MIT

@@ -2,31 +2,26 @@
 // (GSS-API) and under Wine (secur32.dll) alike; Wine gates: platform.ts.
 import { expect } from 'chai';
 import {
-  ISC_REQ_REPLAY_DETECT, SECQOP_WRAP_NO_ENCRYPT, SECBUFFER_DATA, SECBUFFER_PADDING, SECBUFFER_STREAM, SECBUFFER_TOKEN, SECPKG_ATTR_SIZES, acquireCredentialsHandle,
-  decryptMessage, deleteSecurityContext, encryptMessage, freeCredentialsHandle, makeSignature, queryContextAttributes,
-  verifySignature, type ContextHandle, type CredentialsHandle, type SecBuffer, type SecPkgContextSizes,
+  ISC_REQ_REPLAY_DETECT, SECQOP_WRAP_NO_ENCRYPT, SECBUFFER_DATA, SECBUFFER_PADDING, SECBUFFER_STREAM, SECBUFFER_TOKEN,
+  SECPKG_ATTR_SIZES, decryptMessage, deleteSecurityContext, encryptMessage, makeSignature, queryContextAttributes,
+  verifySignature, type ContextHandle, type SecBuffer, type SecPkgContextSizes,
 } from '../../lib/index.js';
 import { REQ, establish } from './establish.js';
-import { openPeer, peerAvailable, type Peer } from './peer.js';
+import { openPeer, type Peer } from './peer.js';
 import { providerLabel, wine } from './platform.js';
-import { realm, type Realm } from './realm.js';
+import { providerSuite } from './setup.js';
 
 describe(`provider: message protection (${providerLabel})`, function () {
   this.timeout(60_000);
-  let r: Realm;
-  let cred: CredentialsHandle;
+  const suite = providerSuite();
   let peer: Peer;
   let context: ContextHandle;
   let sizes: SecPkgContextSizes;
 
   before(async function () {
-    // Linux: Debian's python3-gssapi is the peer (.ci/run installs it). Under Wine the bridge is always there.
-    if (!peerAvailable()) this.skip();
-    r = await realm();
-    cred = await acquireCredentialsHandle({ package: 'Negotiate' });
-    peer = await openPeer(r);
+    peer = await openPeer(suite.realm);
     // Replay detection on, so that a replayed message is refused (below).
-    context = (await establish(cred, r.spn, peer, REQ | ISC_REQ_REPLAY_DETECT)).context;
+    context = (await establish(suite.cred, suite.realm.spn, peer, REQ | ISC_REQ_REPLAY_DETECT)).context;
     const s = queryContextAttributes(context, SECPKG_ATTR_SIZES);
     expect(s.statusName).to.equal('SEC_E_OK');
     sizes = s.value!;
@@ -34,7 +29,6 @@ describe(`provider: message protection (${providerLabel})`, function () {
   after(() => {
     peer?.close();
     if (context) deleteSecurityContext(context);
-    if (cred) freeCredentialsHandle(cred);
   });
 
   /**
@@ -153,9 +147,9 @@ describe(`provider: message protection (${providerLabel})`, function () {
   });
 
   it('message calls on a deleted context are SEC_E_INVALID_HANDLE', async () => {
-    const peer2 = await openPeer(r);
+    const peer2 = await openPeer(suite.realm);
     try {
-      const { context: gone } = await establish(cred, r.spn, peer2);
+      const { context: gone } = await establish(suite.cred, suite.realm.spn, peer2);
       deleteSecurityContext(gone);
       const data = [{ type: SECBUFFER_DATA, buffer: Buffer.from('x') }, { type: SECBUFFER_TOKEN, buffer: new Uint8Array(sizes.cbMaxSignature) }];
       expect(makeSignature(gone, 0, data).statusName).to.equal('SEC_E_INVALID_HANDLE');
