@@ -56,7 +56,7 @@ class SspiContext implements ProviderContext {
  * takes as a host-based service, is turned into `svc/host` so the same target name works on every OS. Anything else
  * (a UPN, an SPN with a port) goes to SSPI as given.
  */
-export function sspiTargetName(target: string): string {
+function sspiTargetName(target: string): string {
   return /^[^/@\s]+@[^/@\s]+$/.test(target) ? target.replace('@', '/') : target;
 }
 

@@ -71,12 +71,6 @@ function lengthOctets(length: number): number {
   return n;
 }
 
-export function encodeLength(length: number): Buffer {
-  const out = Buffer.allocUnsafe(lengthOctets(length));
-  writeLength(out, 0, length);
-  return out;
-}
-
 /** Writes the DER length of `length` at `offset`; returns the offset past it. */
 function writeLength(out: Buffer, offset: number, length: number): number {
   if (length < 0x80) {
