@@ -12,6 +12,7 @@ import {
   contextState,
   credentialState,
   deleteContextState,
+  failedContext,
   freeCredentialState,
 } from './handles.js';
 import { currentProvider } from './providers/select.js';
@@ -338,7 +339,7 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
   }
 
   if (!state) {
-    state = new ContextState(provider, credential!);
+    state = new ContextState(provider, credential!, options.targetName!);
     if (credential!.failure) {
       state.release();
       const f = credential!.failure;
@@ -348,16 +349,21 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
   const ctx = state;
   const existing = handle;
   const work = ctx.serialize(async () => {
+    // Decided when the call runs, not when it was made: calls queued behind a leg see the state that leg left.
+    const refused = existing ? refusal(ctx, token !== undefined) : undefined;
+    if (refused) return refused;
     const outcome = await provider.initialize({
       credential: ctx.credential.native,
       context: ctx.native,
-      targetName: options.targetName ?? '',
+      targetName: options.targetName ?? ctx.targetName,
       contextReq,
       unconstrainedDelegation: options.delegation === 'unconstrained',
       token,
       channelBindings,
     });
     ctx.native = outcome.context;
+    ctx.phase = outcome.status === S.SEC_E_OK ? 'complete' : outcome.status === S.SEC_I_CONTINUE_NEEDED ? 'continuing' : 'failed';
+    if (ctx.phase === 'failed') ctx.failedWith = S.statusName(outcome.status);
     return outcome;
   });
   // On abort, the context goes: a leg that finishes unseen leaves it in a state the caller cannot know.
@@ -374,6 +380,9 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
 
   const placed = placeToken(outcome.token ?? Buffer.alloc(0), contextReq, output);
   if (typeof placed === 'number') {
+    // The context has advanced past a token the caller never got: it cannot go on.
+    ctx.phase = 'failed';
+    ctx.failedWith = S.statusName(placed);
     return failed(placed, `the SECBUFFER_TOKEN output buffer is too small for the ${outcome.token?.length ?? 0}-byte token`, handle);
   }
   let contextAttr = outcome.contextAttr;
@@ -387,6 +396,26 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
   };
   if (outcome.expiry) result.expiry = outcome.expiry;
   return result;
+}
+
+/**
+ * The calls on an existing context that are refused before any native call, the context left as it was
+ * (docs/api.md, "Context states"). A token after completion is not a re-authentication (that is a call without
+ * one): GSS would take it as one leg too many and delete the context (MIT) or free it under its handle (Heimdal).
+ */
+function refusal(ctx: ContextState, withToken: boolean): InitializeOutcome | undefined {
+  const refuse = (status: number, detail: string): InitializeOutcome => ({ status, context: ctx.native, contextAttr: 0, detail });
+  if (ctx.phase === 'failed') {
+    const { status, detail } = failedContext(ctx);
+    return refuse(status, detail);
+  }
+  if (ctx.phase === 'complete' && withToken) {
+    return refuse(S.SEC_E_INVALID_TOKEN, 'the context is complete: a token arrived after the exchange ended (call without a token to re-authenticate)');
+  }
+  if (ctx.phase === 'continuing' && !withToken) {
+    return refuse(S.SEC_E_INVALID_TOKEN, 'the context expects the peer\'s token (SECBUFFER_TOKEN) on this call');
+  }
+  return undefined;
 }
 
 /**

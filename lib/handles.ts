@@ -1,5 +1,6 @@
 // Credential and context handles: what callers hold. The native state lives in objects the handles never expose;
 // a FinalizationRegistry releases it when a caller forgets, and a freed handle is refused, never dereferenced.
+import { SEC_E_INVALID_HANDLE } from './sspi/status.js';
 import type { AcquireOutcome, PackageName, Provider, ProviderContext, ProviderCredential } from './providers/provider.js';
 
 /** Native states not yet released, for leak checks in tests and diagnostics. */
@@ -30,14 +31,27 @@ export class CredentialState {
   }
 }
 
+/**
+ * Where a context stands in its exchange, as the API has seen it. `continuing`: a leg returned
+ * SEC_I_CONTINUE_NEEDED; `complete`: SEC_E_OK; `failed`: a later leg failed, after which GSS may have deleted or
+ * half-deleted its context (MIT sets the handle to GSS_C_NO_CONTEXT; Heimdal frees the mechanism's state under a
+ * handle that stays set), so no later call may pass it to the library. docs/api.md, "Context states", has the table.
+ */
+export type ContextPhase = 'continuing' | 'complete' | 'failed';
+
 /** A context's native state, and the queue that serializes calls on it. */
 export class ContextState {
   native?: ProviderContext;
+  phase: ContextPhase = 'continuing';
+  /** Why the context failed (the status of the leg that failed), for the messages of later calls. */
+  failedWith?: string;
   private queue: Promise<unknown> = Promise.resolve();
   private released = false;
   constructor(
     readonly provider: Provider,
     readonly credential: CredentialState,
+    /** The SPN of the first call: a re-authentication (a call without a token once complete) targets it again. */
+    readonly targetName: string,
   ) {
     credential.retain();
     live.contexts++;
@@ -69,6 +83,11 @@ export class ContextState {
       live.contexts--;
     });
   }
+}
+
+/** What every call on a failed context answers (only deleteSecurityContext still works on it). */
+export function failedContext(state: ContextState): { status: number; detail: string } {
+  return { status: SEC_E_INVALID_HANDLE, detail: `an earlier leg of this context failed (${state.failedWith ?? 'a failure'}); delete it and start again` };
 }
 
 const credentials = new WeakMap<CredentialsHandle, CredentialState>();

@@ -2,7 +2,7 @@
 // Synchronous, like SSPI's (local cryptography; no thread hop), and in place: the caller's buffers are read and
 // written directly, and the result's buffers are views of them resized to what was written.
 import type { SecBuffer } from './api.js';
-import { contextState, type ContextHandle } from './handles.js';
+import { contextState, failedContext, type ContextHandle } from './handles.js';
 import type { MessageOutcome } from './providers/provider.js';
 import * as S from './sspi/status.js';
 
@@ -31,6 +31,7 @@ function run(context: ContextHandle, call: (s: NonNullable<ReturnType<typeof con
   const state = contextState(context);
   let outcome: MessageOutcome;
   if (!state?.native) outcome = { status: S.SEC_E_INVALID_HANDLE, detail: 'the context handle is not a live, established ContextHandle' };
+  else if (state.phase === 'failed') outcome = failedContext(state);
   // A call still running on the pool uses the native context: using it from here too would race.
   else if (state.busy) outcome = { status: S.SEC_E_INVALID_HANDLE, detail: 'an initializeSecurityContext call on this context has not finished' };
   else outcome = call(state);

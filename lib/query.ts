@@ -1,5 +1,5 @@
 // QueryContextAttributes, QuerySecurityPackageInfo and EnumerateSecurityPackages.
-import { contextState, credentialState, type ContextHandle, type CredentialsHandle } from './handles.js';
+import { contextState, credentialState, failedContext, type ContextHandle, type CredentialsHandle } from './handles.js';
 import type { AttributeOutcome } from './providers/provider.js';
 import { currentProvider } from './providers/select.js';
 import type { ContextAttribute, ContextAttributeValues, CredentialAttribute, CredentialAttributeValues, SecPkgInfo } from './sspi/attributes.js';
@@ -24,7 +24,9 @@ export function queryContextAttributes(context: ContextHandle, attribute: number
   const state = contextState(context);
   const outcome: AttributeOutcome = !state?.native
     ? { status: S.SEC_E_INVALID_HANDLE, detail: 'the context handle is not a live ContextHandle' }
-    : state.busy
+    : state.phase === 'failed'
+      ? failedContext(state)
+      : state.busy
       ? { status: S.SEC_E_INVALID_HANDLE, detail: 'an initializeSecurityContext call on this context has not finished' }
       : state.provider.queryContextAttributes(state.native, attribute);
   return toResult(outcome);

@@ -367,10 +367,8 @@ export class GssapiProvider implements Provider {
         return fail(step);
       }
     } else {
-      if (!request.token) {
-        return fail(syntheticFailure(S.SEC_E_INVALID_TOKEN, 0x90000, 'the context expects the peer\'s token (SECBUFFER_TOKEN) on this call'), state);
-      }
-      step = state.spnego ? await state.spnego.continue(request.token) : await state.mech.step(request.token);
+      // The API passes a token here: it refuses a continuing context without one (api.ts, refusal).
+      step = state.spnego ? await state.spnego.continue(request.token!) : await state.mech.step(request.token!);
       if (isFailure(step)) return fail(step, state);
     }
 
@@ -442,7 +440,9 @@ export class GssapiProvider implements Provider {
 /** Per-message calls and most attributes need an established context (SEC_E_INVALID_HANDLE otherwise, as SSPI). */
 function established(context: ProviderContext): { status: number; detail: string } | undefined {
   const state = context as GssContextState;
-  return state.complete ? undefined : { status: S.SEC_E_INVALID_HANDLE, detail: 'the context is not established yet' };
+  if (!state.complete) return { status: S.SEC_E_INVALID_HANDLE, detail: 'the context is not established yet' };
+  // Never hand GSS_C_NO_CONTEXT to the library: Heimdal dereferences it in some calls.
+  return state.mech.handle ? undefined : { status: S.SEC_E_INVALID_HANDLE, detail: 'the GSS library deleted this context' };
 }
 
 function fail(failure: GssFailure, context?: ProviderContext): InitializeOutcome {

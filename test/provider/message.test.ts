@@ -2,11 +2,12 @@
 // (GSS-API) and under Wine (secur32.dll) alike; Wine gates: platform.ts.
 import { expect } from 'chai';
 import {
-  ISC_REQ_REPLAY_DETECT, SECQOP_WRAP_NO_ENCRYPT, SECBUFFER_DATA, SECBUFFER_PADDING, SECBUFFER_STREAM, SECBUFFER_TOKEN,
+  ISC_REQ_REPLAY_DETECT, SECQOP_WRAP_NO_ENCRYPT, SECBUFFER_DATA, SECBUFFER_TOKEN,
   SECPKG_ATTR_SIZES, decryptMessage, deleteSecurityContext, encryptMessage, makeSignature, queryContextAttributes,
-  verifySignature, type ContextHandle, type SecBuffer, type SecPkgContextSizes,
+  verifySignature, type ContextHandle, type SecPkgContextSizes,
 } from '../../lib/index.js';
 import { REQ, establish } from './establish.js';
+import { openLayout, sealLayout as sealLayoutFor } from './layouts.js';
 import { openPeer, type Peer } from './peer.js';
 import { providerLabel, wine } from './platform.js';
 import { providerSuite } from './setup.js';
@@ -31,40 +32,7 @@ describe(`provider: message protection (${providerLabel})`, function () {
     if (context) deleteSecurityContext(context);
   });
 
-  /**
-   * EncryptMessage's buffers for `data`, and how they go on the wire. Windows (and our GSS provider) take TOKEN,
-   * DATA, PADDING with cbSecurityTrailer bytes of token, sent in that order. Wine wants DATA then TOKEN and
-   * under-reports cbSecurityTrailer (49 where 60 are written; toolchain.md).
-   */
-  function sealLayout(data: Buffer): { buffers: SecBuffer[]; wire: (out: SecBuffer[]) => Buffer } {
-    if (wine) {
-      return {
-        buffers: [{ type: SECBUFFER_DATA, buffer: data }, { type: SECBUFFER_TOKEN, buffer: new Uint8Array(Math.max(sizes.cbSecurityTrailer, 60)) }],
-        wire: (out) => Buffer.concat(out.map((b) => b.buffer)),
-      };
-    }
-    return {
-      buffers: [
-        { type: SECBUFFER_TOKEN, buffer: new Uint8Array(sizes.cbSecurityTrailer) },
-        { type: SECBUFFER_DATA, buffer: data },
-        { type: SECBUFFER_PADDING, buffer: new Uint8Array(sizes.cbBlockSize) },
-      ],
-      wire: (out) => Buffer.concat(out.map((b) => b.buffer)),
-    };
-  }
-
-  /**
-   * DecryptMessage's buffers for a message from the peer. Windows and the GSS provider read one SECBUFFER_STREAM
-   * (and hand the plaintext back as DATA); Wine rejects STREAM and wants DATA then TOKEN, the token being the last
-   * 60 bytes (toolchain.md).
-   */
-  function openLayout(wire: Buffer): SecBuffer[] {
-    if (wine) {
-      const cut = wire.length - 60;
-      return [{ type: SECBUFFER_DATA, buffer: Buffer.from(wire.subarray(0, cut)) }, { type: SECBUFFER_TOKEN, buffer: Buffer.from(wire.subarray(cut)) }];
-    }
-    return [{ type: SECBUFFER_STREAM, buffer: Buffer.from(wire) }, { type: SECBUFFER_DATA, buffer: new Uint8Array(0) }];
-  }
+  const sealLayout = (data: Buffer) => sealLayoutFor(data, sizes);
 
   it('MakeSignature is verified by the peer; the peer\'s MIC is verified here; altered data is SEC_E_MESSAGE_ALTERED', async () => {
     const data = Buffer.from('signed by the provider');
