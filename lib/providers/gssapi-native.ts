@@ -205,7 +205,7 @@ export async function acquireCred(
     major = await callAsync(fn.gss_acquire_cred, minor, name?.handle ?? null, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
   }
   if (gssError(major) || !out[0]) return gssFailure(major, minor[0], OIDS.MECH_KRB5, undefined, 'acquire');
-  return { cred: out[0], expiry: expiryFromNow(time[0]) };
+  return { cred: adoptCred(out[0]), expiry: expiryFromNow(time[0]) };
 }
 
 /** S4U2Self: a credential for `name` obtained by the service whose credential is `impersonator` (on the pool). */
@@ -219,7 +219,7 @@ export async function impersonate(impersonator: bigint, name: GssName, mechs: re
   const time = [0];
   const major = await callAsync(fn.gss_acquire_cred_impersonate_name, minor, impersonator, name.handle, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
   if (gssError(major) || !out[0]) return gssFailure(major, minor[0], OIDS.MECH_KRB5, 'the KDC did not let the service act for this user (S4U2Self)', 'acquire');
-  return { cred: out[0], expiry: expiryFromNow(time[0]) };
+  return { cred: adoptCred(out[0]), expiry: expiryFromNow(time[0]) };
 }
 
 /** Restricts what the library's SPNEGO offers with this credential (gss_set_neg_mechs): how NTLM is refused. */
@@ -256,7 +256,20 @@ export async function inquireCred(cred: bigint | null): Promise<{ name?: string;
   return { name: text, expiry: expiryFromNow(lifetime[0]) };
 }
 
+/** gss_cred_id_t handles acquired and not yet released: a leak check for tests and diagnostics. */
+let liveCreds = 0;
+export function liveGssCredentials(): number {
+  return liveCreds;
+}
+
+/** Counts a credential the library handed us; every one goes back through releaseCred. */
+export function adoptCred(cred: bigint): bigint {
+  liveCreds++;
+  return cred;
+}
+
 export function releaseCred(cred: bigint): void {
+  liveCreds--;
   gssapi().fn.gss_release_cred([0], [cred]);
 }
 

@@ -173,7 +173,9 @@ class GssCredential implements ProviderCredential {
    * ccache and principal at its first use; MIT still reads the cache at each use, so a renewal by kinit is seen.
    * It is dropped when KRB5CCNAME changes and when it stops serving (initialize() then retries unbound).
    */
-  private bound?: Promise<{ cred: bigint | null; ccname: string | undefined }>;
+  private bound?: Promise<{ cred: bigint | null }>;
+  /** The KRB5CCNAME `bound` was made under. */
+  private boundFor?: string;
   /** Bound credentials replaced since: contexts begun with them may still pass them, so they go with the handle. */
   private readonly retired: Array<Promise<{ cred: bigint | null }>> = [];
   private released = false;
@@ -188,13 +190,17 @@ class GssCredential implements ProviderCredential {
   async defaultCred(mechs: string[]): Promise<bigint | null> {
     if (this.released || G.gssapi().flavour !== 'mit') return null;
     const ccname = process.env.KRB5CCNAME;
-    const current = await this.bound;
-    if (current && current.ccname === ccname) return current.cred;
-    if (current) this.unbind();
-    this.bound = acquireCred(null, mechs).then((r) => ({ cred: isFailure(r) ? null : r.cred, ccname }));
-    const { cred } = await this.bound;
+    // Single-flight: the binding is decided before any await, so concurrent first legs share one acquisition
+    // (each used to start its own and overwrite the last: n concurrent legs leaked n - 1 credentials).
+    if (this.bound && this.boundFor !== ccname) this.unbind();
+    if (!this.bound) {
+      this.boundFor = ccname;
+      this.bound = acquireCred(null, mechs).then((r) => ({ cred: isFailure(r) ? null : r.cred }));
+    }
+    const binding = this.bound;
+    const { cred } = await binding;
     // Not bound (the acquisition failed): unbound this time, and the next use tries again.
-    if (!cred) this.bound = undefined;
+    if (!cred && this.bound === binding) this.bound = undefined;
     return cred;
   }
 

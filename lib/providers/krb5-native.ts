@@ -6,7 +6,7 @@ import koffi from 'koffi';
 import * as G from '../../ffi/gssapi.js';
 import { krb5, KRB5_CREDS_BUFFER, type Krb5Functions } from '../../ffi/krb5.js';
 import { SEC_E_UNSUPPORTED_FUNCTION } from '../sspi/status.js';
-import { gssFailure, syntheticFailure, type GssFailure } from './gssapi-native.js';
+import { adoptCred, gssFailure, syntheticFailure, type GssFailure } from './gssapi-native.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
 import { gssError } from './gssapi-status.js';
@@ -110,7 +110,7 @@ export function importCcache(ccache: string): { cred: bigint } | GssFailure {
     const out: Array<bigint | null> = [null];
     const major = gss.gss_krb5_import_cred(minor, cc[0], null, null, out) as number;
     if (gssError(major) || !out[0]) return gssFailure(major, minor[0], G.OIDS.MECH_KRB5, 'the ccache cannot be used', 'acquire');
-    return { cred: out[0] };
+    return { cred: adoptCred(out[0]) };
   } finally {
     if (cc[0]) fn.krb5_cc_close(ctx[0], cc[0]);
     fn.krb5_free_context(ctx[0]);

@@ -11,6 +11,8 @@ import * as F from '../../lib/sspi/flags.js';
 import { newAcceptor } from '../harness/acceptor.js';
 import { sharedKdc, type Kdc } from '../harness/kdc.js';
 import { expectAcquireRefused } from '../harness/refusals.js';
+import { gssapi } from '../../ffi/gssapi.js';
+import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 
@@ -162,6 +164,20 @@ describe('credential sources', function () {
       process.env.KRB5CCNAME = saved;
       freeCredentialsHandle(cred);
     }
+  });
+
+  it('50 concurrent first legs on one default-credential handle bind one native credential, released with the handle', async () => {
+    const before = liveGssCredentials();
+    const cred = await acquireCredentialsHandle();
+    const legs = await Promise.all(Array.from({ length: 50 }, () =>
+      initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ })));
+    expect(legs.map((r) => r.statusName)).to.deep.equal(Array(50).fill('SEC_I_CONTINUE_NEEDED'));
+    // MIT binds the default credential once (gssapi.ts, defaultCred); Heimdal keeps GSS_C_NO_CREDENTIAL.
+    expect(liveGssCredentials() - before, 'native credentials held by the handle').to.equal(gssapi().flavour === 'mit' ? 1 : 0);
+    for (const r of legs) deleteSecurityContext(r.context!);
+    freeCredentialsHandle(cred);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(liveGssCredentials(), 'every acquisition released').to.equal(before);
   });
 
   it('refuses contradictory sources with TypeError', async () => {
