@@ -171,8 +171,12 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
   const signal = checkSignal(options.signal);
   signal?.throwIfAborted();
   const provider = currentProvider();
+  // The service credential stays alive while the native S4U call uses it, even if its handle is freed meanwhile.
+  impersonator?.retain();
+  const work = provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego, ntlm, logon, impersonator: impersonator?.native });
+  void work.finally(() => impersonator?.release()).catch(() => undefined);
   const { credential, expiry, failure } = await abortable(
-    provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego, ntlm, logon, impersonator: impersonator?.native }),
+    work,
     signal,
     (late) => late.credential.release(),
   );

@@ -51,10 +51,15 @@ export async function queryCredentialsAttributes(credential: CredentialsHandle, 
 export async function queryCredentialsAttributes(credential: CredentialsHandle, attribute: number): Promise<AttributeResult<unknown>> {
   if (!Number.isInteger(attribute)) throw new TypeError('queryCredentialsAttributes: attribute must be a number');
   const state = credentialState(credential);
-  const outcome = state
-    ? state.failure ?? (await state.provider.queryCredentialsAttributes(state.native, attribute))
-    : { status: S.SEC_E_INVALID_HANDLE, detail: 'the credential handle is not a live CredentialsHandle' };
-  return toResult(outcome);
+  if (!state) return toResult({ status: S.SEC_E_INVALID_HANDLE, detail: 'the credential handle is not a live CredentialsHandle' });
+  if (state.failure) return toResult(state.failure);
+  // The native credential stays alive for the pool call, even if the handle is freed meanwhile.
+  state.retain();
+  try {
+    return toResult(await state.provider.queryCredentialsAttributes(state.native, attribute));
+  } finally {
+    state.release();
+  }
 }
 
 /** QuerySecurityPackageInfo: `Negotiate` or `Kerberos`; SEC_E_SECPKG_NOT_FOUND for others or without GSS-API. */

@@ -180,6 +180,19 @@ describe('credential sources', function () {
     expect(liveGssCredentials(), 'every acquisition released').to.equal(before);
   });
 
+  it('a handle freed while queryCredentialsAttributes runs on the pool: the query still reads its credential', async () => {
+    const { svcClient } = kdc.principals;
+    const before = liveGssCredentials();
+    const cred = await acquireCredentialsHandle({ keytab: svcClient.keytab, principal: svcClient.name });
+    const queries = [queryCredentialsAttributes(cred, SECPKG_CRED_ATTR_NAMES), queryCredentialsAttributes(cred, SECPKG_ATTR_LIFESPAN)];
+    expect(freeCredentialsHandle(cred)).to.equal(0);
+    const [names, life] = await Promise.all(queries);
+    expect(names.value, names.error?.message).to.deep.equal({ userName: svcClient.name });
+    expect(life.statusName, life.error?.message).to.equal('SEC_E_OK');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(liveGssCredentials(), 'released once the queries finished').to.equal(before);
+  });
+
   it('refuses contradictory sources with TypeError', async () => {
     await expectAcquireRefused([{ principal: 'bob', password: 'x', keytab: '/k' }, { ccache: 'FILE:/c', forwardable: true }, { ccache: '' }]);
   });

@@ -54,6 +54,18 @@ describe('S4U: a service acting for a user', function () {
       peer.close();
     }
 
+    // The service handle freed while the S4U2Self acquisition runs: the call keeps its credential alive.
+    const service2 = await acquireCredentialsHandle({ keytab: deleg.keytab, principal: deleg.name });
+    const pending = acquireCredentialsHandle({ principal: kdc.principals.bob.name, impersonator: service2 });
+    expect(freeCredentialsHandle(service2)).to.equal(0);
+    const asBob2 = await pending;
+    const q2 = await queryCredentialsAttributes(asBob2, SECPKG_CRED_ATTR_NAMES);
+    expect(q2.statusName, q2.error?.message).to.equal('SEC_E_OK');
+    const first = await initializeSecurityContext({ credential: asBob2, targetName: `HTTP/deleg.${kdc.domain}`, contextReq: REQ });
+    expect(first.statusName, first.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
+    deleteSecurityContext(first.context!);
+    freeCredentialsHandle(asBob2);
+
     // Onward to another service is S4U2Proxy: refused by a KDC without constrained delegation (DB2).
     const onward = await initializeSecurityContext({ credential: asBob, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
     // MIT's DB2 module has no constrained-delegation policy, so the KDC answers KDC_ERR_BADOPTION.
