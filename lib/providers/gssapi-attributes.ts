@@ -37,7 +37,7 @@ export function packageInfo(name: 'Kerberos' | 'Negotiate' | 'NTLM'): A.SecPkgIn
 interface Inquired {
   client?: string;
   server?: string;
-  lifetime: number;
+  expiry: Date;
   flags: number;
   open: boolean;
 }
@@ -50,12 +50,13 @@ function inquire(ctx: GssContext): Inquired | AttributeOutcome {
   const lifetime = [0];
   const flags = [0];
   const open = [0];
+  const before = Date.now();
   const major = fn.gss_inquire_context(minor, ctx.handle, src, targ, lifetime, [null], flags, [0], open);
   if (gssError(major)) {
     const f = gssFailure(major, minor[0], ctx.mech);
     return { status: f.status, gss: f.gss, detail: f.detail };
   }
-  const out: Inquired = { client: displayName(src[0]), server: displayName(targ[0]), lifetime: lifetime[0], flags: flags[0] >>> 0, open: open[0] !== 0 };
+  const out: Inquired = { client: displayName(src[0]), server: displayName(targ[0]), expiry: expiryFromNow(lifetime[0], before), flags: flags[0] >>> 0, open: open[0] !== 0 };
   for (const name of [src, targ]) if (name[0]) fn.gss_release_name([0], name);
   return out;
 }
@@ -162,7 +163,7 @@ export function queryAttribute(
       if ('status' in info) return info;
       if (attribute === A.SECPKG_ATTR_FLAGS) return { status: S.SEC_E_OK, value: { flags: isc(info.flags) } };
       if (attribute === A.SECPKG_ATTR_LIFESPAN) {
-        return { status: S.SEC_E_OK, value: { start: established ?? new Date(), expiry: expiryFromNow(info.lifetime) } };
+        return { status: S.SEC_E_OK, value: { start: established ?? new Date(), expiry: info.expiry } };
       }
       if (!info.client || !info.server) return { status: S.SEC_E_INTERNAL_ERROR, detail: 'the mechanism did not name the peers' };
       return attribute === A.SECPKG_ATTR_NAMES

@@ -82,10 +82,22 @@ export function syntheticFailure(status: number, major: number, reason: string):
   };
 }
 
-/** GSS lifetimes (seconds from now, or indefinite) as a Date. */
-export function expiryFromNow(seconds: number): Date {
-  if (seconds >>> 0 === GSS_C_INDEFINITE) return new Date(8.64e15);
-  return new Date(Date.now() + (seconds >>> 0) * 1000);
+/**
+ * A GSS lifetime (whole seconds left, counted from the library's clock during the call) as the ticket's own end
+ * time. Kerberos times are whole seconds (RFC 4120, KerberosTime), and the library's "now" lay between `before` (ms,
+ * taken before the call) and this moment, so the end time is exact unless the call straddled a second boundary;
+ * then it may be a second late. `exact` says which.
+ */
+export function endTime(seconds: number, before: number): { date: Date; exact: boolean } {
+  if (seconds >>> 0 === GSS_C_INDEFINITE) return { date: new Date(8.64e15), exact: true };
+  const start = Math.floor(before / 1000);
+  const end = Math.floor(Date.now() / 1000);
+  return { date: new Date((end + (seconds >>> 0)) * 1000), exact: start === end };
+}
+
+/** endTime's date alone, for the callers that cannot ask again. */
+export function expiryFromNow(seconds: number, before: number): Date {
+  return endTime(seconds, before).date;
 }
 
 /** A `gss_name_t` we own. */
@@ -184,6 +196,7 @@ export async function acquireCred(
   const minor = [0];
   const out: Array<bigint | null> = [null];
   const time = [0];
+  const before = Date.now();
   let major: number;
   if (store) {
     if (!fn.gss_acquire_cred_from) {
@@ -205,7 +218,7 @@ export async function acquireCred(
     major = await callAsync(fn.gss_acquire_cred, minor, name?.handle ?? null, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
   }
   if (gssError(major) || !out[0]) return gssFailure(major, minor[0], OIDS.MECH_KRB5, undefined, 'acquire');
-  return { cred: adoptCred(out[0]), expiry: expiryFromNow(time[0]) };
+  return { cred: adoptCred(out[0]), expiry: expiryFromNow(time[0], before) };
 }
 
 /** S4U2Self: a credential for `name` obtained by the service whose credential is `impersonator` (on the pool). */
@@ -217,9 +230,10 @@ export async function impersonate(impersonator: bigint, name: GssName, mechs: re
   const minor = [0];
   const out: Array<bigint | null> = [null];
   const time = [0];
+  const before = Date.now();
   const major = await callAsync(fn.gss_acquire_cred_impersonate_name, minor, impersonator, name.handle, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
   if (gssError(major) || !out[0]) return gssFailure(major, minor[0], OIDS.MECH_KRB5, 'the KDC did not let the service act for this user (S4U2Self)', 'acquire');
-  return { cred: adoptCred(out[0]), expiry: expiryFromNow(time[0]) };
+  return { cred: adoptCred(out[0]), expiry: expiryFromNow(time[0], before) };
 }
 
 /** Restricts what the library's SPNEGO offers with this credential (gss_set_neg_mechs): how NTLM is refused. */
@@ -239,6 +253,7 @@ export async function inquireCred(cred: bigint | null): Promise<{ name?: string;
   const minor = [0];
   const name: Array<bigint | null> = [null];
   const lifetime = [0];
+  const before = Date.now();
   const major = await callAsync(fn.gss_inquire_cred, minor, cred, name, lifetime, [0], null);
   if (gssError(major)) return gssFailure(major, minor[0], OIDS.MECH_KRB5, 'the credential cannot be read');
   const text = displayName(name[0]);
@@ -253,7 +268,7 @@ export async function inquireCred(cred: bigint | null): Promise<{ name?: string;
       releaseCred(explicit.cred!);
     }
   }
-  return { name: text, expiry: expiryFromNow(lifetime[0]) };
+  return { name: text, expiry: expiryFromNow(lifetime[0], before) };
 }
 
 /** gss_cred_id_t handles acquired and not yet released: a leak check for tests and diagnostics. */
@@ -333,6 +348,7 @@ export class GssContext {
     // (no hop to the pool and back for it). A KRB-ERROR goes to the pool: Heimdal answers some (an expired ticket)
     // by asking the KDC again, which must not happen on the event loop.
     let major: number;
+    const before = Date.now();
     if (this.ctx && input && krbErrorCode(input) === undefined) {
       if (busy()) await nextTurn();
       major = fn.gss_init_sec_context(...args) as number;
@@ -345,9 +361,22 @@ export class GssContext {
       complete: (major & 1) === 0,
       token,
       flags: retFlags[0] >>> 0,
-      expiry: expiryFromNow(time[0]),
+      expiry: this.endTime(time[0], before),
       mech: readOid(actualMech[0]),
     };
+  }
+
+  /**
+   * When the context expires. A pool call's bracket is wide (queueing, slicing): where it straddled a second, the
+   * context is asked again here (gss_inquire_context is local and takes microseconds).
+   */
+  private endTime(seconds: number, before: number): Date {
+    const first = endTime(seconds, before);
+    if (first.exact || !this.ctx) return first.date;
+    const lifetime = [0];
+    const again = Date.now();
+    const major = gssapi().fn.gss_inquire_context([0], this.ctx, null, null, lifetime, null, null, null, null) as number;
+    return gssError(major) ? first.date : endTime(lifetime[0], again).date;
   }
 
   /** gss_get_mic over `message`. */

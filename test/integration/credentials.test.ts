@@ -89,6 +89,30 @@ describe('credential sources', function () {
     }
   });
 
+  it('expiry times are the tickets\' own end times: whole seconds that do not move between calls', async () => {
+    const cred = await acquireCredentialsHandle({ package: 'Kerberos' });
+    try {
+      const ends: number[] = [];
+      const contextEnds: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        ends.push((await queryCredentialsAttributes(cred, SECPKG_ATTR_LIFESPAN)).value!.expiry.getTime());
+        const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+        expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
+        contextEnds.push(r.expiry!.getTime());
+        deleteSecurityContext(r.context!);
+        // Across a second boundary at least once: now + lifetime would move with the clock.
+        await new Promise((resolve) => setTimeout(resolve, 370));
+      }
+      expect(new Set(ends).size, `TGT end times ${ends}`).to.equal(1);
+      expect(ends[0] % 1000, 'whole seconds').to.equal(0);
+      expect(new Set(contextEnds).size, `context end times ${contextEnds}`).to.equal(1);
+      expect(contextEnds[0] % 1000).to.equal(0);
+      expect(contextEnds[0]).to.be.at.most(ends[0]);
+    } finally {
+      freeCredentialsHandle(cred);
+    }
+  });
+
   it('missing credentials give SEC_E_NO_CREDENTIALS, at query and at use', async () => {
     const empty = await acquireCredentialsHandle({ ccache: `FILE:${join(kdc.dir, 'never-written')}` });
     expect((await queryCredentialsAttributes(empty, SECPKG_CRED_ATTR_NAMES)).statusName).to.equal('SEC_E_NO_CREDENTIALS');
