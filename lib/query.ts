@@ -2,7 +2,10 @@
 import { contextState, credentialState, failedContext, type ContextHandle, type CredentialsHandle } from './handles.js';
 import type { AttributeOutcome } from './providers/provider.js';
 import { currentProvider } from './providers/select.js';
-import type { ContextAttribute, ContextAttributeValues, CredentialAttribute, CredentialAttributeValues, SecPkgInfo } from './sspi/attributes.js';
+import {
+  SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_ATTR_PACKAGE_INFO, type ContextAttribute, type ContextAttributeValues, type CredentialAttribute,
+  type CredentialAttributeValues, type SecPkgInfo,
+} from './sspi/attributes.js';
 import * as S from './sspi/status.js';
 
 export interface AttributeResult<T> {
@@ -26,7 +29,9 @@ export function queryContextAttributes(context: ContextHandle, attribute: number
     ? { status: S.SEC_E_INVALID_HANDLE, detail: 'the context handle is not a live ContextHandle' }
     : state.phase === 'failed'
       ? failedContext(state)
-      : state.busy
+      : state.phase === 'continuing' && attribute !== SECPKG_ATTR_PACKAGE_INFO && attribute !== SECPKG_ATTR_NEGOTIATION_INFO
+        ? { status: S.SEC_E_INVALID_HANDLE, detail: 'the context is not established yet (only PACKAGE_INFO and NEGOTIATION_INFO answer before)' }
+        : state.busy
       ? { status: S.SEC_E_INVALID_HANDLE, detail: 'an initializeSecurityContext call on this context has not finished' }
       : state.provider.queryContextAttributes(state.native, attribute);
   return toResult(outcome);

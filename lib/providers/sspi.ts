@@ -145,6 +145,13 @@ export class SspiProvider implements Provider {
       return { status: S.SEC_E_UNSUPPORTED_FUNCTION, contextAttr: 0, detail: 'delegation "unconstrained": Windows delegates only to targets the KDC marks ok-as-delegate' };
     }
     let state = request.context as SspiContext | undefined;
+    // A re-authentication (a call without a token once complete) is a new first leg in place, as on GSS: Wine's
+    // Kerberos takes the call as one leg too many (SEC_E_INTERNAL_ERROR), and a new leg is what Windows does too.
+    const reauth = state?.complete === true && !request.token;
+    if (reauth) {
+      state!.release();
+      state = undefined;
+    }
     const fresh = !state;
     state ??= new SspiContext(credential, sspiTargetName(request.targetName));
     const inputs: Array<{ type: number; bytes: Uint8Array }> = [];
@@ -179,7 +186,8 @@ export class SspiProvider implements Provider {
         state.release();
         return { status: S.SEC_E_UNSUPPORTED_FUNCTION, contextAttr: 0, detail: 'Negotiate settled on NTLM, which is refused (ntlm: false)' };
       }
-      return { status, context: state, token: output.read()[0].bytes, contextAttr: attr[0] >>> 0, expiry: timeStamp(expiry[0]) };
+      const contextAttr = (attr[0] | (reauth ? F.ISC_RET_REAUTHENTICATION : 0)) >>> 0;
+      return { status, context: state, token: output.read()[0].bytes, contextAttr, expiry: timeStamp(expiry[0]) };
     } finally {
       input?.free();
       output.free();
