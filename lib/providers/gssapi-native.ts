@@ -27,6 +27,7 @@ import { KRB_AP_ERR_SKEW, krb5ReplyProblem, krbErrorCode } from './krb5-token.js
 
 /** com_err base of the krb5 error table: a KRB-ERROR's error-code plus this is its minor status. */
 const KRB5_ERROR_BASE = -1765328384;
+import { checkCString } from '../cstring.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
 import type { ChannelBindings } from './provider.js';
@@ -100,6 +101,8 @@ export class GssName {
 
   /** Imports `text` with the given name-type OID. */
   static import(text: string, nameType: string): GssName | GssFailure {
+    // gss_import_name takes a length, but MIT and Heimdal parse a NUL-terminated copy: the text would end at a NUL.
+    checkCString(text, 'name');
     const { fn } = gssapi();
     const bytes = Buffer.from(text, 'utf8');
     const minor = [0];
@@ -148,6 +151,7 @@ export function installedMechs(): string[] {
 function credStore(entries: Record<string, string>): { ptr: bigint; free: () => void } {
   const allocations: bigint[] = [];
   const cString = (text: string) => {
+    checkCString(text, 'a credential store value');
     const bytes = Buffer.from(`${text}\0`, 'utf8');
     const ptr = koffi.alloc('uint8_t', bytes.length) as bigint;
     koffi.encode(ptr, 'uint8_t', Array.from(bytes), bytes.length);
@@ -199,6 +203,7 @@ export async function acquireCred(
     if (!fn.gss_acquire_cred_with_password) {
       return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_acquire_cred_with_password');
     }
+    checkCString(password, 'password');
     major = await callAsync(fn.gss_acquire_cred_with_password, minor, name?.handle ?? null,
       { length: password.length, value: password }, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
   } else {
