@@ -23,7 +23,7 @@ import {
 } from '../../ffi/gssapi.js';
 import { SEC_E_INVALID_TOKEN, SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
 import { gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
-import { KRB_AP_ERR_SKEW, krb5ReplyProblem, krbErrorCode } from './krb5-token.js';
+import { KRB_AP_ERR_SKEW, KRB_ERR_GENERIC, krb5ReplyProblem, krbErrorCode } from './krb5-token.js';
 
 /** com_err base of the krb5 error table: a KRB-ERROR's error-code plus this is its minor status. */
 const KRB5_ERROR_BASE = -1765328384;
@@ -332,7 +332,7 @@ export class GssContext {
     this.ctx = ctx[0] ?? null;
     const token = copyOut(out.value as bigint | null, Number(out.length));
     if (out.value) fn.gss_release_buffer([0], out);
-    if (gssError(major)) return gssFailure(major, minor[0], this.mech);
+    if (gssError(major)) return gssFailure(major, minor[0], this.mech, input && refusalDetail(input, !!this.bindings));
     return {
       complete: (major & 1) === 0,
       token,
@@ -393,6 +393,17 @@ export class GssContext {
       this.ctx = null;
     }
   }
+}
+
+/**
+ * What a KRB-ERROR from the acceptor tells beyond its code. KRB_ERR_GENERIC says only that the acceptor refused; when
+ * we sent channel bindings, bindings that differ from the acceptor's are the usual cause (MIT's acceptor reports its
+ * GSS_S_BAD_BINDINGS to the peer as KRB_ERR_GENERIC: docs/status-mapping.md).
+ */
+function refusalDetail(input: Buffer, sentBindings: boolean): string | undefined {
+  if (krbErrorCode(input) !== KRB_ERR_GENERIC) return undefined;
+  return `the acceptor refused the authentication with a generic Kerberos error (KRB_ERR_GENERIC)${sentBindings
+    ? '; channel bindings were sent, and bindings that differ from the acceptor\'s are the usual cause' : ''}`;
 }
 
 /** A peer's empty token is a defective token (GSS would see a NULL buffer: a calling error, our bug, not theirs). */
