@@ -22,7 +22,7 @@ import {
   type GssBuffer,
 } from '../../ffi/gssapi.js';
 import { SEC_E_INVALID_TOKEN, SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
-import { gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
+import { MINOR_ROWS, gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
 import { KRB_AP_ERR_SKEW, KRB_ERR_GENERIC, krb5ReplyProblem, krbErrorCode } from './krb5-token.js';
 
 /** com_err base of the krb5 error table: a KRB-ERROR's error-code plus this is its minor status. */
@@ -69,9 +69,31 @@ export function gssFailure(major: number, minor: number, mech: string = OIDS.MEC
     majorText: displayStatus(major, GSS_C_GSS_CODE, mech),
     minorText,
   };
-  const failure: GssFailure = { status: mapGssStatus(major, minor, phase).sec, gss };
+  // MIT's SPNEGO mechanism renumbers the krb5 minor (a per-process code from its mechglue's error map, 100001 ...)
+  // but keeps its text: the table reads the krb5 code whose text it is, when exactly one row has that text.
+  const known = mech === OIDS.MECH_SPNEGO && minorName(minor) === undefined && minorText ? krb5MinorByText(minorText) : undefined;
+  const failure: GssFailure = { status: mapGssStatus(major, known ?? minor, phase).sec, gss };
   if (detail) failure.detail = detail;
   return failure;
+}
+
+let krb5Texts: Map<string, number> | undefined;
+
+/** The krb5 minor code of the table whose text (gss_display_status, krb5 mechanism) is `text`; once per process. */
+function krb5MinorByText(text: string): number | undefined {
+  if (!krb5Texts) {
+    const texts = new Map<string, number>();
+    const ambiguous = new Set<string>();
+    for (const row of MINOR_ROWS) {
+      const t = displayStatus(row.minor, GSS_C_MECH_CODE, OIDS.MECH_KRB5);
+      if (!t || /^unknown/i.test(t)) continue;
+      if (texts.has(t)) ambiguous.add(t);
+      else texts.set(t, row.minor);
+    }
+    for (const t of ambiguous) texts.delete(t);
+    krb5Texts = texts;
+  }
+  return krb5Texts.get(text);
 }
 
 /** A failure raised by our own layers (SPNEGO framing, argument checks) in the same shape as the library's. */
