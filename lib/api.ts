@@ -1,5 +1,6 @@
 // The SSPI-shaped API: argument checks (TypeError for programmer errors), provider choice, per-context
 // serialization and handle lifetimes. SSPI-level failures are statuses in the result, never exceptions.
+import { checkCString } from './cstring.js';
 import { parseSecChannelBindings } from './sspi/bindings.js';
 import * as F from './sspi/flags.js';
 import * as S from './sspi/status.js';
@@ -113,10 +114,11 @@ function checkOptions(options: object, allowed: Set<string>, fn: string): void {
   }
 }
 
+/** An optional non-empty string that becomes a C string (so holds no NUL). */
 function optionalString(value: unknown, what: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0) throw new TypeError(`${what} must be a non-empty string`);
-  return value;
+  return checkCString(value, what);
 }
 
 function logonOptions(options: AcquireCredentialsOptions): CredentialSource['logon'] {
@@ -153,6 +155,13 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
     if (typeof options.password === 'string') password = Buffer.from(options.password, 'utf8');
     else if (options.password instanceof Uint8Array) password = Buffer.from(options.password);
     else throw new TypeError('password must be a string or a Uint8Array');
+    // krb5 and GSS take the password as a C string; the check reads our copy, which is zeroed on refusal.
+    try {
+      checkCString(password, 'password');
+    } catch (err) {
+      password.fill(0);
+      throw err;
+    }
     if (!principal) throw new TypeError('a password needs a principal');
   }
   const ccache = optionalString(options.ccache, 'ccache');
@@ -300,6 +309,7 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
     throw new TypeError('targetDataRep must be SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP');
   }
   if (options.targetName !== undefined && typeof options.targetName !== 'string') throw new TypeError('targetName must be a string');
+  if (options.targetName !== undefined) checkCString(options.targetName, 'targetName');
   if (options.delegation !== undefined && options.delegation !== 'policy' && options.delegation !== 'unconstrained') {
     throw new TypeError('delegation must be "policy" or "unconstrained"');
   }

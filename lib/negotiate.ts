@@ -9,6 +9,7 @@ import {
   type CredentialsHandle,
   type SecBuffer,
 } from './api.js';
+import { checkCString } from './cstring.js';
 import { secChannelBindings } from './sspi/bindings.js';
 import * as F from './sspi/flags.js';
 import * as S from './sspi/status.js';
@@ -59,6 +60,7 @@ export class NegotiateClient {
   constructor(options: NegotiateClientOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('NegotiateClient: options must be an object');
     if (typeof options.target !== 'string' || options.target.length === 0) throw new TypeError('NegotiateClient: target must be an SPN string');
+    checkCString(options.target, 'target');
     const mutual = options.mutual ?? 'required';
     if (!['required', 'optional', 'none'].includes(mutual)) throw new TypeError('mutual must be "required", "optional" or "none"');
     if (options.channelBindings !== undefined && !(options.channelBindings instanceof Uint8Array)) {

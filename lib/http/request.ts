@@ -18,6 +18,7 @@ import { DEFAULT_MAX_REPLAY_BYTES, bufferBody, type FetchHeaders, type RequestBo
 import { tlsServerEndPoint } from './channel-bindings.js';
 import { findNegotiate } from './challenge.js';
 import { HttpNegotiateError } from './errors.js';
+import { checkCString } from '../cstring.js';
 import { spnForUrl, type SpnOptions } from './spn.js';
 
 export type MutualPolicy = 'required' | 'optional' | 'none';
@@ -99,6 +100,12 @@ function checkOptions(o: NegotiateHttpOptions): void {
   if (o.mutual !== undefined && !['required', 'optional', 'none'].includes(o.mutual)) throw new TypeError('mutual must be "required", "optional" or "none"');
   if (o.delegate !== undefined && !['none', 'policy', 'always'].includes(o.delegate)) throw new TypeError('delegate must be "none", "policy" or "always"');
   if (o.redirect !== undefined && !['follow', 'manual'].includes(o.redirect)) throw new TypeError('redirect must be "follow" or "manual"');
+  // Parts of the SPN: checked here, before any request, as the API checks every string that becomes a C string.
+  for (const key of ['spn', 'proxySpn', 'service'] as const) {
+    const v = o[key];
+    if (v !== undefined && typeof v !== 'string') throw new TypeError(`${key} must be a string`);
+    if (v !== undefined) checkCString(v, key);
+  }
   for (const key of ['maxReplayBytes', 'maxLegs', 'maxRedirects'] as const) {
     const v = o[key];
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new TypeError(`${key} must be a non-negative integer`);

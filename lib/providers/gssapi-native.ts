@@ -22,11 +22,12 @@ import {
   type GssBuffer,
 } from '../../ffi/gssapi.js';
 import { SEC_E_INVALID_TOKEN, SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
-import { gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
-import { KRB_AP_ERR_SKEW, krb5ReplyProblem, krbErrorCode } from './krb5-token.js';
+import { MINOR_ROWS, gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
+import { KRB_AP_ERR_SKEW, KRB_ERR_GENERIC, krb5ReplyProblem, krbErrorCode } from './krb5-token.js';
 
 /** com_err base of the krb5 error table: a KRB-ERROR's error-code plus this is its minor status. */
 const KRB5_ERROR_BASE = -1765328384;
+import { checkCString } from '../cstring.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
 import type { ChannelBindings } from './provider.js';
@@ -68,9 +69,31 @@ export function gssFailure(major: number, minor: number, mech: string = OIDS.MEC
     majorText: displayStatus(major, GSS_C_GSS_CODE, mech),
     minorText,
   };
-  const failure: GssFailure = { status: mapGssStatus(major, minor, phase).sec, gss };
+  // MIT's SPNEGO mechanism renumbers the krb5 minor (a per-process code from its mechglue's error map, 100001 ...)
+  // but keeps its text: the table reads the krb5 code whose text it is, when exactly one row has that text.
+  const known = mech === OIDS.MECH_SPNEGO && minorName(minor) === undefined && minorText ? krb5MinorByText(minorText) : undefined;
+  const failure: GssFailure = { status: mapGssStatus(major, known ?? minor, phase).sec, gss };
   if (detail) failure.detail = detail;
   return failure;
+}
+
+let krb5Texts: Map<string, number> | undefined;
+
+/** The krb5 minor code of the table whose text (gss_display_status, krb5 mechanism) is `text`; once per process. */
+function krb5MinorByText(text: string): number | undefined {
+  if (!krb5Texts) {
+    const texts = new Map<string, number>();
+    const ambiguous = new Set<string>();
+    for (const row of MINOR_ROWS) {
+      const t = displayStatus(row.minor, GSS_C_MECH_CODE, OIDS.MECH_KRB5);
+      if (!t || /^unknown/i.test(t)) continue;
+      if (texts.has(t)) ambiguous.add(t);
+      else texts.set(t, row.minor);
+    }
+    for (const t of ambiguous) texts.delete(t);
+    krb5Texts = texts;
+  }
+  return krb5Texts.get(text);
 }
 
 /** A failure raised by our own layers (SPNEGO framing, argument checks) in the same shape as the library's. */
@@ -112,6 +135,8 @@ export class GssName {
 
   /** Imports `text` with the given name-type OID. */
   static import(text: string, nameType: string): GssName | GssFailure {
+    // gss_import_name takes a length, but MIT and Heimdal parse a NUL-terminated copy: the text would end at a NUL.
+    checkCString(text, 'name');
     const { fn } = gssapi();
     const bytes = Buffer.from(text, 'utf8');
     const minor = [0];
@@ -160,6 +185,7 @@ export function installedMechs(): string[] {
 function credStore(entries: Record<string, string>): { ptr: bigint; free: () => void } {
   const allocations: bigint[] = [];
   const cString = (text: string) => {
+    checkCString(text, 'a credential store value');
     const bytes = Buffer.from(`${text}\0`, 'utf8');
     const ptr = koffi.alloc('uint8_t', bytes.length) as bigint;
     koffi.encode(ptr, 'uint8_t', Array.from(bytes), bytes.length);
@@ -212,6 +238,7 @@ export async function acquireCred(
     if (!fn.gss_acquire_cred_with_password) {
       return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_acquire_cred_with_password');
     }
+    checkCString(password, 'password');
     major = await callAsync(fn.gss_acquire_cred_with_password, minor, name?.handle ?? null,
       { length: password.length, value: password }, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
   } else {
@@ -356,7 +383,7 @@ export class GssContext {
     this.ctx = ctx[0] ?? null;
     const token = copyOut(out.value as bigint | null, Number(out.length));
     if (out.value) fn.gss_release_buffer([0], out);
-    if (gssError(major)) return gssFailure(major, minor[0], this.mech);
+    if (gssError(major)) return gssFailure(major, minor[0], this.mech, input && refusalDetail(input, !!this.bindings));
     return {
       complete: (major & 1) === 0,
       token,
@@ -430,6 +457,17 @@ export class GssContext {
       this.ctx = null;
     }
   }
+}
+
+/**
+ * What a KRB-ERROR from the acceptor tells beyond its code. KRB_ERR_GENERIC says only that the acceptor refused; when
+ * we sent channel bindings, bindings that differ from the acceptor's are the usual cause (MIT's acceptor reports its
+ * GSS_S_BAD_BINDINGS to the peer as KRB_ERR_GENERIC: docs/status-mapping.md).
+ */
+function refusalDetail(input: Buffer, sentBindings: boolean): string | undefined {
+  if (krbErrorCode(input) !== KRB_ERR_GENERIC) return undefined;
+  return `the acceptor refused the authentication with a generic Kerberos error (KRB_ERR_GENERIC)${sentBindings
+    ? '; channel bindings were sent, and bindings that differ from the acceptor\'s are the usual cause' : ''}`;
 }
 
 /** A peer's empty token is a defective token (GSS would see a NULL buffer: a calling error, our bug, not theirs). */

@@ -75,6 +75,10 @@ export const MINOR_ROWS: readonly MinorRow[] = [
   // wrong password of an account the KDC does not require pre-authentication for.
   { minor: KRB5 + 31, name: 'KRB5KRB_AP_ERR_BAD_INTEGRITY', sec: S.SEC_E_INVALID_TOKEN, acquiring: S.SEC_E_LOGON_DENIED },
   { minor: KRB5 + 210, name: 'KRB5_PREAUTH_FAILED', sec: S.SEC_E_LOGON_DENIED },
+  // The other side refused for a reason outside the Kerberos error codes. MIT's acceptor sends every such failure as
+  // KRB_ERR_GENERIC (kg_accept_krb5, src/lib/gssapi/krb5/accept_sec_context.c), channel bindings that differ
+  // (GSS_S_BAD_BINDINGS) among them, and the initiator reads it back as this minor: a refused logon, not our bug.
+  { minor: KRB5 + 60, name: 'KRB5KRB_ERR_GENERIC', sec: S.SEC_E_LOGON_DENIED },
   // Clocks.
   { minor: KRB5 + 37, name: 'KRB5KRB_AP_ERR_SKEW', sec: S.SEC_E_TIME_SKEW },
   { minor: KRB5 + 148, name: 'KRB5_KDCREP_SKEW', sec: S.SEC_E_TIME_SKEW },

@@ -44,6 +44,7 @@ import type {
 import { SpnegoInitiator, type SpnegoStep } from './spnego-initiator.js';
 import { decodeNegToken } from '../spnego/tokens.js';
 import { destroyCcache, importCcache, logon } from './krb5-native.js';
+import { checkCString } from '../cstring.js';
 
 /** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
 const REQ_TO_GSS: ReadonlyArray<readonly [number, number]> = [
@@ -290,6 +291,8 @@ export class GssapiProvider implements Provider {
     if (!source.principal && !source.password && !source.ccache && !source.keytab && !source.impersonator && !restrictSpnego) return { cred: null };
     let name: GssName | null = null;
     try {
+      // Before any native call (the name import below is one): the password reaches GSS or krb5 as a C string.
+      if (source.password) checkCString(source.password, 'password');
       if (source.principal) {
         const imported = GssName.import(source.principal, G.OIDS.KRB5_NT_PRINCIPAL_NAME);
         if (isFailure(imported)) return imported;

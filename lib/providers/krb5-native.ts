@@ -7,6 +7,7 @@ import * as G from '../../ffi/gssapi.js';
 import { krb5, KRB5_CREDS_BUFFER, type Krb5Functions } from '../../ffi/krb5.js';
 import { SEC_E_UNSUPPORTED_FUNCTION } from '../sspi/status.js';
 import { adoptCred, gssFailure, syntheticFailure, type GssFailure } from './gssapi-native.js';
+import { checkCString } from '../cstring.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
 import { gssError } from './gssapi-status.js';
@@ -39,6 +40,11 @@ export async function logon(
   ccache: string,
   options: LogonOptions,
 ): Promise<GssFailure | undefined> {
+  // Every one of these reaches krb5 as a C string.
+  checkCString(principal, 'principal');
+  checkCString(ccache, 'ccache');
+  if (secret.keytab !== undefined) checkCString(secret.keytab, 'keytab');
+  if (secret.password !== undefined) checkCString(secret.password, 'password');
   const fn = functions();
   if ('status' in fn) return fn;
   // A krb5 context reads krb5.conf (about 1 ms): twenty logons started together must not do it all in one turn.
@@ -89,6 +95,7 @@ export async function logon(
  * krb5 handle of the cache. Heimdal's import keeps the cache by name, so our handle is closed right after.
  */
 export function importCcache(ccache: string): { cred: bigint } | GssFailure {
+  checkCString(ccache, 'ccache');
   const fn = functions();
   if ('status' in fn) return fn;
   const gss = G.gssapi().fn;

@@ -13,6 +13,7 @@ import {
   CONTEXT_ATTRIBUTE_BYTES, decodeContextAttribute, decodesContextAttribute, keyInfoEncryptAlgorithm, packageInfo, takeString, timeStamp,
   type FreeContextBuffer,
 } from './sspi-attributes.js';
+import { checkCString } from '../cstring.js';
 import { callAsync } from './pool.js';
 import { InPlaceDesc, NativeDesc } from './sspi-buffers.js';
 import { utf8ToUtf16z } from './utf16.js';
@@ -26,7 +27,8 @@ interface Handle {
   dwUpper: bigint | number;
 }
 
-const utf16 = (s: string) => Buffer.from(`${s}\0`, 'utf16le');
+/** A NUL-terminated UTF-16 copy (the API has refused a NUL inside already; this is the same check at the boundary). */
+const utf16 = (s: string, parameter: string) => Buffer.from(`${checkCString(s, parameter)}\0`, 'utf16le');
 
 class SspiCredential implements ProviderCredential {
   released = false;
@@ -105,13 +107,16 @@ export class SspiProvider implements Provider {
       const failure = { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `${unsupported} is a GSS-API credential source; SSPI has the logged-on user or user/domain/password` };
       return { credential: new SspiCredential(source, undefined, failure), failure };
     }
+    // Names and the password reach secur32 as NUL-terminated UTF-16: checked as the API checks them.
+    if (source.principal) checkCString(source.principal, 'principal');
+    if (source.password) checkCString(source.password, 'password');
     let identity: unknown = null;
     const keep: Buffer[] = [];
     if (source.principal && source.password) {
       const [user, domain = ''] = source.principal.split('@');
       // From the caller's bytes straight to UTF-16: no JavaScript string of the password, which could not be zeroed.
       const password = utf8ToUtf16z(source.password);
-      keep.push(utf16(user), utf16(domain), password.buffer);
+      keep.push(utf16(user, 'principal'), utf16(domain, 'principal'), password.buffer);
       identity = {
         User: keep[0], UserLength: user.length, Domain: keep[1], DomainLength: domain.length,
         Password: password.buffer, PasswordLength: password.units, Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
@@ -144,6 +149,7 @@ export class SspiProvider implements Provider {
       // delegation); no call can override that, so the choice is refused rather than silently narrowed.
       return { status: S.SEC_E_UNSUPPORTED_FUNCTION, contextAttr: 0, detail: 'delegation "unconstrained": Windows delegates only to targets the KDC marks ok-as-delegate' };
     }
+    checkCString(request.targetName, 'targetName');
     let state = request.context as SspiContext | undefined;
     // A re-authentication (a call without a token once complete) is a new first leg in place, as on GSS: Wine's
     // Kerberos takes the call as one leg too many (SEC_E_INTERNAL_ERROR), and a new leg is what Windows does too.

@@ -2,7 +2,7 @@
 // independent peer. Runs on Linux (GSS-API) and under Wine (secur32.dll) alike; Wine gates: platform.ts.
 import { expect } from 'chai';
 import {
-  SECBUFFER_CHANNEL_BINDINGS, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle,
+  SECBUFFER_CHANNEL_BINDINGS, SECBUFFER_TOKEN, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle,
   initializeSecurityContext, secChannelBindings, type CredentialsHandle,
 } from '../../lib/index.js';
 import { REQ, establish } from './establish.js';
@@ -97,4 +97,38 @@ describe(`provider: credentials and channel bindings (${providerLabel})`, functi
       freeCredentialsHandle(cred);
     }
   });
+
+  // Issue 14, item 6: the refusal coming back. MIT's acceptor answers GSS_S_BAD_BINDINGS with a KRB-ERROR whose code
+  // is KRB_ERR_GENERIC (60): kg_accept_krb5 in src/lib/gssapi/krb5/accept_sec_context.c sends any failure outside the
+  // Kerberos error range that way, so the initiator only learns that the acceptor refused (docs/status-mapping.md).
+  for (const pkg of ['Negotiate', 'Kerberos'] as const) {
+    it(`channel bindings that differ, ${pkg}: the acceptor's KRB_ERR_GENERIC reads as SEC_E_LOGON_DENIED, naming the bindings (Wine drops them)`, async () => {
+      const cred = await acquireCredentialsHandle({ package: pkg });
+      const bindings = [{ type: SECBUFFER_CHANNEL_BINDINGS, buffer: secChannelBindings({ applicationData: Buffer.from(`tls-server-end-point:${'ab'.repeat(32)}`) }) }];
+      const other = await openPeer(suite.realm, { bindings: Buffer.from(`tls-server-end-point:${'cd'.repeat(32)}`) });
+      try {
+        const first = await initializeSecurityContext({ credential: cred, targetName: suite.realm.spn, contextReq: REQ, input: bindings });
+        expect(first.statusName, first.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
+        const refusal = await other.step(first.output[0].buffer);
+        if (wine) {
+          // Wine's Kerberos package sends no bindings: the peer accepts (see the test above).
+          expect(refusal.error).to.equal(null);
+          deleteSecurityContext(first.context!);
+          return;
+        }
+        expect(refusal.error, 'the peer refuses').to.match(/channel bindings/i);
+        expect(refusal.token.length, 'the peer sends its KRB-ERROR back').to.be.greaterThan(0);
+        const second = await initializeSecurityContext({ context: first.context, contextReq: REQ, input: [{ type: SECBUFFER_TOKEN, buffer: refusal.token }, ...bindings] });
+        expect(second.statusName, second.error?.message).to.equal('SEC_E_LOGON_DENIED');
+        // KRB5KRB_ERR_GENERIC (krb5.h: ERROR_TABLE_BASE_krb5 + 60), from MIT and Heimdal alike.
+        expect(second.gss?.minor).to.equal(-1765328324);
+        expect(second.error?.message).to.match(/channel bindings/);
+        expect(second.output.every((b) => b.buffer.length === 0), 'no token after a refusal').to.equal(true);
+        deleteSecurityContext(first.context!);
+      } finally {
+        other.close();
+        freeCredentialsHandle(cred);
+      }
+    });
+  }
 });
