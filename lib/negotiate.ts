@@ -55,7 +55,10 @@ export class NegotiateClient {
   private context_?: ContextHandle;
   private attr = 0;
   private finished = false;
+  private disposed = false;
   private expiryDate?: Date;
+  /** Steps run one after the other: each needs the context and credential the one before it left. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: NegotiateClientOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('NegotiateClient: options must be an object');
@@ -96,10 +99,22 @@ export class NegotiateClient {
    * failure, including a server that did not prove itself when mutual authentication is required. With
    * `{ signal }` (e.g. `AbortSignal.timeout(5000)`) it rejects with the signal's reason on time.
    */
-  async step(serverToken?: Uint8Array | string, options: { signal?: AbortSignal } = {}): Promise<NegotiateStep> {
+  step(serverToken?: Uint8Array | string, options: { signal?: AbortSignal } = {}): Promise<NegotiateStep> {
+    const run = this.queue.then(() => this.leg(serverToken, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async leg(serverToken: Uint8Array | string | undefined, options: { signal?: AbortSignal }): Promise<NegotiateStep> {
+    if (this.disposed) throw new S.SecurityError(S.SEC_E_INVALID_HANDLE, 'this NegotiateClient was disposed');
     if (this.finished && serverToken === undefined) throw new S.SecurityError(S.SEC_E_INVALID_HANDLE, 'this authentication is already complete');
     if (!this.credential) {
-      this.credential = await acquireCredentialsHandle({ package: this.options.package ?? 'Negotiate', signal: options.signal });
+      const credential = await acquireCredentialsHandle({ package: this.options.package ?? 'Negotiate', signal: options.signal });
+      if (this.disposed) {
+        freeCredentialsHandle(credential);
+        throw new S.SecurityError(S.SEC_E_INVALID_HANDLE, 'this NegotiateClient was disposed during the step');
+      }
+      this.credential = credential;
       this.ownsCredential = true;
     }
     const input: SecBuffer[] = [];
@@ -118,6 +133,12 @@ export class NegotiateClient {
       delegation: this.options.delegate === 'unconstrained' ? 'unconstrained' : 'policy',
       signal: options.signal,
     });
+    if (this.disposed) {
+      // dispose() ran while this leg was on the pool: what the leg made goes too.
+      if (result.context) deleteSecurityContext(result.context);
+      this.releaseCredential();
+      throw new S.SecurityError(S.SEC_E_INVALID_HANDLE, 'this NegotiateClient was disposed during the step');
+    }
     if (result.context) this.context_ = result.context;
     if (result.error) throw result.error;
     this.attr = result.contextAttr;
@@ -133,9 +154,14 @@ export class NegotiateClient {
 
   /** Frees the context (and the credential, when this client acquired it). */
   dispose(): void {
+    this.disposed = true;
     if (this.context_) deleteSecurityContext(this.context_);
-    if (this.ownsCredential && this.credential) freeCredentialsHandle(this.credential);
     this.context_ = undefined;
+    this.releaseCredential();
+  }
+
+  private releaseCredential(): void {
+    if (this.ownsCredential && this.credential) freeCredentialsHandle(this.credential);
     this.credential = undefined;
   }
 
