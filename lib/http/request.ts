@@ -30,7 +30,7 @@ export interface NegotiateHttpOptions extends SpnOptions {
   /**
    * `required` (default): the server's final token must complete mutual authentication, or the request fails with
    * MUTUAL_AUTH_FAILED and its answer is discarded. `optional`: a missing final token is accepted (reported as
-   * `auth.mutual === false`), a bad one still fails. `none`: not asked for.
+   * `auth.mutual === false`), a bad one still fails. `none`: not asked for (and `auth.mutual` is false).
    */
   mutual?: MutualPolicy;
   /** tls-server-end-point channel bindings (RFC 5929) from the connection used. Default: on for https. */
@@ -62,9 +62,15 @@ export interface NegotiateHttpOptions extends SpnOptions {
 export interface NegotiateAuthInfo {
   /** A Negotiate token was sent on the request whose answer this is. */
   authenticated: boolean;
-  /** The server proved its identity with its final token. */
+  /**
+   * The server proved its identity: mutual authentication was asked for, granted (ISC_RET_MUTUAL_AUTH) and its
+   * final token verified. Never true with `mutual: 'none'`, nor for a context the server's answer did not complete.
+   */
   mutual: boolean;
-  /** Channel bindings were part of the authentication. */
+  /**
+   * Our token carried tls-server-end-point channel bindings of the connection used. The client cannot see whether
+   * the server checked them (mod_auth_gssapi 1.6 ignores them); one that checks refuses a mismatch.
+   */
   channelBindings: boolean;
   /** The SPN asked for. */
   spn?: string;
@@ -111,6 +117,7 @@ class Party {
   token?: Buffer;
   sent = false;
   bound = false;
+  /** Set by verify(): the server proved its identity (see proven()). */
   mutual = false;
 
   constructor(
@@ -148,6 +155,17 @@ class Party {
       if (token === undefined) throw new HttpNegotiateError('SECURITY', `cannot authenticate to ${this.spn}: ${err.message}`, status, { cause: err });
       throw new HttpNegotiateError(code, `the token from ${this.spn} did not complete the authentication: ${err.message}`, status, { cause: err });
     }
+  }
+
+  /**
+   * Mutual authentication held: it was asked for (ISC_REQ_MUTUAL_AUTH), the context completed, and the mechanism
+   * granted ISC_RET_MUTUAL_AUTH, which Kerberos grants only once it has verified the server's AP-REP (RFC 4120
+   * section 3.2.5). A completed context alone is not enough: without the request, the acceptor's final token is a
+   * bare accept-completed that proves nothing about the server.
+   */
+  proven(): boolean {
+    const client = this.client;
+    return (this.o.mutual ?? 'required') !== 'none' && client !== undefined && client.done && (client.contextAttr & ISC_RET_MUTUAL_AUTH) !== 0;
   }
 
   dispose(): void {
@@ -370,7 +388,7 @@ class HttpExchange {
           auth: {
             authenticated: origin.sent,
             mutual: origin.mutual,
-            channelBindings: origin.bound,
+            channelBindings: origin.sent && origin.bound,
             spn: origin.spn,
             client: origin.client?.context ? clientName(origin.client) : undefined,
             legs: leg,
@@ -407,14 +425,14 @@ class HttpExchange {
     const client = party.client!;
     if (client.done) {
       // Complete before this answer: without mutual authentication, or after a last leg of our own (DCE style).
-      party.mutual = (client.contextAttr & ISC_RET_MUTUAL_AUTH) !== 0;
+      party.mutual = party.proven();
       return;
     }
     try {
       const challenge = findNegotiate(headerValues(res, header));
       if (challenge?.token) {
         await party.stepOrThrow(challenge.token, 'MUTUAL_AUTH_FAILED', res.statusCode);
-        party.mutual = client.done;
+        party.mutual = party.proven();
       }
       if (!party.mutual && mutual === 'required') {
         throw new HttpNegotiateError('MUTUAL_AUTH_FAILED', `${party.spn} answered HTTP ${res.statusCode} without proving its identity (no final Negotiate token)`, res.statusCode);

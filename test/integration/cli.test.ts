@@ -127,6 +127,14 @@ describe('command line: fetch and credentials', function () {
       .and.contain('mutual authentication: yes').and.contain('channel bindings: yes');
   });
 
+  it('fetch --mutual none says mutual authentication did not hold (it was not asked for)', async () => {
+    const { code, stderr } = await cli(['fetch', `http://${kdc.hostname}:${apache.httpPort}/private/hello.txt`, '--mutual', 'none', ...resolve]);
+    expect(code, stderr).to.equal(0);
+    expect(stderr).to.contain(`authenticated as ${kdc.principals.alice.name}`).and.contain('mutual authentication: no');
+    const json = await cli(['fetch', `http://${kdc.hostname}:${apache.httpPort}/private/hello.txt`, '--mutual', 'none', '--json', ...resolve]);
+    expect(JSON.parse(json.stdout).auth).to.include({ authenticated: true, mutual: false });
+  });
+
   it('fetch --json reports everything as one object; a POST body is sent again after the challenge', async () => {
     const { code, stdout } = await cli(['fetch', `http://${kdc.hostname}:${apache.httpPort}/private/echo`, '-X', 'POST', '-d', 'hi', '-H', 'Content-Type: text/plain', '--json', ...resolve]);
     expect(code).to.equal(0);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import {
   HttpNegotiateError,
   ISC_REQ_USE_DCE_STYLE,
+  ISC_RET_MUTUAL_AUTH,
   NegotiateDispatcher,
   withNegotiate,
   type NegotiateAuthInfo,
@@ -194,6 +195,30 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
       strip.close();
       alter.close();
     }
+  });
+
+  it('mutual: "none" is never reported as mutual authentication, though Apache completes the exchange', async () => {
+    // Without ISC_REQ_MUTUAL_AUTH the AP-REQ does not ask for an AP-REP: mod_auth_gssapi's final token is a bare
+    // accept-completed NegTokenResp, which completes the context but proves nothing about the server.
+    const res = await negotiateFetch(`http://${host}:${apache.httpPort}/private/hello.txt`, { negotiate: { ...base, mutual: 'none' } });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('x-remote-user')).to.equal(alice());
+    expect(res.negotiate.contextAttr & ISC_RET_MUTUAL_AUTH, 'ISC_RET_MUTUAL_AUTH granted').to.equal(0);
+    expect(res.negotiate).to.include({ authenticated: true, mutual: false, legs: 2 });
+    await res.text();
+    // The same for the proxy's authentication.
+    const proxied = await negotiateFetch(`http://127.0.0.1:${apache.httpPort}/public/hello.txt`, {
+      negotiate: { ...base, mutual: 'none', proxy: `http://${host}:${apache.proxyPort}` },
+    });
+    expect(proxied.negotiate.proxy).to.deep.equal({ authenticated: true, mutual: false, spn: `HTTP/${host}` });
+    await proxied.text();
+    // And over https through a CONNECT tunnel, where the proxy's final token comes on the 200 to CONNECT.
+    const tunnelled = await negotiateFetch(`https://127.0.0.1:${apache.httpsPort}/private/hello.txt`, {
+      negotiate: { ...base, mutual: 'none', spn: `HTTP/${host}`, connect: { ...base.connect, servername: host }, proxy: `http://${host}:${apache.proxyPort}` },
+    });
+    expect(tunnelled.negotiate).to.include({ authenticated: true, mutual: false, channelBindings: true });
+    expect(tunnelled.negotiate.proxy).to.include({ mutual: false });
+    await tunnelled.text();
   });
 
   it('an unknown SPN and missing credentials fail with the SSPI status as cause', async () => {
