@@ -56,6 +56,7 @@ export interface NegotiateHttpOptions extends SpnOptions {
   maxRedirects?: number;
   /** Connection options for the private agent: `ca`, `rejectUnauthorized`, `lookup`, `cert`, `key`, `servername`... */
   connect?: https.AgentOptions;
+  /** Abandons the exchange: the promise rejects with the signal's reason, as fetch's does. */
   signal?: AbortSignal;
 }
 
@@ -498,12 +499,16 @@ export async function negotiateRequest(url: string | URL, options: NegotiateHttp
   const target = new URL(String(url));
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`unsupported URL scheme ${target.protocol}`);
   const exchange = new HttpExchange(options);
+  const signal = options.signal;
   try {
+    // As fetch does: an aborted exchange rejects with the signal's reason (e.g. AbortSignal.timeout's TimeoutError),
+    // not with node:http's AbortError or a reset connection, whichever step the abort interrupted.
+    signal?.throwIfAborted();
     const result = await exchange.run(target);
     result.body.once('close', () => exchange.close());
     return result;
   } catch (err) {
     exchange.close();
-    throw err;
+    throw signal?.aborted ? signal.reason : err;
   }
 }

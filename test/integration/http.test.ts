@@ -347,3 +347,75 @@ describe('HTTP Negotiate channel bindings against an acceptor that enforces them
     }
   });
 });
+
+describe('HTTP Negotiate: an aborted exchange rejects as fetch does, with the signal\'s reason', function () {
+  this.timeout(30_000);
+  let kdc: Kdc;
+  let server: http.Server;
+  let port: number;
+  let tokens = 0;
+
+  before(async () => {
+    kdc = await kdcWithAlice();
+    // /stall never answers; /challenge asks for Negotiate, then never answers the request carrying the token;
+    // /trickle sends its headers and part of the body, then nothing.
+    server = http.createServer((req, res) => {
+      if (req.headers.authorization) tokens++;
+      if (req.url === '/challenge' && !req.headers.authorization) {
+        res.writeHead(401, { 'www-authenticate': 'Negotiate' }).end();
+      } else if (req.url === '/trickle') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('part');
+      }
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as { port: number }).port;
+  });
+  after(() => {
+    server?.closeAllConnections();
+    server?.close();
+  });
+
+  const url = (path: string) => `http://${kdc.hostname}:${port}${path}`;
+  const options = () => ({ connect: { lookup } });
+  const reasonOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (err: unknown) => err);
+
+  it('AbortSignal.timeout: the TimeoutError itself, before the answer and during the Negotiate leg', async () => {
+    for (const path of ['/stall', '/challenge']) {
+      const sent = tokens;
+      // Long enough for the token of /challenge to be made and sent: the abort then comes while its answer is awaited.
+      const signal = AbortSignal.timeout(1000);
+      const err = await reasonOf(negotiateFetch(url(path), { signal, negotiate: options() }));
+      expect(err, path).to.equal(signal.reason);
+      expect((err as Error).name, path).to.equal('TimeoutError');
+      // negotiateRequest (node:http's shape) says the same.
+      const signal2 = AbortSignal.timeout(1000);
+      expect(await reasonOf(negotiateRequest(url(path), { ...options(), signal: signal2 })), path).to.equal(signal2.reason);
+      expect(tokens - sent, `${path}: requests that carried a token`).to.equal(path === '/challenge' ? 2 : 0);
+    }
+    // The reference: Node's own fetch.
+    const signal = AbortSignal.timeout(50);
+    expect(await reasonOf(fetch(`http://127.0.0.1:${port}/stall`, { signal }))).to.equal(signal.reason);
+  });
+
+  it('AbortController: its own reason, also when the signal was aborted before the call', async () => {
+    const before = new AbortController();
+    const mine = new Error('cancelled by the caller');
+    before.abort(mine);
+    expect(await reasonOf(negotiateFetch(url('/stall'), { signal: before.signal, negotiate: options() }))).to.equal(mine);
+    const during = new AbortController();
+    const pending = reasonOf(negotiateFetch(url('/challenge'), { signal: during.signal, negotiate: options() }));
+    setTimeout(() => during.abort(mine), 500);
+    expect(await pending).to.equal(mine);
+  });
+
+  it('an abort while the body is read errors the body with the reason', async () => {
+    const controller = new AbortController();
+    const res = await negotiateFetch(url('/trickle'), { signal: controller.signal, negotiate: options() });
+    const reading = reasonOf(res.text());
+    const mine = new Error('no more');
+    controller.abort(mine);
+    expect(await reading).to.equal(mine);
+  });
+});
