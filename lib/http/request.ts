@@ -8,6 +8,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
+import { inspect, type InspectOptionsStylized } from 'node:util';
 import type { CredentialsHandle } from '../api.js';
 import { NegotiateClient } from '../negotiate.js';
 import { queryContextAttributes } from '../query.js';
@@ -481,7 +482,30 @@ class HttpExchange {
       throw err;
     }
     req.end(hop.body);
-    return (await response)[0];
+    const [res] = await response;
+    forgetTokens(req);
+    return res;
+  }
+}
+
+const SENT_TOKEN = /^((?:proxy-)?authorization:[ \t]*Negotiate[ \t]+)[A-Za-z0-9+/=]+/gim;
+
+/**
+ * node:http keeps what it sent on the ClientRequest (the serialized head in `_header`, the header map under the
+ * kOutHeaders symbol), and the answer's stream references it (`res.req`). Once the answer has come, our tokens are
+ * replaced there, so that printing the stream prints no credential (docs/security.md). Node internals: if they
+ * change, test/integration/http.test.ts ("print none of the tokens we sent") says so.
+ */
+function forgetTokens(req: http.ClientRequest): void {
+  const r = req as unknown as Record<string | symbol, unknown>;
+  if (typeof r._header === 'string') r._header = r._header.replace(SENT_TOKEN, '$1[redacted]');
+  for (const sym of Object.getOwnPropertySymbols(req)) {
+    const map = r[sym];
+    if (sym.description !== 'kOutHeaders' || typeof map !== 'object' || map === null) continue;
+    for (const name of ['authorization', 'proxy-authorization']) {
+      const entry = (map as Record<string, unknown>)[name];
+      if (Array.isArray(entry) && typeof entry[1] === 'string' && /^Negotiate\s/i.test(entry[1])) entry[1] = 'Negotiate [redacted]';
+    }
   }
 }
 
@@ -496,6 +520,29 @@ function clientName(client: NegotiateClient): string | undefined {
  * returned once the server is verified; read it (or destroy it) to release the connection.
  */
 export async function negotiateRequest(url: string | URL, options: NegotiateHttpOptions = {}): Promise<NegotiateHttpResponse> {
+  return printable(await exchange(url, options));
+}
+
+/**
+ * The result as util.inspect and JSON.stringify show it: everything but the body stream, whose request (`body.req`)
+ * node:http keeps with the headers we sent, our Authorization token among them (docs/security.md).
+ */
+function printable(result: NegotiateHttpResponse): NegotiateHttpResponse {
+  const summary = () => {
+    const { status, statusText, url, redirected, headers, auth } = result;
+    return { status, statusText, url, redirected, headers, auth };
+  };
+  Object.defineProperties(result, {
+    toJSON: { value: summary },
+    [inspect.custom]: {
+      value: (depth: number, options: InspectOptionsStylized, show: typeof inspect) =>
+        `NegotiateHttpResponse ${show({ ...summary(), body: '[IncomingMessage]' }, { ...options, depth: options.depth === null ? null : depth })}`,
+    },
+  });
+  return result;
+}
+
+async function exchange(url: string | URL, options: NegotiateHttpOptions): Promise<NegotiateHttpResponse> {
   const target = new URL(String(url));
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`unsupported URL scheme ${target.protocol}`);
   const exchange = new HttpExchange(options);

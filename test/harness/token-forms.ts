@@ -13,6 +13,10 @@ export function tokenForms(token: Uint8Array): Record<string, string> {
     'JSON of a Buffer': JSON.stringify(Array.from(head)).slice(1, -1),
     'JSON of a Uint8Array': JSON.stringify(new Uint8Array(head)).slice(1, -1),
   };
+  // The end of the token too: its first bytes (header, mechanism, ticket) are shared by every token for a service.
+  const tailStart = Math.max(0, Math.floor((bytes.length - 48) / 3) * 3);
+  forms['base64 (end)'] = bytes.subarray(tailStart).toString('base64');
+  forms['hex (end)'] = bytes.subarray(-24).toString('hex');
   if (Object.values(forms).some((f) => f.length < 16)) throw new Error('tokenForms: the token is too short to be recognised reliably');
   return forms;
 }

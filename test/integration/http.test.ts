@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import {
   HttpNegotiateError,
   ISC_REQ_USE_DCE_STYLE,
@@ -28,6 +29,16 @@ import { apacheAvailable, startApache, type Apache } from '../harness/apache.js'
 import { startHttpsAcceptor, type HttpsAcceptor } from '../harness/https-acceptor.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { leakedForms } from '../harness/token-forms.js';
+
+/** JSON.stringify, or why it could not (a circular structure prints nothing). */
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch (err) {
+    return (err as Error).name;
+  }
+}
 
 /** The test realm's host names do not resolve: every connection goes to loopback. */
 const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
@@ -219,6 +230,52 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
     expect(tunnelled.negotiate).to.include({ authenticated: true, mutual: false, channelBindings: true });
     expect(tunnelled.negotiate.proxy).to.include({ mutual: false });
     await tunnelled.text();
+  });
+
+  it('results and errors print none of the tokens we sent (util.inspect, JSON.stringify)', async () => {
+    // A relay that records every Negotiate token we send, and can alter the server's final token.
+    const sent: Buffer[] = [];
+    let alter = false;
+    const server = http.createServer((req, res) => {
+      const auth = /^Negotiate (.+)$/.exec(req.headers.authorization ?? '');
+      if (auth) sent.push(Buffer.from(auth[1], 'base64'));
+      const up = http.request({ host: '127.0.0.1', port: apache.httpPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
+        const headers = { ...ur.headers };
+        const final = /^Negotiate (.+)$/.exec(String(headers['www-authenticate'] ?? ''));
+        if (alter && final && ur.statusCode !== 401) {
+          const token = Buffer.from(final[1], 'base64');
+          token[token.length - 8] ^= 0x5a;
+          headers['www-authenticate'] = `Negotiate ${token.toString('base64')}`;
+        }
+        res.writeHead(ur.statusCode!, headers);
+        ur.pipe(res);
+      });
+      req.pipe(up);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://${host}:${(server.address() as { port: number }).port}/private/hello.txt`;
+    const printed = (value: unknown) => [inspect(value), inspect(value, { depth: 6, showHidden: true }), safeJson(value)].join('\n');
+    try {
+      const r = await negotiateRequest(url, base);
+      expect(r.auth.authenticated).to.equal(true);
+      const shownR = printed(r) + printed(r.body);
+      const res = await negotiateFetch(url, { negotiate: base });
+      const shownRes = printed(res) + printed(res.negotiate);
+      alter = true;
+      const err = await rejection(negotiateFetch(url, { negotiate: base }));
+      expect(err.code).to.equal('MUTUAL_AUTH_FAILED');
+      const shownErr = printed(err) + printed(err.cause) + String(err.stack);
+      expect(sent).to.have.length(3);
+      const leaks = sent.flatMap((token, i) => [['negotiateRequest result', shownR], ['negotiateFetch Response', shownRes], ['HttpNegotiateError', shownErr]]
+        .flatMap(([what, text]) => leakedForms(text, token).map((form) => `token ${i} in the ${what} (${form})`)));
+      expect(leaks).to.deep.equal([]);
+      r.body.resume();
+      await res.text();
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('an unknown SPN and missing credentials fail with the SSPI status as cause', async () => {
