@@ -1,6 +1,7 @@
-// The SecBuffers that results hand back (initializeSecurityContext's output, the message calls' buffers) and
-// NegotiateClient's steps: `.buffer` / `.token` are the real bytes, but util.inspect and JSON.stringify show only
-// the type and the size. A token is a credential for its lifetime, and results end up in logs (docs/security.md).
+// The SecBuffers that results hand back (initializeSecurityContext's output, the message calls' buffers),
+// NegotiateClient's steps and the session key: `.buffer` / `.token` / `.sessionKey` are the real bytes, but
+// util.inspect and JSON.stringify show only the type and the size. A token is a credential for its lifetime, and
+// results end up in logs (docs/security.md).
 import { inspect } from 'node:util';
 import type { SecBuffer } from './api.js';
 import * as F from './sspi/flags.js';
@@ -51,4 +52,27 @@ export class ResultSecBuffer implements SecBuffer {
 /** The result form of a buffer. */
 export function resultBuffer(b: SecBuffer): ResultSecBuffer {
   return new ResultSecBuffer(b.type, b.buffer);
+}
+
+/** SECPKG_ATTR_SESSION_KEY's value: the key is readable, never printed. */
+export class SessionKeyValue {
+  readonly keyType: number;
+  readonly #sessionKey: Buffer;
+
+  constructor(value: { sessionKey: Buffer; keyType: number }) {
+    this.keyType = value.keyType;
+    this.#sessionKey = value.sessionKey;
+  }
+
+  get sessionKey(): Buffer {
+    return this.#sessionKey;
+  }
+
+  toJSON(): { keyType: number; size: number } {
+    return { keyType: this.keyType, size: this.#sessionKey.length };
+  }
+
+  [inspect.custom](): string {
+    return `SessionKey { keyType: ${this.keyType}, size: ${this.#sessionKey.length} }`;
+  }
 }

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { inspect } from 'node:util';
 import {
   ISC_REQ_ALLOCATE_MEMORY, ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, NegotiateClient, SECBUFFER_DATA,
-  SECBUFFER_PADDING, SECBUFFER_STREAM, SECBUFFER_TOKEN, SECPKG_ATTR_SIZES, acquireCredentialsHandle, decryptMessage, deleteSecurityContext,
+  SECBUFFER_PADDING, SECBUFFER_STREAM, SECBUFFER_TOKEN, SECPKG_ATTR_SESSION_KEY, SECPKG_ATTR_SIZES, acquireCredentialsHandle, decryptMessage, deleteSecurityContext,
   encryptMessage, freeCredentialsHandle, initializeSecurityContext, makeSignature, queryContextAttributes, verifySignature,
   type CredentialsHandle,
 } from '../../lib/index.js';
@@ -64,7 +64,7 @@ describe('results print no token bytes (util.inspect, JSON.stringify)', function
     }
   });
 
-  it('the final leg, and the message calls\' buffers (ciphertext, signatures, plaintext)', async function () {
+  it('the final leg, the session key, and the message calls\' buffers (ciphertext, signatures, plaintext)', async function () {
     // python3-gssapi (from .ci/run) is the peer that protects messages for us to read.
     if (!PythonAcceptor.available()) this.skip();
     const peer = new PythonAcceptor(kdc.env);
@@ -78,6 +78,11 @@ describe('results print no token bytes (util.inspect, JSON.stringify)', function
       expect(JSON.parse(JSON.stringify(last.output))).to.deep.equal(last.output.map((b) => ({ type: b.type, size: b.buffer.length })));
       if (last.output[0]?.buffer.length >= 16) expectNoBytes(last, last.output[0].buffer, 'final leg');
       if (last.output[0]?.buffer.length) await peer.step(last.output[0].buffer);
+
+      const key = queryContextAttributes(context, SECPKG_ATTR_SESSION_KEY);
+      expect(key.value!.sessionKey.length).to.be.oneOf([16, 32]);
+      expectNoBytes(key, key.value!.sessionKey, 'SECPKG_ATTR_SESSION_KEY');
+      expect(JSON.parse(JSON.stringify(key.value))).to.deep.equal({ keyType: key.value!.keyType, size: key.value!.sessionKey.length });
 
       const sizes = queryContextAttributes(context, SECPKG_ATTR_SIZES).value!;
       const plaintext = Buffer.from('the quick brown fox jumps over the lazy dog, twice over');
