@@ -17,6 +17,7 @@ import {
   freeCredentialState,
 } from './handles.js';
 import { currentProvider } from './providers/select.js';
+import { ResultSecBuffer } from './secbuffer.js';
 import type { ChannelBindings, CredentialSource, InitializeOutcome, PackageName } from './providers/provider.js';
 
 export { ContextHandle, CredentialsHandle };
@@ -242,7 +243,10 @@ export interface InitializeResult {
   statusName: string;
   /** The context: pass it to the next call, delete it when done. Absent when a first call failed. */
   context?: ContextHandle;
-  /** SECBUFFER_TOKEN for the peer (send it when non-empty, even with SEC_E_OK). */
+  /**
+   * SECBUFFER_TOKEN for the peer (send it when non-empty, even with SEC_E_OK). `.buffer` is the token; util.inspect
+   * and JSON.stringify show each buffer's type and size only.
+   */
   output: SecBuffer[];
   /** ISC_RET_* flags; check the security ones only after SEC_E_OK. */
   contextAttr: number;
@@ -438,18 +442,19 @@ function refusal(ctx: ContextState, withToken: boolean): InitializeOutcome | und
  */
 function placeToken(token: Buffer, contextReq: number, output?: SecBuffer[]): SecBuffer[] | number {
   const slot = output?.findIndex((b) => baseType(b.type) === F.SECBUFFER_TOKEN) ?? -1;
-  if (!output || slot < 0) return [{ type: F.SECBUFFER_TOKEN, buffer: token }, ...(output ?? []).map(empty)];
+  if (!output || slot < 0) return [new ResultSecBuffer(F.SECBUFFER_TOKEN, token), ...(output ?? []).map(empty)];
   const allocate = (contextReq & F.ISC_REQ_ALLOCATE_MEMORY) !== 0;
   if (!allocate && output[slot].buffer.length < token.length) return S.SEC_E_INSUFFICIENT_MEMORY;
   return output.map((b, i) => {
     if (i !== slot) return empty(b);
-    if (allocate) return { type: b.type, buffer: token };
+    if (allocate) return new ResultSecBuffer(b.type, token);
     b.buffer.set(token);
-    return { type: b.type, buffer: b.buffer.subarray(0, token.length) };
+    return new ResultSecBuffer(b.type, b.buffer.subarray(0, token.length));
   });
 }
 
-const empty = (b: SecBuffer): SecBuffer => ({ type: b.type, buffer: b.buffer.subarray(0, 0) });
+// Result buffers print their type and size only (docs/security.md: no token bytes in inspect or JSON).
+const empty = (b: SecBuffer): SecBuffer => new ResultSecBuffer(b.type, b.buffer.subarray(0, 0));
 
 /** DeleteSecurityContext. SEC_E_INVALID_HANDLE when the handle is not live. */
 export function deleteSecurityContext(context: ContextHandle): number {

@@ -1,10 +1,11 @@
 // The command line's HTTP and diagnostic commands: `fetch URL` (curl --negotiate, verified) and `credentials`.
 import { readFileSync } from 'node:fs';
 import type { LookupFunction } from 'node:net';
-import { failure, print } from './cli-output.js';
+import { EXIT, failure, print } from './cli-output.js';
 import {
-  HttpNegotiateError, SECPKG_CRED_ATTR_NAMES, SECPKG_ATTR_LIFESPAN, acquireCredentialsHandle, freeCredentialsHandle,
-  gssapiLibrary, negotiateFetch, queryCredentialsAttributes, type DelegationPolicy, type MutualPolicy,
+  HttpNegotiateError, SEC_E_SECPKG_NOT_FOUND, SECPKG_CRED_ATTR_NAMES, SECPKG_ATTR_LIFESPAN, SecurityError, acquireCredentialsHandle,
+  freeCredentialsHandle, gssapiLibrary, negotiateFetch, queryCredentialsAttributes, type DelegationPolicy, type GssapiLibraryInfo,
+  type MutualPolicy,
 } from './index.js';
 
 export class UsageError extends Error {}
@@ -48,7 +49,17 @@ export async function fetchCommand(url: string, f: FetchFlags, json: boolean): P
   for (const h of f.header ?? []) {
     const i = h.indexOf(':');
     if (i <= 0) throw new UsageError(`--header takes "Name: value", not "${h}"`);
-    headers.append(h.slice(0, i).trim(), h.slice(i + 1).trim());
+    try {
+      headers.append(h.slice(0, i).trim(), h.slice(i + 1).trim());
+    } catch (err) {
+      throw new UsageError(`--header "${h.slice(0, i).trim()}": ${(err as Error).message}`);
+    }
+  }
+  let ca: Buffer | undefined;
+  try {
+    if (f.cacert) ca = readFileSync(f.cacert);
+  } catch (err) {
+    throw new UsageError(`--cacert: ${(err as Error).message}`);
   }
   let target: URL;
   try {
@@ -70,7 +81,7 @@ export async function fetchCommand(url: string, f: FetchFlags, json: boolean): P
         proxy: f.proxy,
         preemptive: f.preemptive,
         credential,
-        connect: { lookup: resolver(f.resolve ?? []), ...(f.cacert ? { ca: readFileSync(f.cacert) } : {}) },
+        connect: { lookup: resolver(f.resolve ?? []), ...(ca ? { ca } : {}) },
       },
     });
     const body = await res.text();
@@ -85,7 +96,7 @@ export async function fetchCommand(url: string, f: FetchFlags, json: boolean): P
           : 'not authenticated (the server did not ask)\n')
         + (a.proxy ? `proxy: authenticated to ${a.proxy.spn}; mutual authentication: ${a.proxy.mutual ? 'yes' : 'no'}\n` : ''));
     }
-    return res.status >= 400 ? 3 : 0;
+    return res.status >= 400 ? EXIT.HTTP_STATUS : EXIT.OK;
   } finally {
     if (credential) freeCredentialsHandle(credential);
   }
@@ -95,11 +106,21 @@ export function httpFailure(err: HttpNegotiateError, json: boolean): number {
   const cause = err.cause as { statusName?: string; gss?: unknown } | undefined;
   if (json) print(true, { error: err.code, httpStatus: err.status, message: err.message, status: cause?.statusName, gss: cause?.gss }, '');
   else process.stderr.write(`${err.code}: ${err.message}\n`);
-  return 1;
+  return EXIT.SECURITY;
+}
+
+/** The GSS-API library; none loadable is SEC_E_SECPKG_NOT_FOUND, as initializeSecurityContext reports it. */
+export function loadedLibrary(): GssapiLibraryInfo {
+  try {
+    return gssapiLibrary();
+  } catch (err) {
+    if (err instanceof TypeError) throw err;
+    throw new SecurityError(SEC_E_SECPKG_NOT_FOUND, (err as Error).message);
+  }
 }
 
 export async function credentialsCommand(principal: string | undefined, json: boolean): Promise<number> {
-  const library = gssapiLibrary();
+  const library = loadedLibrary();
   const ccache = process.env.KRB5CCNAME ?? '(the library default: default_ccache_name in krb5.conf, else FILE:/tmp/krb5cc_<uid>)';
   const credential = await acquireCredentialsHandle({ principal });
   try {
@@ -110,7 +131,7 @@ export async function credentialsCommand(principal: string | undefined, json: bo
     const expiry = life.value!.expiry;
     const value = { ccache, principal: names.value!.userName, expiry, expired: expiry.getTime() <= Date.now(), library };
     print(json, value, `ccache:    ${ccache}\nprincipal: ${value.principal}\nexpires:   ${expiry.toISOString()}${value.expired ? ' (expired)' : ''}\nlibrary:   ${library.flavour} ${library.path}`);
-    return value.expired ? 1 : 0;
+    return value.expired ? EXIT.SECURITY : EXIT.OK;
   } finally {
     freeCredentialsHandle(credential);
   }

@@ -1,16 +1,16 @@
 #!/usr/bin/env node
-// The command line: `kerberos-negotiate <command>`. Exit codes: 0 success, 1 an SSPI failure (the status is
-// printed), 2 a usage error. `--json` prints one JSON object on stdout.
+// The command line: `kerberos-negotiate <command>`. Exit codes are EXIT below (documented in HELP and
+// docs/http.md). `--json` prints one JSON object on stdout.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   HttpNegotiateError, ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, SecurityError, acquireCredentialsHandle,
-  deleteSecurityContext, freeCredentialsHandle, gssapiLibrary, initializeSecurityContext, iscRetNames,
+  deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, iscRetNames,
 } from './index.js';
 import { describeToken } from './spnego/describe.js';
-import { credentialsCommand, fetchCommand, httpFailure, UsageError } from './cli-http.js';
-import { failure, print } from './cli-output.js';
+import { credentialsCommand, fetchCommand, httpFailure, loadedLibrary, UsageError } from './cli-http.js';
+import { EXIT, failure, print } from './cli-output.js';
 
 const HELP = `Usage: kerberos-negotiate <command> [options]
 
@@ -44,8 +44,17 @@ fetch options:
   --resolve <h:p:a>  Connect to address a for host h (as curl; the port is ignored)
   --preemptive       Send the token with the first request
 
-Exit codes: 0 success; 1 an authentication failure (the SEC_E status or the HTTP Negotiate error is printed);
-2 wrong usage; 3 (fetch) the server answered with an HTTP status of 400 or more.`;
+Exit codes (every command):
+  0  success
+  1  a security failure, with its SEC_E status or HTTP Negotiate error code printed: no or expired credentials,
+     unknown SPN, KDC unreachable, no GSS-API library (SEC_E_SECPKG_NOT_FOUND); fetch: the server refused the
+     authentication or did not prove its identity
+  2  wrong usage: unknown command or option, a missing argument, decode input that is not base64, an unreadable
+     --cacert file
+  3  fetch: the server answered with an HTTP status of 400 or more (after any authentication)
+  4  fetch: the connection failed (refused, DNS, TLS handshake or certificate, reset); the error code is printed
+  5  decode: base64, but not a token the tool can parse (the description, with its error, is printed)
+  70 an internal error (a bug: please report it with the message)`;
 
 
 async function readStdin(): Promise<string> {
@@ -65,7 +74,7 @@ async function token(spn: string, pkg: string, principal: string | undefined, js
     if (r.error) return failure(r.error, json);
     const b64 = Buffer.from(r.output[0].buffer).toString('base64');
     print(json, { status: r.statusName, token: b64, contextAttr: iscRetNames(r.contextAttr), expiry: r.expiry }, b64);
-    return 0;
+    return EXIT.OK;
   } finally {
     freeCredentialsHandle(credential);
   }
@@ -98,13 +107,13 @@ export async function main(argv: string[]): Promise<number> {
     });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${HELP}\n`);
-    return 2;
+    return EXIT.USAGE;
   }
   const { values, positionals } = parsed;
   const [command, arg] = positionals;
   if (values.help || !command) {
     process.stdout.write(`${HELP}\n`);
-    return values.help ? 0 : 2;
+    return values.help ? EXIT.OK : EXIT.USAGE;
   }
   try {
     switch (command) {
@@ -117,7 +126,9 @@ export async function main(argv: string[]): Promise<number> {
         if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw new UsageError('decode: the token is not base64');
         const description = describeToken(Buffer.from(text, 'base64'));
         print(values.json!, description, JSON.stringify(description, null, 2));
-        return 0;
+        // A token that could not be parsed, whole or in its mechanism part, is a failure, not a description.
+        const unparsed = description.error !== undefined || (description.mechToken as { error?: string } | undefined)?.error !== undefined;
+        return unparsed ? EXIT.UNPARSABLE : EXIT.OK;
       }
       case 'fetch':
         if (!arg) throw new UsageError('fetch needs a URL');
@@ -125,9 +136,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'credentials':
         return await credentialsCommand(values.principal, values.json!);
       case 'library': {
-        const info = gssapiLibrary();
+        const info = loadedLibrary();
         print(values.json!, info, `${info.flavour} ${info.path}`);
-        return 0;
+        return EXIT.OK;
       }
       default:
         throw new UsageError(`unknown command "${command}"`);
@@ -135,16 +146,16 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message}\n\n${HELP}\n`);
-      return 2;
+      return EXIT.USAGE;
     }
     if (err instanceof SecurityError) return failure(err, values.json!);
     if (err instanceof HttpNegotiateError) return httpFailure(err, values.json!);
     // The network (connection refused, DNS, TLS): a failure to report, not a crash.
     const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') {
+    if (command === 'fetch' && typeof code === 'string' && !(err instanceof TypeError)) {
       if (values.json) print(true, { error: code, message: (err as Error).message }, '');
       else process.stderr.write(`${code}: ${(err as Error).message}\n`);
-      return 1;
+      return EXIT.NETWORK;
     }
     throw err;
   }
@@ -152,5 +163,11 @@ export async function main(argv: string[]): Promise<number> {
 
 // Run when executed, also through npm's bin symlink (not when imported by the tests).
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err: Error) => {
+      process.stderr.write(`internal error: ${err?.stack ?? String(err)}\n`);
+      process.exitCode = EXIT.INTERNAL;
+    },
+  );
 }

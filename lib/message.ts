@@ -4,12 +4,16 @@
 import type { SecBuffer } from './api.js';
 import { contextState, failedContext, type ContextHandle } from './handles.js';
 import type { MessageOutcome } from './providers/provider.js';
+import { resultBuffer } from './secbuffer.js';
 import * as S from './sspi/status.js';
 
 export interface MessageResult {
   status: number;
   statusName: string;
-  /** The message buffers after the call (views of yours, resized). Absent on failure. */
+  /**
+   * The message buffers after the call (views of yours, resized). Absent on failure. util.inspect and
+   * JSON.stringify show each buffer's type and size only.
+   */
   buffers?: SecBuffer[];
   /** DecryptMessage and VerifySignature: the QOP the sender used (SECQOP_WRAP_NO_ENCRYPT: not encrypted). */
   qop?: number;
@@ -36,7 +40,8 @@ function run(context: ContextHandle, call: (s: NonNullable<ReturnType<typeof con
   else if (state.busy) outcome = { status: S.SEC_E_INVALID_HANDLE, detail: 'an initializeSecurityContext call on this context has not finished' };
   else outcome = call(state);
   const result: MessageResult = { status: outcome.status, statusName: S.statusName(outcome.status) };
-  if (outcome.buffers) result.buffers = outcome.buffers;
+  // Ciphertext, signatures and plaintext print as type and size only (docs/security.md).
+  if (outcome.buffers) result.buffers = outcome.buffers.map(resultBuffer);
   if (outcome.qop !== undefined) result.qop = outcome.qop;
   if (!S.isSuccess(outcome.status)) {
     result.error = new S.SecurityError(outcome.status, outcome.detail, outcome.gss);

@@ -9,6 +9,7 @@ import {
   type CredentialsHandle,
   type SecBuffer,
 } from './api.js';
+import { inspect } from 'node:util';
 import { checkCString } from './cstring.js';
 import { secChannelBindings } from './sspi/bindings.js';
 import * as F from './sspi/flags.js';
@@ -43,6 +44,29 @@ export interface NegotiateStep {
   token?: Buffer;
   /** True once the context is established and, where required, mutual authentication verified. */
   done: boolean;
+}
+
+/** A step whose token is not enumerable: util.inspect and JSON.stringify show its size only (docs/security.md). */
+class Step implements NegotiateStep {
+  readonly done: boolean;
+  readonly #token?: Buffer;
+
+  constructor(token: Buffer | undefined, done: boolean) {
+    this.#token = token;
+    this.done = done;
+  }
+
+  get token(): Buffer | undefined {
+    return this.#token;
+  }
+
+  toJSON(): { done: boolean; token?: { size: number } } {
+    return this.#token ? { done: this.done, token: { size: this.#token.length } } : { done: this.done };
+  }
+
+  [inspect.custom](): string {
+    return `NegotiateStep { done: ${this.done}${this.#token ? `, token: <${this.#token.length} bytes>` : ''} }`;
+  }
 }
 
 const DEFAULT_REQ = F.ISC_REQ_REPLAY_DETECT | F.ISC_REQ_SEQUENCE_DETECT | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
@@ -144,12 +168,12 @@ export class NegotiateClient {
     this.attr = result.contextAttr;
     this.expiryDate = result.expiry;
     const token = result.output[0]?.buffer.length ? Buffer.from(result.output[0].buffer) : undefined;
-    if (result.status !== S.SEC_E_OK) return { token, done: false };
+    if (result.status !== S.SEC_E_OK) return new Step(token, false);
     if (this.options.mutual === 'required' && !(this.attr & F.ISC_RET_MUTUAL_AUTH)) {
       throw new S.SecurityError(S.SEC_E_MUTUAL_AUTH_FAILED, 'the server did not complete mutual authentication');
     }
     this.finished = true;
-    return { token, done: true };
+    return new Step(token, true);
   }
 
   /** Frees the context (and the credential, when this client acquired it). */

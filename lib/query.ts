@@ -2,9 +2,10 @@
 import { contextState, credentialState, failedContext, type ContextHandle, type CredentialsHandle } from './handles.js';
 import type { AttributeOutcome } from './providers/provider.js';
 import { currentProvider } from './providers/select.js';
+import { SessionKeyValue } from './secbuffer.js';
 import {
-  SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_ATTR_PACKAGE_INFO, type ContextAttribute, type ContextAttributeValues, type CredentialAttribute,
-  type CredentialAttributeValues, type SecPkgInfo,
+  SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_ATTR_PACKAGE_INFO, SECPKG_ATTR_SESSION_KEY, type ContextAttribute, type ContextAttributeValues,
+  type CredentialAttribute, type CredentialAttributeValues, type SecPkgInfo,
 } from './sspi/attributes.js';
 import * as S from './sspi/status.js';
 
@@ -34,7 +35,10 @@ export function queryContextAttributes(context: ContextHandle, attribute: number
         : state.busy
       ? { status: S.SEC_E_INVALID_HANDLE, detail: 'an initializeSecurityContext call on this context has not finished' }
       : state.provider.queryContextAttributes(state.native, attribute);
-  return toResult(outcome);
+  const result = toResult(outcome);
+  // The key reads as usual but prints as its type and size (docs/security.md: no keys in inspect or JSON).
+  if (attribute === SECPKG_ATTR_SESSION_KEY && result.value) result.value = new SessionKeyValue(result.value as { sessionKey: Buffer; keyType: number });
+  return result;
 }
 
 function toResult(outcome: AttributeOutcome): AttributeResult<unknown> {

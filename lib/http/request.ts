@@ -8,6 +8,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
+import { inspect, type InspectOptionsStylized } from 'node:util';
 import type { CredentialsHandle } from '../api.js';
 import { NegotiateClient } from '../negotiate.js';
 import { queryContextAttributes } from '../query.js';
@@ -31,7 +32,7 @@ export interface NegotiateHttpOptions extends SpnOptions {
   /**
    * `required` (default): the server's final token must complete mutual authentication, or the request fails with
    * MUTUAL_AUTH_FAILED and its answer is discarded. `optional`: a missing final token is accepted (reported as
-   * `auth.mutual === false`), a bad one still fails. `none`: not asked for.
+   * `auth.mutual === false`), a bad one still fails. `none`: not asked for (and `auth.mutual` is false).
    */
   mutual?: MutualPolicy;
   /** tls-server-end-point channel bindings (RFC 5929) from the connection used. Default: on for https. */
@@ -57,15 +58,22 @@ export interface NegotiateHttpOptions extends SpnOptions {
   maxRedirects?: number;
   /** Connection options for the private agent: `ca`, `rejectUnauthorized`, `lookup`, `cert`, `key`, `servername`... */
   connect?: https.AgentOptions;
+  /** Abandons the exchange: the promise rejects with the signal's reason, as fetch's does. */
   signal?: AbortSignal;
 }
 
 export interface NegotiateAuthInfo {
   /** A Negotiate token was sent on the request whose answer this is. */
   authenticated: boolean;
-  /** The server proved its identity with its final token. */
+  /**
+   * The server proved its identity: mutual authentication was asked for, granted (ISC_RET_MUTUAL_AUTH) and its
+   * final token verified. Never true with `mutual: 'none'`, nor for a context the server's answer did not complete.
+   */
   mutual: boolean;
-  /** Channel bindings were part of the authentication. */
+  /**
+   * Our token carried tls-server-end-point channel bindings of the connection used. The client cannot see whether
+   * the server checked them (mod_auth_gssapi 1.6 ignores them); one that checks refuses a mismatch.
+   */
   channelBindings: boolean;
   /** The SPN asked for. */
   spn?: string;
@@ -118,6 +126,7 @@ class Party {
   token?: Buffer;
   sent = false;
   bound = false;
+  /** Set by verify(): the server proved its identity (see proven()). */
   mutual = false;
 
   constructor(
@@ -155,6 +164,17 @@ class Party {
       if (token === undefined) throw new HttpNegotiateError('SECURITY', `cannot authenticate to ${this.spn}: ${err.message}`, status, { cause: err });
       throw new HttpNegotiateError(code, `the token from ${this.spn} did not complete the authentication: ${err.message}`, status, { cause: err });
     }
+  }
+
+  /**
+   * Mutual authentication held: it was asked for (ISC_REQ_MUTUAL_AUTH), the context completed, and the mechanism
+   * granted ISC_RET_MUTUAL_AUTH, which Kerberos grants only once it has verified the server's AP-REP (RFC 4120
+   * section 3.2.5). A completed context alone is not enough: without the request, the acceptor's final token is a
+   * bare accept-completed that proves nothing about the server.
+   */
+  proven(): boolean {
+    const client = this.client;
+    return (this.o.mutual ?? 'required') !== 'none' && client !== undefined && client.done && (client.contextAttr & ISC_RET_MUTUAL_AUTH) !== 0;
   }
 
   dispose(): void {
@@ -377,7 +397,7 @@ class HttpExchange {
           auth: {
             authenticated: origin.sent,
             mutual: origin.mutual,
-            channelBindings: origin.bound,
+            channelBindings: origin.sent && origin.bound,
             spn: origin.spn,
             client: origin.client?.context ? clientName(origin.client) : undefined,
             legs: leg,
@@ -414,14 +434,14 @@ class HttpExchange {
     const client = party.client!;
     if (client.done) {
       // Complete before this answer: without mutual authentication, or after a last leg of our own (DCE style).
-      party.mutual = (client.contextAttr & ISC_RET_MUTUAL_AUTH) !== 0;
+      party.mutual = party.proven();
       return;
     }
     try {
       const challenge = findNegotiate(headerValues(res, header));
       if (challenge?.token) {
         await party.stepOrThrow(challenge.token, 'MUTUAL_AUTH_FAILED', res.statusCode);
-        party.mutual = client.done;
+        party.mutual = party.proven();
       }
       if (!party.mutual && mutual === 'required') {
         throw new HttpNegotiateError('MUTUAL_AUTH_FAILED', `${party.spn} answered HTTP ${res.statusCode} without proving its identity (no final Negotiate token)`, res.statusCode);
@@ -469,7 +489,30 @@ class HttpExchange {
       throw err;
     }
     req.end(hop.body);
-    return (await response)[0];
+    const [res] = await response;
+    forgetTokens(req);
+    return res;
+  }
+}
+
+const SENT_TOKEN = /^((?:proxy-)?authorization:[ \t]*Negotiate[ \t]+)[A-Za-z0-9+/=]+/gim;
+
+/**
+ * node:http keeps what it sent on the ClientRequest (the serialized head in `_header`, the header map under the
+ * kOutHeaders symbol), and the answer's stream references it (`res.req`). Once the answer has come, our tokens are
+ * replaced there, so that printing the stream prints no credential (docs/security.md). Node internals: if they
+ * change, test/integration/http.test.ts ("print none of the tokens we sent") says so.
+ */
+function forgetTokens(req: http.ClientRequest): void {
+  const r = req as unknown as Record<string | symbol, unknown>;
+  if (typeof r._header === 'string') r._header = r._header.replace(SENT_TOKEN, '$1[redacted]');
+  for (const sym of Object.getOwnPropertySymbols(req)) {
+    const map = r[sym];
+    if (sym.description !== 'kOutHeaders' || typeof map !== 'object' || map === null) continue;
+    for (const name of ['authorization', 'proxy-authorization']) {
+      const entry = (map as Record<string, unknown>)[name];
+      if (Array.isArray(entry) && typeof entry[1] === 'string' && /^Negotiate\s/i.test(entry[1])) entry[1] = 'Negotiate [redacted]';
+    }
   }
 }
 
@@ -484,15 +527,42 @@ function clientName(client: NegotiateClient): string | undefined {
  * returned once the server is verified; read it (or destroy it) to release the connection.
  */
 export async function negotiateRequest(url: string | URL, options: NegotiateHttpOptions = {}): Promise<NegotiateHttpResponse> {
+  return printable(await exchange(url, options));
+}
+
+/**
+ * The result as util.inspect and JSON.stringify show it: everything but the body stream, whose request (`body.req`)
+ * node:http keeps with the headers we sent, our Authorization token among them (docs/security.md).
+ */
+function printable(result: NegotiateHttpResponse): NegotiateHttpResponse {
+  const summary = () => {
+    const { status, statusText, url, redirected, headers, auth } = result;
+    return { status, statusText, url, redirected, headers, auth };
+  };
+  Object.defineProperties(result, {
+    toJSON: { value: summary },
+    [inspect.custom]: {
+      value: (depth: number, options: InspectOptionsStylized, show: typeof inspect) =>
+        `NegotiateHttpResponse ${show({ ...summary(), body: '[IncomingMessage]' }, { ...options, depth: options.depth === null ? null : depth })}`,
+    },
+  });
+  return result;
+}
+
+async function exchange(url: string | URL, options: NegotiateHttpOptions): Promise<NegotiateHttpResponse> {
   const target = new URL(String(url));
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`unsupported URL scheme ${target.protocol}`);
   const exchange = new HttpExchange(options);
+  const signal = options.signal;
   try {
+    // As fetch does: an aborted exchange rejects with the signal's reason (e.g. AbortSignal.timeout's TimeoutError),
+    // not with node:http's AbortError or a reset connection, whichever step the abort interrupted.
+    signal?.throwIfAborted();
     const result = await exchange.run(target);
     result.body.once('close', () => exchange.close());
     return result;
   } catch (err) {
     exchange.close();
-    throw err;
+    throw signal?.aborted ? signal.reason : err;
   }
 }

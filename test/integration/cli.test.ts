@@ -33,6 +33,20 @@ describe('command line', function () {
     expect(help.stdout).to.match(/token <SPN>/).and.match(/decode <base64>/);
     expect((await cli([])).code).to.equal(2);
     expect((await cli(['frobnicate'])).code).to.equal(2);
+    expect((await cli(['library', '--frobnicate'])).code, 'an unknown option').to.equal(2);
+    expect((await cli(['token'])).code, 'token without an SPN').to.equal(2);
+    expect((await cli(['decode'])).code, 'decode without a token').to.equal(2);
+    // Every code the help lists is one the tests below produce.
+    expect(help.stdout).to.match(/^ {2}0 {2}success/m).and.match(/^ {2}5 {2}decode:/m).and.match(/^ {2}70 an internal error/m);
+  });
+
+  it('without a loadable GSS-API library, token, credentials and library exit 1 with SEC_E_SECPKG_NOT_FOUND', async () => {
+    for (const command of ['library', 'credentials', 'token']) {
+      const r = await cli([command, '--json', ...(command === 'token' ? [`HTTP/${kdc.hostname}`] : [])], { KERBEROS_NEGOTIATE_GSSAPI_LIBRARY: '/nonexistent/libgssapi.so' });
+      expect(r.code, `${command}: ${r.stderr}`).to.equal(1);
+      expect(JSON.parse(r.stdout).status, command).to.equal('SEC_E_SECPKG_NOT_FOUND');
+      expect(r.stderr, command).to.not.match(/internal error|at main/);
+    }
   });
 
   it('token prints a Negotiate token that an independent acceptor accepts', async () => {
@@ -87,10 +101,24 @@ describe('command line', function () {
     }
   });
 
-  it('decode reports garbage without crashing, and refuses non-base64 input', async () => {
-    const d = JSON.parse((await cli(['decode', '--json', Buffer.from('hello world').toString('base64')])).stdout);
+  it('decode describes garbage and a truncated token but exits 5, and refuses non-base64 input with 2', async () => {
+    const garbage = await cli(['decode', '--json', Buffer.from('hello world').toString('base64')]);
+    expect(garbage.code).to.equal(5);
+    const d = JSON.parse(garbage.stdout);
     expect(d.framing).to.equal('unknown');
     expect(d.error).to.be.a('string');
+    const token = Buffer.from((await cli(['token', `HTTP/${kdc.hostname}`])).stdout.trim(), 'base64');
+    const truncated = await cli(['decode', token.subarray(0, token.length - 40).toString('base64')]);
+    expect(truncated.code).to.equal(5);
+    expect(truncated.stdout).to.match(/"error"/);
+    // A Kerberos message inside a valid GSS framing that is cut short: the mechanism part cannot be parsed.
+    const krb = Buffer.from((await cli(['token', '--package', 'Kerberos', `HTTP/${kdc.hostname}`])).stdout.trim(), 'base64');
+    const inner = krb.subarray(0, krb.length - 40);
+    inner[1] = 0x82;
+    inner.writeUInt16BE(inner.length - 4, 2);
+    const cut = await cli(['decode', '--json', inner.toString('base64')]);
+    expect(cut.code, cut.stdout).to.equal(5);
+    expect(JSON.parse(cut.stdout).mechToken.error).to.be.a('string');
     expect((await cli(['decode', '%%%'])).code).to.equal(2);
   });
 
@@ -127,6 +155,14 @@ describe('command line: fetch and credentials', function () {
       .and.contain('mutual authentication: yes').and.contain('channel bindings: yes');
   });
 
+  it('fetch --mutual none says mutual authentication did not hold (it was not asked for)', async () => {
+    const { code, stderr } = await cli(['fetch', `http://${kdc.hostname}:${apache.httpPort}/private/hello.txt`, '--mutual', 'none', ...resolve]);
+    expect(code, stderr).to.equal(0);
+    expect(stderr).to.contain(`authenticated as ${kdc.principals.alice.name}`).and.contain('mutual authentication: no');
+    const json = await cli(['fetch', `http://${kdc.hostname}:${apache.httpPort}/private/hello.txt`, '--mutual', 'none', '--json', ...resolve]);
+    expect(JSON.parse(json.stdout).auth).to.include({ authenticated: true, mutual: false });
+  });
+
   it('fetch --json reports everything as one object; a POST body is sent again after the challenge', async () => {
     const { code, stdout } = await cli(['fetch', `http://${kdc.hostname}:${apache.httpPort}/private/echo`, '-X', 'POST', '-d', 'hi', '-H', 'Content-Type: text/plain', '--json', ...resolve]);
     expect(code).to.equal(0);
@@ -143,11 +179,19 @@ describe('command line: fetch and credentials', function () {
     const missing = await cli(['fetch', `http://${kdc.hostname}:${apache.httpPort}/public/none.txt`, ...resolve]);
     expect(missing.code).to.equal(3);
     expect(missing.stderr).to.contain('HTTP 404');
-    const refused = await cli(['fetch', 'http://127.0.0.1:1/', '--json']);
-    expect(refused.code).to.equal(1);
-    expect(JSON.parse(refused.stdout).error).to.equal('ECONNREFUSED');
     expect((await cli(['fetch', 'not a url'])).code).to.equal(2);
     expect((await cli(['fetch', 'http://x/', '--mutual', 'maybe'])).code).to.equal(2);
+    expect((await cli(['fetch', 'http://x/', '--cacert', `${kdc.dir}/no-such-ca.pem`])).code, 'an unreadable --cacert').to.equal(2);
+    expect((await cli(['fetch', 'http://x/', '-H', 'Bad Name: x'])).code, 'a header name that is not a token').to.equal(2);
+  });
+
+  it('fetch exits 4 when the connection fails: refused, or a TLS certificate it cannot verify', async () => {
+    const refused = await cli(['fetch', 'http://127.0.0.1:1/', '--json']);
+    expect(refused.code).to.equal(4);
+    expect(JSON.parse(refused.stdout).error).to.equal('ECONNREFUSED');
+    const untrusted = await cli(['fetch', `https://${kdc.hostname}:${apache.httpsPort}/private/hello.txt`, '--json', ...resolve]);
+    expect(untrusted.code, untrusted.stderr).to.equal(4);
+    expect(JSON.parse(untrusted.stdout).error).to.match(/CERT|SIGNATURE/);
   });
 
   it('credentials names the ccache, the principal, the expiry and the library; exits 1 without a ticket', async () => {

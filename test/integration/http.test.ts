@@ -10,9 +10,11 @@ import { Readable } from 'node:stream';
 import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import {
   HttpNegotiateError,
   ISC_REQ_USE_DCE_STYLE,
+  ISC_RET_MUTUAL_AUTH,
   NegotiateDispatcher,
   withNegotiate,
   type NegotiateAuthInfo,
@@ -27,6 +29,16 @@ import { apacheAvailable, startApache, type Apache } from '../harness/apache.js'
 import { startHttpsAcceptor, type HttpsAcceptor } from '../harness/https-acceptor.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { leakedForms } from '../harness/token-forms.js';
+
+/** JSON.stringify, or why it could not (a circular structure prints nothing). */
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch (err) {
+    return (err as Error).name;
+  }
+}
 
 /** The test realm's host names do not resolve: every connection goes to loopback. */
 const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
@@ -196,6 +208,76 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
     }
   });
 
+  it('mutual: "none" is never reported as mutual authentication, though Apache completes the exchange', async () => {
+    // Without ISC_REQ_MUTUAL_AUTH the AP-REQ does not ask for an AP-REP: mod_auth_gssapi's final token is a bare
+    // accept-completed NegTokenResp, which completes the context but proves nothing about the server.
+    const res = await negotiateFetch(`http://${host}:${apache.httpPort}/private/hello.txt`, { negotiate: { ...base, mutual: 'none' } });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('x-remote-user')).to.equal(alice());
+    expect(res.negotiate.contextAttr & ISC_RET_MUTUAL_AUTH, 'ISC_RET_MUTUAL_AUTH granted').to.equal(0);
+    expect(res.negotiate).to.include({ authenticated: true, mutual: false, legs: 2 });
+    await res.text();
+    // The same for the proxy's authentication.
+    const proxied = await negotiateFetch(`http://127.0.0.1:${apache.httpPort}/public/hello.txt`, {
+      negotiate: { ...base, mutual: 'none', proxy: `http://${host}:${apache.proxyPort}` },
+    });
+    expect(proxied.negotiate.proxy).to.deep.equal({ authenticated: true, mutual: false, spn: `HTTP/${host}` });
+    await proxied.text();
+    // And over https through a CONNECT tunnel, where the proxy's final token comes on the 200 to CONNECT.
+    const tunnelled = await negotiateFetch(`https://127.0.0.1:${apache.httpsPort}/private/hello.txt`, {
+      negotiate: { ...base, mutual: 'none', spn: `HTTP/${host}`, connect: { ...base.connect, servername: host }, proxy: `http://${host}:${apache.proxyPort}` },
+    });
+    expect(tunnelled.negotiate).to.include({ authenticated: true, mutual: false, channelBindings: true });
+    expect(tunnelled.negotiate.proxy).to.include({ mutual: false });
+    await tunnelled.text();
+  });
+
+  it('results and errors print none of the tokens we sent (util.inspect, JSON.stringify)', async () => {
+    // A relay that records every Negotiate token we send, and can alter the server's final token.
+    const sent: Buffer[] = [];
+    let alter = false;
+    const server = http.createServer((req, res) => {
+      const auth = /^Negotiate (.+)$/.exec(req.headers.authorization ?? '');
+      if (auth) sent.push(Buffer.from(auth[1], 'base64'));
+      const up = http.request({ host: '127.0.0.1', port: apache.httpPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
+        const headers = { ...ur.headers };
+        const final = /^Negotiate (.+)$/.exec(String(headers['www-authenticate'] ?? ''));
+        if (alter && final && ur.statusCode !== 401) {
+          const token = Buffer.from(final[1], 'base64');
+          token[token.length - 8] ^= 0x5a;
+          headers['www-authenticate'] = `Negotiate ${token.toString('base64')}`;
+        }
+        res.writeHead(ur.statusCode!, headers);
+        ur.pipe(res);
+      });
+      req.pipe(up);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://${host}:${(server.address() as { port: number }).port}/private/hello.txt`;
+    const printed = (value: unknown) => [inspect(value), inspect(value, { depth: 6, showHidden: true }), safeJson(value)].join('\n');
+    try {
+      const r = await negotiateRequest(url, base);
+      expect(r.auth.authenticated).to.equal(true);
+      const shownR = printed(r) + printed(r.body);
+      const res = await negotiateFetch(url, { negotiate: base });
+      const shownRes = printed(res) + printed(res.negotiate);
+      alter = true;
+      const err = await rejection(negotiateFetch(url, { negotiate: base }));
+      expect(err.code).to.equal('MUTUAL_AUTH_FAILED');
+      const shownErr = printed(err) + printed(err.cause) + String(err.stack);
+      expect(sent).to.have.length(3);
+      const leaks = sent.flatMap((token, i) => [['negotiateRequest result', shownR], ['negotiateFetch Response', shownRes], ['HttpNegotiateError', shownErr]]
+        .flatMap(([what, text]) => leakedForms(text, token).map((form) => `token ${i} in the ${what} (${form})`)));
+      expect(leaks).to.deep.equal([]);
+      r.body.resume();
+      await res.text();
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('an unknown SPN and missing credentials fail with the SSPI status as cause', async () => {
     const unknown = await rejection(negotiateFetch(`http://${host}:${apache.httpPort}/private/hello.txt`, { negotiate: { ...base, spn: `HTTP/nobody.${kdc.domain}` } }));
     expect(unknown.code).to.equal('SECURITY');
@@ -320,5 +402,77 @@ describe('HTTP Negotiate channel bindings against an acceptor that enforces them
       mitm.close();
       upstream.destroy();
     }
+  });
+});
+
+describe('HTTP Negotiate: an aborted exchange rejects as fetch does, with the signal\'s reason', function () {
+  this.timeout(30_000);
+  let kdc: Kdc;
+  let server: http.Server;
+  let port: number;
+  let tokens = 0;
+
+  before(async () => {
+    kdc = await kdcWithAlice();
+    // /stall never answers; /challenge asks for Negotiate, then never answers the request carrying the token;
+    // /trickle sends its headers and part of the body, then nothing.
+    server = http.createServer((req, res) => {
+      if (req.headers.authorization) tokens++;
+      if (req.url === '/challenge' && !req.headers.authorization) {
+        res.writeHead(401, { 'www-authenticate': 'Negotiate' }).end();
+      } else if (req.url === '/trickle') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('part');
+      }
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as { port: number }).port;
+  });
+  after(() => {
+    server?.closeAllConnections();
+    server?.close();
+  });
+
+  const url = (path: string) => `http://${kdc.hostname}:${port}${path}`;
+  const options = () => ({ connect: { lookup } });
+  const reasonOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (err: unknown) => err);
+
+  it('AbortSignal.timeout: the TimeoutError itself, before the answer and during the Negotiate leg', async () => {
+    for (const path of ['/stall', '/challenge']) {
+      const sent = tokens;
+      // Long enough for the token of /challenge to be made and sent: the abort then comes while its answer is awaited.
+      const signal = AbortSignal.timeout(1000);
+      const err = await reasonOf(negotiateFetch(url(path), { signal, negotiate: options() }));
+      expect(err, path).to.equal(signal.reason);
+      expect((err as Error).name, path).to.equal('TimeoutError');
+      // negotiateRequest (node:http's shape) says the same.
+      const signal2 = AbortSignal.timeout(1000);
+      expect(await reasonOf(negotiateRequest(url(path), { ...options(), signal: signal2 })), path).to.equal(signal2.reason);
+      expect(tokens - sent, `${path}: requests that carried a token`).to.equal(path === '/challenge' ? 2 : 0);
+    }
+    // The reference: Node's own fetch.
+    const signal = AbortSignal.timeout(50);
+    expect(await reasonOf(fetch(`http://127.0.0.1:${port}/stall`, { signal }))).to.equal(signal.reason);
+  });
+
+  it('AbortController: its own reason, also when the signal was aborted before the call', async () => {
+    const before = new AbortController();
+    const mine = new Error('cancelled by the caller');
+    before.abort(mine);
+    expect(await reasonOf(negotiateFetch(url('/stall'), { signal: before.signal, negotiate: options() }))).to.equal(mine);
+    const during = new AbortController();
+    const pending = reasonOf(negotiateFetch(url('/challenge'), { signal: during.signal, negotiate: options() }));
+    setTimeout(() => during.abort(mine), 500);
+    expect(await pending).to.equal(mine);
+  });
+
+  it('an abort while the body is read errors the body with the reason', async () => {
+    const controller = new AbortController();
+    const res = await negotiateFetch(url('/trickle'), { signal: controller.signal, negotiate: options() });
+    const reading = reasonOf(res.text());
+    const mine = new Error('no more');
+    controller.abort(mine);
+    expect(await reading).to.equal(mine);
   });
 });
