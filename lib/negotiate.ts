@@ -1,9 +1,7 @@
 // NegotiateClient: the idiomatic layer. One object per authentication, `step()` until done, exceptions instead of
 // statuses, and secure defaults (mutual authentication required, no delegation).
 import {
-  acquireCredentialsHandle,
   deleteSecurityContext,
-  freeCredentialsHandle,
   initializeSecurityContext,
   type ContextHandle,
   type CredentialsHandle,
@@ -11,6 +9,7 @@ import {
 } from './api.js';
 import { inspect } from 'node:util';
 import { checkCString } from './cstring.js';
+import { defaultCredential } from './default-credential.js';
 import { secChannelBindings } from './sspi/bindings.js';
 import * as F from './sspi/flags.js';
 import * as S from './sspi/status.js';
@@ -31,7 +30,10 @@ export interface NegotiateClientOptions {
   delegate?: boolean | 'unconstrained';
   /** Channel-binding application data, e.g. `tls-server-end-point:` + certificate hash (RFC 5929). */
   channelBindings?: Uint8Array;
-  /** Credentials to use; default: the default credential cache, acquired on the first step and freed on dispose. */
+  /**
+   * Credentials to use; default: the default credential cache, through one handle per package that the whole
+   * process shares (default-credential.ts), so that repeated authentications do not acquire anew.
+   */
   credential?: CredentialsHandle;
   /** `Negotiate` (default) or `Kerberos`. */
   package?: PackageName;
@@ -75,7 +77,6 @@ export class NegotiateClient {
   private readonly options: NegotiateClientOptions;
   private readonly contextReq: number;
   private credential?: CredentialsHandle;
-  private ownsCredential = false;
   private context_?: ContextHandle;
   private attr = 0;
   private finished = false;
@@ -133,13 +134,10 @@ export class NegotiateClient {
     if (this.disposed) throw new S.SecurityError(S.SEC_E_INVALID_HANDLE, 'this NegotiateClient was disposed');
     if (this.finished && serverToken === undefined) throw new S.SecurityError(S.SEC_E_INVALID_HANDLE, 'this authentication is already complete');
     if (!this.credential) {
-      const credential = await acquireCredentialsHandle({ package: this.options.package ?? 'Negotiate', signal: options.signal });
-      if (this.disposed) {
-        freeCredentialsHandle(credential);
-        throw new S.SecurityError(S.SEC_E_INVALID_HANDLE, 'this NegotiateClient was disposed during the step');
-      }
+      options.signal?.throwIfAborted();
+      const credential = await defaultCredential(this.options.package ?? 'Negotiate');
+      if (this.disposed) throw new S.SecurityError(S.SEC_E_INVALID_HANDLE, 'this NegotiateClient was disposed during the step');
       this.credential = credential;
-      this.ownsCredential = true;
     }
     const input: SecBuffer[] = [];
     if (serverToken !== undefined) {
@@ -160,7 +158,6 @@ export class NegotiateClient {
     if (this.disposed) {
       // dispose() ran while this leg was on the pool: what the leg made goes too.
       if (result.context) deleteSecurityContext(result.context);
-      this.releaseCredential();
       throw new S.SecurityError(S.SEC_E_INVALID_HANDLE, 'this NegotiateClient was disposed during the step');
     }
     if (result.context) this.context_ = result.context;
@@ -181,11 +178,6 @@ export class NegotiateClient {
     this.disposed = true;
     if (this.context_) deleteSecurityContext(this.context_);
     this.context_ = undefined;
-    this.releaseCredential();
-  }
-
-  private releaseCredential(): void {
-    if (this.ownsCredential && this.credential) freeCredentialsHandle(this.credential);
     this.credential = undefined;
   }
 

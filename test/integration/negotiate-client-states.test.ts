@@ -1,9 +1,11 @@
 // NegotiateClient in every state a caller can put it in: concurrent steps, a step after dispose, dispose during a
 // step, a token after completion. Each used to leak a credential or a context, or to start a new authentication
-// silently; the native credentials and contexts are counted.
+// silently; the native credentials and contexts are counted. Clients without a credential share the process's
+// default handle, and never acquire one of their own.
 import { expect } from 'chai';
 import { NegotiateClient, SecurityError } from '../../lib/index.js';
 import { liveNativeStates } from '../../lib/handles.js';
+import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
 import { newAcceptor } from '../harness/acceptor.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 
@@ -28,6 +30,10 @@ describe('NegotiateClient states', function () {
   before(async () => {
     kdc = await kdcWithAlice();
     target = `HTTP/${kdc.hostname}`;
+    // The process-wide default handle (default-credential.ts) exists from here on: the counts below exclude it.
+    const warm = new NegotiateClient({ target });
+    await warm.step();
+    warm.dispose();
   });
 
   it('concurrent first steps run one after the other on one credential and one context, then the second is refused', async () => {
@@ -38,7 +44,7 @@ describe('NegotiateClient states', function () {
     // The second call, queued behind the first, finds a continuing context and no server token.
     expect(results[1].status).to.equal('rejected');
     expect(((results[1] as PromiseRejectedResult).reason as SecurityError).statusName).to.equal('SEC_E_INVALID_TOKEN');
-    expect(liveNativeStates().credentials - before.credentials, 'one credential acquired').to.equal(1);
+    expect(liveNativeStates().credentials - before.credentials, 'the shared default credential, no new one').to.equal(0);
     expect(liveNativeStates().contexts - before.contexts, 'one context').to.equal(1);
     // The exchange still completes.
     const acceptor = await newAcceptor();
@@ -47,6 +53,21 @@ describe('NegotiateClient states', function () {
     client.dispose();
     await settle();
     expect(liveNativeStates()).to.deep.equal(before);
+  });
+
+  it('clients without a credential share one default handle: 20 authentications acquire no credential', async () => {
+    const before = liveNativeStates();
+    const gssBefore = liveGssCredentials();
+    for (let i = 0; i < 20; i++) {
+      const acceptor = await newAcceptor();
+      using client = new NegotiateClient({ target });
+      const first = await client.step();
+      expect((await client.step(await acceptor.step(first.token!))).done).to.equal(true);
+      expect(liveNativeStates().credentials, `authentication ${i}`).to.equal(before.credentials);
+    }
+    await settle();
+    expect(liveNativeStates()).to.deep.equal(before);
+    expect(liveGssCredentials(), 'no native credential acquired either').to.equal(gssBefore);
   });
 
   it('a step after dispose is SEC_E_INVALID_HANDLE and acquires nothing', async () => {
