@@ -94,6 +94,14 @@ export class NegotiateClient {
     if (options.channelBindings !== undefined && !(options.channelBindings instanceof Uint8Array)) {
       throw new TypeError('channelBindings must be a Uint8Array');
     }
+    const extra = options.contextReq ?? 0;
+    if (!Number.isInteger(extra) || extra < 0 || extra > 0xffffffff) throw new TypeError('contextReq must be an unsigned 32-bit integer of ISC_REQ_* flags');
+    if (options.delegate !== undefined && typeof options.delegate !== 'boolean' && options.delegate !== 'unconstrained') {
+      throw new TypeError('delegate must be a boolean or "unconstrained"');
+    }
+    if (options.package !== undefined && options.package !== 'Negotiate' && options.package !== 'Kerberos') {
+      throw new TypeError('package must be "Negotiate" or "Kerberos"');
+    }
     this.options = { ...options, mutual };
     this.contextReq = (DEFAULT_REQ | (options.contextReq ?? 0) | (mutual !== 'none' ? F.ISC_REQ_MUTUAL_AUTH : 0)
       | (options.delegate ? F.ISC_REQ_DELEGATE : 0)) >>> 0;
@@ -188,10 +196,12 @@ export class NegotiateClient {
 
 /** Base64 of a token, for an `Authorization: Negotiate` header. */
 export function toBase64(token: Uint8Array): string {
+  if (!(token instanceof Uint8Array)) throw new TypeError('toBase64: token must be a Uint8Array');
   return Buffer.from(token.buffer, token.byteOffset, token.byteLength).toString('base64');
 }
 
 /** A token from base64 (e.g. from `WWW-Authenticate: Negotiate <token>`). */
 export function fromBase64(text: string): Buffer {
+  if (typeof text !== 'string') throw new TypeError('fromBase64: text must be a string');
   return Buffer.from(text, 'base64');
 }

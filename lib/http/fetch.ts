@@ -31,7 +31,10 @@ async function* failWithReason(body: AsyncIterable<Buffer>, signal: AbortSignal)
  * with HttpNegotiateError when the server cannot be authenticated (its answer is then never exposed), and with
  * `signal.reason` when the signal aborts (the body too, when the abort comes while it is read), as fetch does.
  */
-export async function negotiateFetch(input: string | URL | Request, init: NegotiateFetchInit = {}): Promise<NegotiateFetchResponse> {
+export async function negotiateFetch(input: string | URL | Request, init: NegotiateFetchInit | null = {}): Promise<NegotiateFetchResponse> {
+  // As fetch: a null init is no init.
+  init ??= {};
+  if (typeof init !== 'object') throw new TypeError('negotiateFetch: init must be an object');
   const request = input instanceof Request ? input : undefined;
   const url = request ? request.url : String(input);
   const method = init.method ?? request?.method ?? 'GET';

@@ -14,6 +14,10 @@ const HEADER = 32;
 
 /** Builds a SEC_CHANNEL_BINDINGS buffer, e.g. `secChannelBindings({ applicationData })`. */
 export function secChannelBindings(fields: ChannelBindingsFields): Buffer {
+  if (typeof fields !== 'object' || fields === null) throw new TypeError('secChannelBindings: fields must be an object');
+  for (const key of ['initiatorAddress', 'acceptorAddress', 'applicationData'] as const) {
+    if (fields[key] !== undefined && !(fields[key] instanceof Uint8Array)) throw new TypeError(`secChannelBindings: ${key} must be a Uint8Array`);
+  }
   const ini = Buffer.from(fields.initiatorAddress ?? []);
   const acc = Buffer.from(fields.acceptorAddress ?? []);
   const app = Buffer.from(fields.applicationData ?? []);
@@ -37,7 +41,9 @@ export function secChannelBindings(fields: ChannelBindingsFields): Buffer {
  * Parses a SEC_CHANNEL_BINDINGS buffer. Returns a reason string when a length or offset points outside the buffer:
  * the caller turns that into a clear error rather than reading out of bounds.
  */
-export function parseSecChannelBindings(buf: Buffer): Required<ChannelBindingsFields> | string {
+export function parseSecChannelBindings(bytes: Uint8Array): Required<ChannelBindingsFields> | string {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('parseSecChannelBindings: the structure must be a Uint8Array');
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < HEADER) return `SEC_CHANNEL_BINDINGS needs at least ${HEADER} bytes, got ${buf.length}`;
   const slice = (lenAt: number, name: string): Buffer | string => {
     const len = buf.readUInt32LE(lenAt);

@@ -82,6 +82,7 @@ const BY_CODE = new Map<number, { name: string; message: string }>(TABLE.map(([c
 
 /** The symbolic name of a status, e.g. `SEC_E_LOGON_DENIED`; `0x...` for a code we do not know. */
 export function statusName(status: number): string {
+  if (typeof status !== 'number') throw new TypeError('statusName: status must be a number (SEC_E_* / SEC_I_*)');
   return BY_CODE.get(status | 0)?.name ?? hex(status);
 }
 
@@ -124,6 +125,7 @@ export class SecurityError extends Error {
   readonly gss?: GssStatusDetail;
 
   constructor(status: number, detail?: string, gss?: GssStatusDetail) {
+    if (typeof status !== 'number') throw new TypeError('SecurityError: status must be a number (SEC_E_* / SEC_I_*)');
     const name = statusName(status);
     const parts = [`${name} (${hex(status)}): ${statusMessage(status)}`];
     if (detail) parts.push(detail);
