@@ -8,7 +8,7 @@ export { decodeOid, encodeOid };
 type Fn = ReturnType<LibraryHandle['func']>;
 
 /**
- * Apple's headers wrap the GSS structs in `#pragma pack(push,2)` on x86_64 only (prior-art.md §9); MIT and Heimdal
+ * Apple's headers wrap the GSS structs in `#pragma pack(push,2)` on x86_64 only (docs/platforms.md, "Apple GSS.framework"); MIT and Heimdal
  * elsewhere use natural alignment. Every member of these structs has an even size, so koffi's pack (alignment 1)
  * gives the same layout as pack(2).
  */

@@ -83,7 +83,7 @@ export function loadGssapi(path?: string): LoadedGssapi {
   for (const candidate of candidates) {
     try {
       pinLoaded(candidate);
-      // RTLD_DEEPBIND keeps the system krb5 on its own OpenSSL instead of Node's (prior-art.md §1, §10).
+      // RTLD_DEEPBIND keeps the system krb5 on its own OpenSSL instead of Node's (docs/platforms.md, "RTLD_DEEPBIND").
       const lib = koffi.load(candidate, { deep: process.platform === 'linux' });
       return { lib, path: candidate, flavour: flavourOf(lib, candidate) };
     } catch (err) {

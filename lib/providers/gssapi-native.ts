@@ -1,5 +1,5 @@
 // Thin, typed wrappers over the GSS-API calls the provider makes: status text, names, credentials, one context.
-// Calls that may reach a KDC run on the libuv pool (koffi async); local ones stay synchronous (toolchain.md:
+// Calls that may reach a KDC run on the libuv pool (koffi async); local ones stay synchronous (docs/performance.md:
 // a thread hop costs more than the call).
 import koffi from 'koffi';
 import {

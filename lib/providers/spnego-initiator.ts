@@ -1,5 +1,5 @@
 // The initiator side of RFC 4178 (SPNEGO), framed by us around one GSS mechanism context, so that minor codes stay
-// the mechanism's own (DESIGN.md, "SPNEGO: framed by us"). Only the krb5 mechanism is offered today.
+// the mechanism's own (docs/spnego.md). Only the krb5 mechanism is offered today.
 import { OIDS } from '../../ffi/gssapi.js';
 import { MECH_OID, decodeNegToken, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp, type NegTokenResp } from '../spnego/index.js';
 import * as S from '../sspi/status.js';

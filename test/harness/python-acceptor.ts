@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
 const SCRIPT = fileURLToPath(new URL('./gssapi_acceptor.py', import.meta.url));
-/** Debian's python3-gssapi is importable only by the system python (toolchain.md). */
+/** Debian's python3-gssapi is importable only by the system python (its module is built for Debian's python3, not another python on PATH). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
 export interface PyStep {

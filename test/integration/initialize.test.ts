@@ -1,4 +1,4 @@
-// InitializeSecurityContext against a real MIT KDC and an independent acceptor: every return code of the seed
+// InitializeSecurityContext against a real MIT KDC and an independent acceptor: every return code of Microsoft's InitializeSecurityContext (Negotiate) reference
 // that a scenario can produce, through both packages.
 import { expect } from 'chai';
 import { join } from 'node:path';

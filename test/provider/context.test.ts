@@ -47,7 +47,7 @@ describe(`provider: context establishment (${providerLabel})`, function () {
           // The mechanism OID follows the DER length (short form, or 0x8n and n bytes).
           const at = 2 + (token[1] & 0x80 ? token[1] & 0x7f : 0);
           const oid = token.subarray(at, at + 2 + token[at + 1]);
-          // Wine: `Negotiate` emits a raw Kerberos token, not SPNEGO (toolchain.md). Windows and GSS wrap it.
+          // Wine: `Negotiate` emits a raw Kerberos token, not SPNEGO (docs/platforms.md, "Wine's deviations"). Windows and GSS wrap it.
           expect(oid.equals(wine && expected === SPNEGO_OID ? KRB5_OID : expected), oid.toString('hex')).to.equal(true);
           expect(e.user).to.equal(suite.realm.alice);
           deleteSecurityContext(e.context);
@@ -77,7 +77,7 @@ describe(`provider: context establishment (${providerLabel})`, function () {
       const lifespan = queryContextAttributes(context, SECPKG_ATTR_LIFESPAN);
       const key = queryContextAttributes(context, SECPKG_ATTR_SESSION_KEY);
       if (wine) {
-        // Wine: QueryContextAttributes supports only SIZES and NEGOTIATION_INFO (toolchain.md). The decoders for
+        // Wine: QueryContextAttributes supports only SIZES and NEGOTIATION_INFO (docs/platforms.md, "Wine's deviations"). The decoders for
         // these are covered by test/unit/sspi-attributes.test.ts with the sspi.h layouts.
         for (const a of [names, lifespan, key]) expect(a.status, a.statusName).to.be.lessThan(0);
       } else {
@@ -175,7 +175,7 @@ describe(`provider: context establishment (${providerLabel})`, function () {
 
   it('SEC_E_TARGET_UNKNOWN for an SPN the KDC does not know (Wine: SEC_E_INTERNAL_ERROR)', async () => {
     const unknown = await initializeSecurityContext({ credential: suite.cred, targetName: `HTTP/missing.${suite.realm.spn.split('/')[1]}`, contextReq: REQ });
-    // Wine maps the KDC's S_PRINCIPAL_UNKNOWN to SEC_E_INTERNAL_ERROR (toolchain.md); Windows and GSS name it.
+    // Wine maps the KDC's S_PRINCIPAL_UNKNOWN to SEC_E_INTERNAL_ERROR (docs/platforms.md, "Wine's deviations"); Windows and GSS name it.
     expect(unknown.statusName).to.equal(wine ? 'SEC_E_INTERNAL_ERROR' : 'SEC_E_TARGET_UNKNOWN');
     expect(unknown.error?.message).to.be.a('string');
   });

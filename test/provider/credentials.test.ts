@@ -58,7 +58,7 @@ describe(`provider: credentials and channel bindings (${providerLabel})`, functi
       const w = await initializeSecurityContext({ credential: wrong, targetName: suite.realm.spn, contextReq: REQ });
       expect(w.status).to.be.lessThan(0);
       expect(w.output.every((b) => b.buffer.length === 0)).to.equal(true);
-      // Wine reports an NTSTATUS here (toolchain.md); Windows and GSS say SEC_E_LOGON_DENIED.
+      // Wine reports an NTSTATUS here (docs/platforms.md, "Wine's deviations"); Windows and GSS say SEC_E_LOGON_DENIED.
       if (!wine) expect(w.statusName).to.equal('SEC_E_LOGON_DENIED');
       expect(w.error?.message).to.not.contain('not the password');
       if (w.context) deleteSecurityContext(w.context);

@@ -211,7 +211,7 @@ describe('status table (GSS -> SSPI): precedence', () => {
     expect(mapGssStatus(1, 0).sec).to.equal(S.SEC_I_CONTINUE_NEEDED);
   });
 
-  it('maps an unmapped failure to SEC_E_INTERNAL_ERROR (seed: "did not map to an SSPI error code")', () => {
+  it('maps an unmapped failure to SEC_E_INTERNAL_ERROR (the ISC reference: "did not map to an SSPI error code")', () => {
     expect(mapGssStatus(GSS_S_FAILURE, 424242).sec).to.equal(S.SEC_E_INTERNAL_ERROR);
     expect(mapGssStatus(0x7f0000, 0).sec).to.equal(S.SEC_E_INTERNAL_ERROR);
   });
