@@ -1,6 +1,5 @@
 // Finds and opens the platform's GSS-API library. Declarations only: no policy beyond the search order.
 import koffi from 'koffi';
-import { checkCString } from '../lib/cstring.js';
 
 export type LibraryHandle = ReturnType<typeof koffi.load>;
 
@@ -75,9 +74,8 @@ export function pinLoaded(path: string): void {
  */
 export function loadGssapi(path?: string): LoadedGssapi {
   const override = path ?? process.env[GSSAPI_LIBRARY_ENV];
-  // dlopen takes a C string: a NUL would load the library named by what precedes it. An environment value cannot hold
-  // a NUL (Node cuts it there when the variable is set; execve cannot pass one), so in practice this guards `path`.
-  if (override) checkCString(override, path !== undefined ? 'path' : GSSAPI_LIBRARY_ENV);
+  // dlopen takes a C string: lib/library.ts refuses a `path` with a NUL before it comes here (lib/cstring.ts). An
+  // environment value cannot hold one (Node cuts it when the variable is set; execve cannot pass one).
   const candidates = override ? [override] : gssapiCandidates();
   const failures: string[] = [];
   for (const candidate of candidates) {
