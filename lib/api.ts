@@ -17,6 +17,7 @@ import {
 } from './handles.js';
 import { currentProvider } from './providers/select.js';
 import type { ChannelBindings, CredentialSource, InitializeOutcome, PackageName } from './providers/provider.js';
+import type { RenewalEvent } from './providers/renewal.js';
 
 export { ContextHandle, CredentialsHandle };
 
@@ -62,9 +63,14 @@ export interface AcquireCredentialsOptions {
   lifetime?: number;
   /** Abandons the wait (rejecting with the signal's reason); the native call finishes on its thread, then is freed. */
   signal?: AbortSignal;
+  /**
+   * Called after each attempt to renew the handle's TGT (a keytab handle gets a new one at half its lifetime):
+   * the outcome, the SEC_E status, timing and the TGT's times; never a secret. docs/service-identity.md.
+   */
+  onRenewal?: (event: RenewalEvent) => void;
 }
 
-const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'impersonator', 'spnego', 'ntlm', 'forwardable', 'renewable', 'lifetime', 'signal']);
+const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'impersonator', 'spnego', 'ntlm', 'forwardable', 'renewable', 'lifetime', 'signal', 'onRenewal']);
 
 function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
@@ -168,12 +174,13 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
     if (!principal || password || ccache || keytab) throw new TypeError('impersonation takes a principal and nothing else to log on with');
   }
 
+  if (options.onRenewal !== undefined && typeof options.onRenewal !== 'function') throw new TypeError('onRenewal must be a function');
   const signal = checkSignal(options.signal);
   signal?.throwIfAborted();
   const provider = currentProvider();
   // The service credential stays alive while the native S4U call uses it, even if its handle is freed meanwhile.
   impersonator?.retain();
-  const work = provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego, ntlm, logon, impersonator: impersonator?.native });
+  const work = provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego, ntlm, logon, impersonator: impersonator?.native, onRenewal: options.onRenewal });
   void work.finally(() => impersonator?.release()).catch(() => undefined);
   const { credential, expiry, failure } = await abortable(
     work,

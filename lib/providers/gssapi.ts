@@ -43,7 +43,8 @@ import type {
 } from './provider.js';
 import { SpnegoInitiator, type SpnegoStep } from './spnego-initiator.js';
 import { decodeNegToken } from '../spnego/tokens.js';
-import { destroyCcache, importCcache, logon } from './krb5-native.js';
+import { destroyCcache, importCcache, logon, tgtTimes, type TicketTimes } from './krb5-native.js';
+import { Renewer, type Renewable } from './renewal.js';
 
 /** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
 const REQ_TO_GSS: ReadonlyArray<readonly [number, number]> = [
@@ -159,14 +160,34 @@ async function obtain(source: CredentialSource, name: GssName | null, mechs: str
     if (!source.principal) return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'a keytab source without a principal needs gss_acquire_cred_from');
     const target = (source.ccache ?? cache)!;
     const failed = await logon(source.principal, { password: source.password, keytab: source.keytab }, target, source.logon ?? {});
-    if (failed) return failed;
+    if (isFailure(failed)) return failed;
     return stores ? acquireCred(name, mechs, undefined, { ccache: target }) : imported(target, source.principal);
   }
   if (source.ccache && !stores) return imported(source.ccache, source.principal);
   return acquireCred(name, mechs, source.password, credentialStore(source, cache));
 }
 
+/**
+ * A TGT in use by a renewing handle: the GSS credential over the private cache that holds it. Contexts begun with it
+ * hold a reference (their later legs pass this gss_cred_id_t); once replaced by a renewal it is freed, with its cache,
+ * when the last of them goes.
+ */
+interface Binding extends Renewable {
+  cred: bigint;
+  cache: string;
+  refs: number;
+  retired: boolean;
+}
+
+function freeBinding(b: Binding): void {
+  releaseCred(b.cred);
+  destroyCcache(b.cache);
+}
+
 class GssCredential implements ProviderCredential {
+  /** For keytab handles: the TGT in use, renewed on schedule (renewal.ts). */
+  renewer?: Renewer<Binding>;
+
   /**
    * The default credential bound for reuse (MIT): GSS_C_NO_CREDENTIAL makes MIT acquire and select a ccache at every
    * gss_init_sec_context, about 0.1-0.25 ms of a 0.5 ms first leg. A credential acquired once binds to the default
@@ -210,11 +231,43 @@ class GssCredential implements ProviderCredential {
     this.bound = undefined;
   }
 
+  /** The binding a new context uses (a renewing handle), retained for it; or a failure once the TGT has expired. */
+  async take(): Promise<Binding | GssFailure | undefined> {
+    if (!this.renewer) return undefined;
+    const b = await this.renewer.current();
+    if (!isFailure(b)) b.refs++;
+    return b;
+  }
+
+  /** A context begun with `b` is gone. */
+  drop(b: Binding): void {
+    if (--b.refs === 0 && b.retired) freeBinding(b);
+  }
+
+  /** A renewal replaced `b`: freed now, or by the last context that uses it. */
+  retire(b: Binding): void {
+    b.retired = true;
+    if (b.refs === 0) freeBinding(b);
+  }
+
+  /** The credential that answers queries: the TGT in use for a renewing handle, else the one acquired. */
+  async currentCred(): Promise<Acquired | GssFailure> {
+    const acquired = await this.acquired;
+    if (isFailure(acquired) || !this.renewer) return acquired;
+    const b = await this.renewer.current();
+    return isFailure(b) ? b : { cred: b.cred, expiry: b.times.end, privateCache: b.cache };
+  }
+
   release(): void {
     this.released = true;
     // Called once no context of this handle is left (handles.ts counts them), so no native call can still use these.
     for (const b of [...this.retired.splice(0), ...(this.bound ? [this.bound] : [])]) void b.then((x) => x.cred && releaseCred(x.cred));
     this.bound = undefined;
+    if (this.renewer) {
+      // Every binding but the one in use went with its last context; an attempt still running frees its own result.
+      this.retire(this.renewer.stop());
+      return;
+    }
     void this.acquired.then((r) => {
       if (isFailure(r)) return;
       if (r.cred) releaseCred(r.cred);
@@ -238,11 +291,14 @@ class GssContextState implements ProviderContext {
     readonly target: GssName,
     readonly pkg: PackageName,
     readonly spnego?: SpnegoInitiator,
+    /** A renewing handle's TGT this context was begun with, and how to give it back. */
+    private readonly held?: { credential: GssCredential; binding: Binding },
   ) {}
 
   release(): void {
     this.mech.release();
     this.target.release();
+    this.held?.credential.drop(this.held.binding);
   }
 }
 
@@ -280,7 +336,21 @@ export class GssapiProvider implements Provider {
   async acquireCredentials(source: CredentialSource): Promise<AcquireOutcome> {
     const credential = new GssCredential(source, this.acquire(source));
     const acquired = await credential.acquired;
-    return isFailure(acquired) ? { credential, failure: acquired } : { credential, expiry: acquired.expiry };
+    if (isFailure(acquired)) return { credential, failure: acquired };
+    if (renews(source) && acquired.cred && acquired.privateCache) {
+      const times = tgtTimes(acquired.privateCache) ?? { start: new Date(), end: acquired.expiry ?? new Date() };
+      const initial: Binding = { cred: acquired.cred, cache: acquired.privateCache, times, method: 'keytab', refs: 0, retired: false };
+      credential.renewer = new Renewer(initial, () => this.renewFromKeytab(source), (old) => credential.retire(old), source.onRenewal);
+    }
+    return { credential, expiry: acquired.expiry };
+  }
+
+  /** A new TGT from the keytab (read afresh: a rotated key is used), into a new private cache. */
+  private async renewFromKeytab(source: CredentialSource): Promise<Binding | GssFailure> {
+    const got = await this.acquire(source);
+    if (isFailure(got)) return got;
+    const times = tgtTimes(got.privateCache!) ?? { start: new Date(), end: got.expiry ?? new Date() };
+    return { cred: got.cred!, cache: got.privateCache!, times, method: 'keytab', refs: 0, retired: false };
   }
 
   private async acquire(source: CredentialSource): Promise<Acquired | GssFailure> {
@@ -297,10 +367,19 @@ export class GssapiProvider implements Provider {
       }
       const mechs = mechFor(source) === G.OIDS.MECH_SPNEGO ? [G.OIDS.MECH_SPNEGO, G.OIDS.MECH_KRB5] : [G.OIDS.MECH_KRB5];
       if (source.impersonator && name) {
-        const service = await (source.impersonator as GssCredential).acquired;
+        const impersonator = source.impersonator as GssCredential;
+        const service = await impersonator.acquired;
         if (isFailure(service)) return service;
-        if (!service.cred) return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the impersonating service needs an explicit credential (a keytab or ccache source)');
-        return await impersonate(service.cred, name, mechs);
+        // A renewing service: its TGT in use, kept alive for the S4U call.
+        const held = await impersonator.take();
+        if (held && isFailure(held)) return held;
+        try {
+          const cred = held?.cred ?? service.cred;
+          if (!cred) return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the impersonating service needs an explicit credential (a keytab or ccache source)');
+          return await impersonate(cred, name, mechs);
+        } finally {
+          if (held) impersonator.drop(held);
+        }
       }
       // A private cache when we put tickets somewhere the caller did not name: keytab logons, optioned logons.
       const cache = source.ccache ? undefined : source.keytab || source.logon ? privateCache() : undefined;
@@ -358,15 +437,20 @@ export class GssapiProvider implements Provider {
           ? new SpnegoInitiator(mech) : undefined;
         return { mech, spnego, step: spnego ? await spnego.start() : await mech.step(request.token) };
       };
+      const held = await credential.take();
+      if (held && isFailure(held)) {
+        target.release();
+        return fail(held);
+      }
       const bound = acquired.cred === null ? await credential.defaultCred(mechs) : null;
-      let first = await begin(acquired.cred ?? bound);
+      let first = await begin(held?.cred ?? acquired.cred ?? bound);
       if (bound && isFailure(first.step) && UNBIND_ON.has(first.step.status)) {
         // The default ccache changed hands (kinit as someone else, kdestroy): what GSS_C_NO_CREDENTIAL says now.
         first.mech.release();
         credential.unbind();
         first = await begin(null);
       }
-      state = new GssContextState(first.mech, target, credential.source.package, first.spnego);
+      state = new GssContextState(first.mech, target, credential.source.package, first.spnego, held ? { credential, binding: held } : undefined);
       step = first.step;
       if (isFailure(step)) {
         state.release();
@@ -419,10 +503,11 @@ export class GssapiProvider implements Provider {
     if (attribute !== SECPKG_CRED_ATTR_NAMES && attribute !== SECPKG_ATTR_LIFESPAN) {
       return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `credential attribute ${attribute} is not available over GSS-API` };
     }
-    const acquired = await (credential as GssCredential).acquired;
+    const cred = credential as GssCredential;
+    const acquired = await cred.currentCred();
     const info = isFailure(acquired) ? acquired : await inquireCred(acquired.cred);
     if (isFailure(info)) return { status: info.status, gss: info.gss, detail: info.detail };
-    if (attribute === SECPKG_ATTR_LIFESPAN) return { status: S.SEC_E_OK, value: { expiry: info.expiry } };
+    if (attribute === SECPKG_ATTR_LIFESPAN) return { status: S.SEC_E_OK, value: lifespan(cred, acquired as Acquired, info.expiry) };
     return info.name ? { status: S.SEC_E_OK, value: { userName: info.name } } : { status: S.SEC_E_NO_CREDENTIALS, detail: 'the credential names no principal' };
   }
 
@@ -441,6 +526,28 @@ export class GssapiProvider implements Provider {
     const negotiated = state.negotiatedMech === G.OIDS.MECH_NTLMSSP ? 'NTLM' : 'Kerberos';
     return queryAttribute(state.mech, attribute, state.pkg, negotiated, state.established, (flags) => iscRetFlags(flags, 0));
   }
+}
+
+/** Whether a handle renews its own TGT: a keytab logon into a cache of its own (renewal.ts). */
+function renews(source: CredentialSource): boolean {
+  return !!source.keytab && !source.ccache && !source.impersonator;
+}
+
+/**
+ * SECPKG_ATTR_LIFESPAN of a credential: the TGT's end as GSS reports it, with its start and renew-till where the
+ * cache holding it is known (a renewing handle's own, a named cache, the default one) and holds that very TGT.
+ */
+function lifespan(credential: GssCredential, acquired: Acquired, expiry: Date): { expiry: Date; start?: Date; renewTill?: Date } {
+  const source = credential.source;
+  let times: TicketTimes | undefined = credential.renewer?.times;
+  if (!times && acquired.privateCache) times = tgtTimes(acquired.privateCache);
+  // A cache named, or the default one, read as GSS would: not a collection searched for a principal.
+  else if (!times && !source.keytab && !source.password && !source.impersonator && !source.principal) times = tgtTimes(source.ccache ?? null);
+  // Only when the cache's TGT is the one GSS reports (a collection may hold others).
+  if (!times || Math.abs(times.end.getTime() - expiry.getTime()) > 2000) return { expiry };
+  const value: { expiry: Date; start?: Date; renewTill?: Date } = { expiry: times.end, start: times.start };
+  if (times.renewTill) value.renewTill = times.renewTill;
+  return value;
 }
 
 /** Per-message calls and most attributes need an established context (SEC_E_INVALID_HANDLE otherwise, as SSPI). */

@@ -1,6 +1,7 @@
 // What a backend must do, in SSPI terms. lib/api.ts validates arguments and owns handles; a provider only adapts.
 import type { SecPkgInfo } from '../sspi/attributes.js';
 import type { GssStatusDetail } from '../sspi/status.js';
+import type { RenewalEvent } from './renewal.js';
 
 export type PackageName = 'Negotiate' | 'Kerberos';
 
@@ -17,6 +18,8 @@ export interface CredentialSource {
   keytab?: string;
   /** Initial-ticket options for a password or keytab logon (forwardable, renewable, lifetime). */
   logon?: { forwardable?: boolean; /** Seconds; 0: not renewable. */ renewable?: number; lifetime?: number };
+  /** Told of each renewal attempt of the handle's TGT (renewal.ts). */
+  onRenewal?: (event: RenewalEvent) => void;
   /** S4U2Self: the service credential that acts for `principal`. */
   impersonator?: ProviderCredential;
   /** How Negotiate is framed: our RFC 4178 framing around krb5 (default) or the GSS library's SPNEGO mechanism. */
