@@ -43,8 +43,8 @@ import type {
 } from './provider.js';
 import { SpnegoInitiator, type SpnegoStep } from './spnego-initiator.js';
 import { decodeNegToken } from '../spnego/tokens.js';
-import { destroyCcache, importCcache, logon, tgtTimes, type TicketTimes } from './krb5-native.js';
-import { Renewer, type Renewable } from './renewal.js';
+import { destroyCcache, importCcache, logon, renewTgt, tgtTimes, type TicketTimes } from './krb5-native.js';
+import { EXPIRY_MARGIN_MS, Renewer, type Renewable, type RenewalEvent } from './renewal.js';
 
 /** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
 const REQ_TO_GSS: ReadonlyArray<readonly [number, number]> = [
@@ -337,23 +337,64 @@ export class GssapiProvider implements Provider {
     const credential = new GssCredential(source, this.acquire(source));
     const acquired = await credential.acquired;
     if (isFailure(acquired)) return { credential, failure: acquired };
-    if (renews(source) && acquired.cred && acquired.privateCache) {
-      const times = tgtTimes(acquired.privateCache) ?? { start: new Date(), end: acquired.expiry ?? new Date() };
-      const initial: Binding = { cred: acquired.cred, cache: acquired.privateCache, times, method: 'keytab', refs: 0, retired: false };
-      credential.renewer = new Renewer(initial, () => this.renewFromKeytab(source), (old) => credential.retire(old), source.onRenewal);
+    const times = acquired.privateCache ? tgtTimes(acquired.privateCache) : undefined;
+    if (acquired.cred && acquired.privateCache && times && renews(source, times)) {
+      const initial: Binding = { cred: acquired.cred, cache: acquired.privateCache, times, method: source.keytab ? 'keytab' : 'password', refs: 0, retired: false };
+      credential.renewer = new Renewer(initial, (previous) => this.next(source, previous), (old) => credential.retire(old), source.onRenewal,
+        (previous) => nextMethod(source, previous.times));
     }
     return { credential, expiry: acquired.expiry };
   }
 
-  /** A new TGT from the keytab (read afresh: a rotated key is used), into a new private cache. */
-  private async renewFromKeytab(source: CredentialSource): Promise<Binding | GssFailure> {
+  /**
+   * The next TGT of a renewing handle, into a new private cache: from the keytab (read afresh: a rotated key is
+   * used); by the KDC's renewal of a renewable TGT; or, past its renew-till, by a logon with the callback's password.
+   */
+  private async next(source: CredentialSource, previous: Binding): Promise<Binding | GssFailure> {
+    const method = nextMethod(source, previous.times);
+    if (method === 'renew') {
+      const cache = privateCache();
+      const renewed = await renewTgt(source.principal!, previous.cache, cache);
+      const got = isFailure(renewed) ? renewed : await this.credOver(source, cache);
+      if (!isFailure(got) && !isFailure(renewed)) return { cred: got.cred!, cache, times: renewed, method, refs: 0, retired: false };
+      destroyCcache(cache);
+      return isFailure(renewed) ? renewed : (got as GssFailure);
+    }
+    if (!method) {
+      return syntheticFailure(S.SEC_E_CONTEXT_EXPIRED, GSS_S_CREDENTIALS_EXPIRED,
+        'the TGT cannot be renewed (not renewable, or past its renew-till time) and no password callback was given');
+    }
     const got = await this.acquire(source);
     if (isFailure(got)) return got;
     const times = tgtTimes(got.privateCache!) ?? { start: new Date(), end: got.expiry ?? new Date() };
-    return { cred: got.cred!, cache: got.privateCache!, times, method: 'keytab', refs: 0, retired: false };
+    return { cred: got.cred!, cache: got.privateCache!, times, method, refs: 0, retired: false };
+  }
+
+  /** A GSS credential over a cache of ours that holds a TGT (after a KDC renewal), as acquire() makes one. */
+  private async credOver(source: CredentialSource, cache: string): Promise<Acquired | GssFailure> {
+    const mechs = mechFor(source) === G.OIDS.MECH_SPNEGO ? [G.OIDS.MECH_SPNEGO, G.OIDS.MECH_KRB5] : [G.OIDS.MECH_KRB5];
+    const stores = G.gssapi().fn.gss_acquire_cred_from !== undefined;
+    const got = stores ? await acquireCred(null, mechs, undefined, { ccache: cache }) : await imported(cache, source.principal);
+    if (isFailure(got) || mechFor(source) !== G.OIDS.MECH_SPNEGO || source.ntlm || !G.gssapi().fn.gss_set_neg_mechs) return got;
+    const refused = setNegMechs(got.cred!, [G.OIDS.MECH_KRB5]);
+    if (refused) releaseCred(got.cred!);
+    return refused ?? got;
   }
 
   private async acquire(source: CredentialSource): Promise<Acquired | GssFailure> {
+    if (source.passwordCallback && !source.password) {
+      // Asked for at each logon, copied, and the caller's bytes zeroed at once; ours are zeroed after the logon.
+      let given: Uint8Array;
+      try {
+        given = await source.passwordCallback();
+        if (!(given instanceof Uint8Array)) throw new TypeError('not a Uint8Array');
+      } catch {
+        return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the password callback did not give a Uint8Array');
+      }
+      const password = Buffer.from(given);
+      given.fill(0);
+      return this.acquire({ ...source, password });
+    }
     // The default credential: let the library pick the ccache at each use (it may be renewed by kinit meanwhile).
     // The system SPNEGO kept from NTLM needs a credential of its own to carry that restriction.
     const restrictSpnego = mechFor(source) === G.OIDS.MECH_SPNEGO && !source.ntlm;
@@ -528,9 +569,26 @@ export class GssapiProvider implements Provider {
   }
 }
 
-/** Whether a handle renews its own TGT: a keytab logon into a cache of its own (renewal.ts). */
-function renews(source: CredentialSource): boolean {
-  return !!source.keytab && !source.ccache && !source.impersonator;
+/**
+ * Whether a handle renews its own TGT (renewal.ts): a keytab logon into a cache of its own; a password logon into
+ * one, when its TGT is renewable or a password callback can log on again.
+ */
+function renews(source: CredentialSource, times: TicketTimes): boolean {
+  if (source.ccache || source.impersonator) return false;
+  if (source.keytab) return true;
+  return !!source.passwordCallback || (!!source.password && !!times.renewTill);
+}
+
+/**
+ * How a renewing handle gets its next TGT: from its keytab, by renewing the one it has, or by a password logon;
+ * undefined when none is left (past renew-till, no callback).
+ */
+function nextMethod(source: CredentialSource, times: TicketTimes): RenewalEvent['method'] | undefined {
+  if (source.keytab) return 'keytab';
+  // A KDC renewal needs a valid TGT that it can extend (RFC 4120 §3.3.3: renewal ends at renew-till).
+  const now = Date.now();
+  if (times.renewTill && times.renewTill.getTime() > times.end.getTime() && times.end.getTime() > now + EXPIRY_MARGIN_MS) return 'renew';
+  return source.passwordCallback ? 'password' : undefined;
 }
 
 /**

@@ -150,6 +150,43 @@ export async function logon(
 }
 
 /**
+ * Renews the renewable TGT in `from` at the KDC (krb5_get_renewed_creds: RFC 4120 §3.3.3, no password or key) into
+ * `to`, a new cache holding the renewed TGT alone; its times. The TGT must still be valid and renewable.
+ */
+export async function renewTgt(principal: string, from: string, to: string): Promise<GssFailure | TicketTimes> {
+  const fn = functions();
+  if ('status' in fn) return fn;
+  if (!fn.krb5_get_renewed_creds) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'the krb5 library has no krb5_get_renewed_creds');
+  if (busy()) await nextTurn();
+  const ctx: Array<bigint | null> = [null];
+  let code = fn.krb5_init_context(ctx) as number;
+  if (code) return failure(code, 'krb5_init_context failed');
+  const client: Array<bigint | null> = [null];
+  const src: Array<bigint | null> = [null];
+  const dst: Array<bigint | null> = [null];
+  const creds = Buffer.alloc(KRB5_CREDS_BUFFER);
+  let got = false;
+  try {
+    if ((code = fn.krb5_parse_name(ctx[0], principal, client) as number)) return failure(code, `"${principal}" is not a principal name`);
+    if ((code = fn.krb5_cc_resolve(ctx[0], from, src) as number)) return failure(code, 'the ccache name cannot be resolved');
+    if ((code = fn.krb5_cc_resolve(ctx[0], to, dst) as number)) return failure(code, 'the ccache name cannot be resolved');
+    code = await callAsync(fn.krb5_get_renewed_creds, ctx[0], creds, client[0], src[0], null);
+    if (code) return failure(code, 'the KDC did not renew the ticket');
+    got = true;
+    if ((code = fn.krb5_cc_initialize(ctx[0], dst[0], client[0]) as number)) return failure(code, 'the ccache cannot be initialized');
+    if ((code = fn.krb5_cc_store_cred(ctx[0], dst[0], creds) as number)) return failure(code, 'the ticket cannot be stored');
+    return ticketTimes(creds);
+  } finally {
+    if (got) fn.krb5_free_cred_contents(ctx[0], creds);
+    creds.fill(0);
+    if (dst[0]) fn.krb5_cc_close(ctx[0], dst[0]);
+    if (src[0]) fn.krb5_cc_close(ctx[0], src[0]);
+    if (client[0]) fn.krb5_free_principal(ctx[0], client[0]);
+    fn.krb5_free_context(ctx[0]);
+  }
+}
+
+/**
  * A GSS credential over a ccache, for libraries without credential stores (Heimdal): gss_krb5_import_cred on a
  * krb5 handle of the cache. Heimdal's import keeps the cache by name, so our handle is closed right after.
  */

@@ -12,6 +12,8 @@ export interface CredentialSource {
   principal?: string;
   /** Obtain a TGT with this password. Copied into memory we zero after use. */
   password?: Buffer;
+  /** Asked for the password at each logon (the first, and when a renewable TGT can be renewed no more). */
+  passwordCallback?: () => Promise<Uint8Array>;
   /** A credential cache by name (FILE:, DIR:, KEYRING:, MEMORY:, KCM: ...), read for this handle only. */
   ccache?: string;
   /** A client keytab: a TGT is obtained from its key for this handle only. */

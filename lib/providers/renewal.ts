@@ -41,7 +41,10 @@ export interface RenewalEvent {
   /** The TGT in use before, and (renewed) the new one's times. */
   previous: TicketTimes;
   times?: TicketTimes;
-  /** On failure: whether the old TGT has expired (calls now fail with this status), and when the next try is due. */
+  /**
+   * On failure: whether the old TGT has expired (calls then fail with this status), and when the next try is due
+   * (absent when none will be: a password TGT past its renew-till without a callback).
+   */
   expired?: boolean;
   nextAttempt?: Date;
 }
@@ -65,6 +68,7 @@ export class Renewer<B extends Renewable> {
   private lastAttemptEnd = 0;
   private timer?: ReturnType<typeof setTimeout>;
   private stopped = false;
+  private exhausted = false;
 
   constructor(
     initial: B,
@@ -73,6 +77,8 @@ export class Renewer<B extends Renewable> {
     /** A new TGT replaced `old`: the provider releases `old` once no context uses it. */
     private readonly replaced: (old: B) => void,
     private readonly notify?: (event: RenewalEvent) => void,
+    /** How the next attempt will obtain its TGT, for the event; undefined when no way is left (no more attempts). */
+    private readonly method: (previous: B) => RenewalEvent['method'] | undefined = (previous) => previous.method,
   ) {
     this.active = initial;
     this.schedule();
@@ -110,7 +116,7 @@ export class Renewer<B extends Renewable> {
 
   /** Renews now unless a renewal is running (single-flight). */
   start(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
+    if (this.stopped || this.exhausted) return this.inflight ?? Promise.resolve();
     this.inflight ??= this.attempt().finally(() => {
       this.inflight = undefined;
       this.schedule();
@@ -120,6 +126,10 @@ export class Renewer<B extends Renewable> {
 
   private async attempt(): Promise<void> {
     const previous = this.active;
+    const way = this.method(previous);
+    // Nothing left to try (a password TGT past its renew-till, no callback): one attempt reports it, then none.
+    if (!way) this.exhausted = true;
+    const method = way ?? 'renew';
     const started = new Date();
     let got: B | GssFailure;
     try {
@@ -129,7 +139,7 @@ export class Renewer<B extends Renewable> {
     }
     const durationMs = Date.now() - started.getTime();
     this.lastAttemptEnd = Date.now();
-    const base = { method: previous.method, started, durationMs, failuresBefore: this.failures, previous: previous.times };
+    const base = { method, started, durationMs, failuresBefore: this.failures, previous: previous.times };
     if ('gss' in got) {
       this.failures++;
       this.lastFailure = got;
@@ -138,7 +148,7 @@ export class Renewer<B extends Renewable> {
       this.retryAt = Date.now() + Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1), Math.max(RETRY_MIN_MS, left / 2));
       this.emit({
         ...base, outcome: 'failed', status: got.status, statusName: statusName(got.status), gss: got.gss, detail: got.detail,
-        expired: this.expired(), nextAttempt: new Date(this.retryAt),
+        expired: this.expired(), ...(this.exhausted ? {} : { nextAttempt: new Date(this.retryAt) }),
       });
       return;
     }
@@ -166,7 +176,7 @@ export class Renewer<B extends Renewable> {
   /** The next proactive attempt, on a timer that does not keep the process alive. */
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
-    if (this.stopped) return;
+    if (this.stopped || this.exhausted) return;
     const delay = Math.max(0, this.dueAt() - Date.now());
     // setTimeout takes at most 2^31 - 1 ms: a longer wait is re-armed when it fires.
     this.timer = setTimeout(() => {

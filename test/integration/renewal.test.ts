@@ -2,15 +2,19 @@
 // against the real KDC with principals whose maximum ticket life is cut to seconds (kadmin modprinc -maxlife).
 // Each test fails on a handle that keeps its first TGT: its calls fail once that TGT expires.
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   SECPKG_ATTR_LIFESPAN, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext,
-  queryCredentialsAttributes, type CredentialsHandle, type PackageName, type RenewalEvent,
+  queryCredentialsAttributes, type AcquireCredentialsOptions, type CredentialsHandle, type PackageName, type RenewalEvent,
 } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
 import { newAcceptor } from '../harness/acceptor.js';
 import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import { isHeimdal } from '../harness/flavour.js';
+import { privateMemoryCaches } from '../harness/memory-caches.js';
+import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 const KDC_UNREACH = -1765328228;
@@ -44,6 +48,14 @@ describe('renewal: credentials that last (issue 16)', function () {
     return { name: `${user}@${kdc.realm}`, keytab: join(kdc.dir, `${user}.keytab`), file };
   }
 
+  /** A new user with a random password, a maximum ticket life of LIFE_S seconds and `renewable` of renewable life. */
+  async function shortLivedUser(renewable: string): Promise<{ name: string; password: string }> {
+    const user = `user-renew-${process.pid}-${++made}`;
+    const password = randomBytes(18).toString('hex');
+    await kdc.kadmin(`addprinc -pw ${password} -maxlife "${LIFE_S} seconds" -maxrenewlife "${renewable}" ${user}`);
+    return { name: `${user}@${kdc.realm}`, password };
+  }
+
   /** One first leg with `cred`, accepted by the independent acceptor: the status, and how long the leg took. */
   async function authenticate(cred: CredentialsHandle, pkg: PackageName, principal: string): Promise<{ status: string; ms: number; start: number; gss?: { minor: number } }> {
     const start = Date.now();
@@ -59,48 +71,111 @@ describe('renewal: credentials that last (issue 16)', function () {
     }
   }
 
-  it(`a keytab handle used for 3 lifetimes (${LIFE_S} s) with 20 requests in flight, both packages: no failure, renewed each half-life`, async function () {
+  it(`keytab (both packages), renewable password, password callback and (MIT) default handle with a client keytab, used for 3 lifetimes (${LIFE_S} s) with 20 requests in flight each: no failure, renewed each half-life`, async function () {
     const svc = await shortLived();
-    const packages: PackageName[] = ['Kerberos', 'Negotiate'];
-    const events: Record<string, RenewalEvent[]> = { Kerberos: [], Negotiate: [] };
-    const handles = await Promise.all(packages.map((pkg) =>
-      acquireCredentialsHandle({ package: pkg, keytab: svc.keytab, principal: svc.name, onRenewal: (e) => events[pkg].push(e) })));
-    const first = (await queryCredentialsAttributes(handles[0], SECPKG_ATTR_LIFESPAN)).value!;
-    expect((first.expiry.getTime() - first.start!.getTime()) / 1000, 'the KDC cut the lifetime').to.equal(LIFE_S);
-    const stopAt = first.start!.getTime() + 3 * LIFE_S * 1000 + 1000;
-    const calls: Array<{ pkg: PackageName; status: string; ms: number; start: number }> = [];
-    const worker = async (i: number) => {
-      const pkg = packages[i % 2];
-      while (Date.now() < stopAt) {
-        calls.push({ pkg, ...(await authenticate(handles[i % 2], pkg, svc.name)) });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+    const user = await shortLivedUser('2 minutes');
+    // Not renewable at all: each new TGT is a logon with the callback's password.
+    const other = await shortLivedUser('0 seconds');
+    const given: Uint8Array[] = [];
+    const callback = async () => {
+      const bytes = Buffer.from(other.password);
+      given.push(bytes);
+      return bytes;
     };
-    await Promise.all(Array.from({ length: 40 }, (_, i) => worker(i)));
-    const failures = calls.filter((c) => c.status !== 'SEC_I_CONTINUE_NEEDED');
-    expect(failures.slice(0, 5), `${failures.length} of ${calls.length} calls failed`).to.deep.equal([]);
-    for (const pkg of packages) {
-      const renewed = events[pkg].filter((e) => e.outcome === 'renewed');
-      // Past 3 lifetimes at one renewal per half-life: at least 5 (the first at 6 s, then every 6 s to 37 s).
-      expect(renewed.length, `${pkg} renewals`).to.be.at.least(5);
-      expect(events[pkg].filter((e) => e.outcome === 'failed'), `${pkg} failed renewals`).to.deep.equal([]);
-      for (const e of renewed) {
-        // Each at half the previous TGT's life (the timer or a call may be a little late, never early).
-        const half = (e.previous.start.getTime() + e.previous.end.getTime()) / 2;
-        expect(e.started.getTime(), 'not before half-life').to.be.at.least(half);
-        expect(e.started.getTime(), 'before the old TGT expired').to.be.below(e.previous.end.getTime());
-        expect(e.times!.end.getTime()).to.be.above(e.previous.end.getTime());
-      }
-      // Calls overlapped the renewals and went on with the old TGT.
-      const during = calls.filter((c) => c.pkg === pkg && renewed.some((e) => c.start <= e.started.getTime() + e.durationMs && c.start + c.ms >= e.started.getTime()));
-      expect(during.length, 'calls in flight during a renewal').to.be.greaterThan(0);
-      const longest = Math.max(...during.map((c) => c.ms));
-      const renewMs = Math.max(...renewed.map((e) => e.durationMs));
-      console.log(`      ${pkg}: ${calls.filter((c) => c.pkg === pkg).length} calls, 0 failed, ${renewed.length} renewals (longest ${renewMs} ms), ${during.length} calls during renewals (longest ${longest} ms)`);
+    const sources: Array<{ label: string; pkg: PackageName; principal: string; options: AcquireCredentialsOptions; method: RenewalEvent['method'] }> = [
+      { label: 'keytab, Kerberos', pkg: 'Kerberos', principal: svc.name, options: { keytab: svc.keytab, principal: svc.name }, method: 'keytab' },
+      { label: 'keytab, Negotiate', pkg: 'Negotiate', principal: svc.name, options: { keytab: svc.keytab, principal: svc.name }, method: 'keytab' },
+      { label: 'renewable password', pkg: 'Kerberos', principal: user.name, options: { principal: user.name, password: user.password, renewable: 120 }, method: 'renew' },
+      { label: 'password callback', pkg: 'Negotiate', principal: other.name, options: { principal: other.name, password: callback }, method: 'password' },
+    ];
+    // MIT's own client-keytab initiation (krb5.conf(5), default_client_keytab_name): the default handle of a
+    // process with a keytab and no ticket cache. MIT gets and refreshes the TGT itself; the handle must not defeat it.
+    const saved = { cc: process.env.KRB5CCNAME, kt: process.env.KRB5_CLIENT_KTNAME };
+    if (!isHeimdal()) {
+      process.env.KRB5CCNAME = `MEMORY:renewal-default-${process.pid}`;
+      process.env.KRB5_CLIENT_KTNAME = `FILE:${svc.keytab}`;
+      sources.push({ label: 'default handle, client keytab', pkg: 'Kerberos', principal: svc.name, options: {}, method: 'keytab' });
     }
-    const now = (await queryCredentialsAttributes(handles[1], SECPKG_ATTR_LIFESPAN)).value!;
-    expect(now.expiry.getTime(), 'the TGT in use is the latest').to.be.above(Date.now());
-    handles.forEach((h) => freeCredentialsHandle(h));
+    const events = sources.map(() => [] as RenewalEvent[]);
+    try {
+      const handles = await Promise.all(sources.map((s, i) =>
+        acquireCredentialsHandle({ package: s.pkg, ...s.options, ...(s.options.principal ? { onRenewal: (e: RenewalEvent) => events[i].push(e) } : {}) })));
+      const first = (await queryCredentialsAttributes(handles[0], SECPKG_ATTR_LIFESPAN)).value!;
+      expect((first.expiry.getTime() - first.start!.getTime()) / 1000, 'the KDC cut the lifetime').to.equal(LIFE_S);
+      const stopAt = first.start!.getTime() + 3 * LIFE_S * 1000 + 1000;
+      const calls = sources.map(() => [] as Array<{ status: string; ms: number; start: number }>);
+      const worker = async (h: number) => {
+        while (Date.now() < stopAt) {
+          calls[h].push(await authenticate(handles[h], sources[h].pkg, sources[h].principal));
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      };
+      await Promise.all(sources.flatMap((_, h) => Array.from({ length: 20 }, () => worker(h))));
+      sources.forEach((source, h) => {
+        const failures = calls[h].filter((c) => c.status !== 'SEC_I_CONTINUE_NEEDED');
+        expect(failures.slice(0, 5), `${source.label}: ${failures.length} of ${calls[h].length} calls failed`).to.deep.equal([]);
+        if (!source.options.principal) {
+          console.log(`      ${source.label}: ${calls[h].length} calls, 0 failed (renewed by MIT itself)`);
+          return;
+        }
+        const renewed = events[h].filter((e) => e.outcome === 'renewed');
+        // Past 3 lifetimes at one renewal per half-life: at least 5 (the first at 6 s, then every 6 s to 37 s).
+        expect(renewed.length, `${source.label} renewals`).to.be.at.least(5);
+        expect(events[h].filter((e) => e.outcome === 'failed'), `${source.label} failed renewals`).to.deep.equal([]);
+        for (const e of renewed) {
+          expect(e.method, source.label).to.equal(source.method);
+          // Each at half the previous TGT's life (the timer or a call may be a little late, never early).
+          const half = (e.previous.start.getTime() + e.previous.end.getTime()) / 2;
+          expect(e.started.getTime(), 'not before half-life').to.be.at.least(half);
+          expect(e.started.getTime(), 'before the old TGT expired').to.be.below(e.previous.end.getTime());
+          expect(e.times!.end.getTime()).to.be.above(e.previous.end.getTime());
+        }
+        // Calls overlapped the renewals and went on with the old TGT.
+        const during = calls[h].filter((c) => renewed.some((e) => c.start <= e.started.getTime() + e.durationMs && c.start + c.ms >= e.started.getTime()));
+        const longest = during.length ? Math.max(...during.map((c) => c.ms)) : 0;
+        const renewMs = Math.max(...renewed.map((e) => e.durationMs));
+        console.log(`      ${source.label}: ${calls[h].length} calls, 0 failed, ${renewed.length} renewals (longest ${renewMs} ms), ${during.length} calls during renewals (longest ${longest} ms)`);
+      });
+      // The callback was asked at each logon, and every password it gave was zeroed after use.
+      expect(given.length, 'password callback calls').to.be.at.least(6);
+      expect(given.every((b) => b.every((x) => x === 0)), 'zeroed').to.equal(true);
+      handles.forEach((h) => freeCredentialsHandle(h));
+    } finally {
+      process.env.KRB5CCNAME = saved.cc;
+      if (saved.kt === undefined) delete process.env.KRB5_CLIENT_KTNAME;
+      else process.env.KRB5_CLIENT_KTNAME = saved.kt;
+    }
+  });
+
+  it('a renewable password handle is renewed until its renew-till; then the callback logs on again, or (no callback) SEC_E_CONTEXT_EXPIRED', async () => {
+    const user = await shortLivedUser(`${LIFE_S * 1.5} seconds`);
+    let asked = 0;
+    const withCallback: RenewalEvent[] = [];
+    const without: RenewalEvent[] = [];
+    const a = await acquireCredentialsHandle({ principal: user.name, renewable: 3600, onRenewal: (e) => withCallback.push(e), password: async () => {
+      asked++;
+      return Buffer.from(user.password);
+    } });
+    const b = await acquireCredentialsHandle({ principal: user.name, password: user.password, renewable: 3600, onRenewal: (e) => without.push(e) });
+    const life = (await queryCredentialsAttributes(b, SECPKG_ATTR_LIFESPAN)).value!;
+    expect((life.renewTill!.getTime() - life.start!.getTime()) / 1000, 'renewable for 1.5 lifetimes').to.equal(LIFE_S * 1.5);
+    expect(asked, 'asked for the first logon').to.equal(1);
+    let expired: Awaited<ReturnType<typeof authenticate>> | undefined;
+    await until('the end of the renewable life', async () => {
+      expect((await authenticate(a, 'Negotiate', user.name)).status, 'with the callback').to.equal('SEC_I_CONTINUE_NEEDED');
+      const r = await authenticate(b, 'Negotiate', user.name);
+      if (r.start < life.renewTill!.getTime() - 1500) expect(r.status, 'renewable, before renew-till').to.equal('SEC_I_CONTINUE_NEEDED');
+      if (r.start > life.renewTill!.getTime()) expired = r;
+      return expired !== undefined && withCallback.some((e) => e.method === 'password' && e.outcome === 'renewed');
+    }, 3 * LIFE_S * 1000, 250);
+    expect(without.filter((e) => e.outcome === 'renewed').map((e) => e.method), 'renewed by the KDC').to.include('renew');
+    const refused = without.find((e) => e.outcome === 'failed')!;
+    expect(refused.statusName).to.equal('SEC_E_CONTEXT_EXPIRED');
+    expect(expired!.status, 'past renew-till without a callback').to.equal('SEC_E_CONTEXT_EXPIRED');
+    expect(withCallback.map((e) => e.method), 'renewed, then a logon with the callback').to.include.members(['renew', 'password']);
+    expect(asked).to.equal(2);
+    freeCredentialsHandle(a);
+    freeCredentialsHandle(b);
   });
 
   it('the KDC down within the renewal window: no failed call; down past expiry: SEC_E_NO_AUTHENTICATING_AUTHORITY; back: recovery', async function () {
@@ -162,6 +237,7 @@ describe('renewal: credentials that last (issue 16)', function () {
   it('a keytab replaced on disk by one with a new kvno is used by the next renewal', async () => {
     const svc = await shortLived();
     const events: RenewalEvent[] = [];
+    const baseline = { creds: liveGssCredentials(), caches: privateMemoryCaches().length };
     const cred = await acquireCredentialsHandle({ package: 'Negotiate', keytab: svc.keytab, principal: svc.name, onRenewal: (e) => events.push(e) });
     expect((await authenticate(cred, 'Negotiate', svc.name)).status).to.equal('SEC_I_CONTINUE_NEEDED');
     // ktadd gives the principal a new random key (kvno + 1): the old key no longer logs on. The new keytab is
@@ -176,7 +252,11 @@ describe('renewal: credentials that last (issue 16)', function () {
     }, LIFE_S * 1000);
     expect(events.filter((e) => e.started.getTime() >= rotated).map((e) => e.statusName)).to.deep.equal(['SEC_E_OK']);
     expect((await authenticate(cred, 'Negotiate', svc.name)).status, 'with the TGT from the new key').to.equal('SEC_I_CONTINUE_NEEDED');
+    // Each TGT was a GSS credential over a cache of its own: one of each is held now, none once the handle goes.
+    expect([liveGssCredentials() - baseline.creds, privateMemoryCaches().length - baseline.caches], 'held while in use').to.deep.equal([1, 1]);
     freeCredentialsHandle(cred);
+    await until('the release', () => liveGssCredentials() === baseline.creds, 2000, 20);
+    expect(privateMemoryCaches().length, 'every private cache destroyed').to.equal(baseline.caches);
   });
 
   it('SECPKG_ATTR_LIFESPAN gives the TGT\'s start, end and renew-till; renewal events carry no secret', async () => {
