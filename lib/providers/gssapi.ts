@@ -284,6 +284,8 @@ class GssContextState implements ProviderContext {
   complete = false;
   /** When the context completed: SECPKG_ATTR_LIFESPAN's start. */
   established?: Date;
+  /** When it expires (its ticket's end): message calls are refused from then on. */
+  expiry?: Date;
   /** The inner mechanism the system SPNEGO chose, as it reports it. */
   negotiatedMech?: string;
   constructor(
@@ -504,7 +506,10 @@ export class GssapiProvider implements Provider {
     }
 
     state.complete = step.complete;
-    if (step.complete) state.established = new Date();
+    if (step.complete) {
+      state.established = new Date();
+      state.expiry = step.expiry;
+    }
     // The system SPNEGO reports the mechanism it settled on (krb5, or NTLM through gss-ntlmssp).
     if (!state.spnego && state.pkg === 'Negotiate' && 'mech' in step && typeof step.mech === 'string') state.negotiatedMech = step.mech;
     const refused = ntlmRefusal(credential.source, step, state);
@@ -525,19 +530,19 @@ export class GssapiProvider implements Provider {
   }
 
   encryptMessage(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
-    return established(context) ?? encrypt((context as GssContextState).mech, qop, buffers);
+    return usable(context) ?? encrypt((context as GssContextState).mech, qop, buffers);
   }
 
   decryptMessage(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
-    return established(context) ?? decrypt((context as GssContextState).mech, buffers);
+    return usable(context) ?? decrypt((context as GssContextState).mech, buffers);
   }
 
   makeSignature(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
-    return established(context) ?? sign((context as GssContextState).mech, qop, buffers);
+    return usable(context) ?? sign((context as GssContextState).mech, qop, buffers);
   }
 
   verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
-    return established(context) ?? verify((context as GssContextState).mech, buffers);
+    return usable(context) ?? verify((context as GssContextState).mech, buffers);
   }
 
   async queryCredentialsAttributes(credential: ProviderCredential, attribute: number): Promise<AttributeOutcome> {
@@ -606,6 +611,23 @@ function lifespan(credential: GssCredential, acquired: Acquired, expiry: Date): 
   const value: { expiry: Date; start?: Date; renewTill?: Date } = { expiry: times.end, start: times.start };
   if (times.renewTill) value.renewTill = times.renewTill;
   return value;
+}
+
+/**
+ * Message calls need an established context whose ticket has not expired. MIT 1.20 and Heimdal 7.8 still sign and
+ * seal with an expired context (observed: gss_get_mic returned GSS_S_COMPLETE past the ticket's end); RFC 2743
+ * §2.3 gives the per-message calls GSS_S_CONTEXT_EXPIRED for "context-related data items have expired", and SSPI
+ * answers SEC_E_CONTEXT_EXPIRED: so do we.
+ */
+function usable(context: ProviderContext): MessageOutcome | undefined {
+  const notYet = established(context);
+  if (notYet) return notYet;
+  const expiry = (context as GssContextState).expiry;
+  if (expiry && Date.now() >= expiry.getTime()) {
+    const f = gssFailure(0xc0000, 0, G.OIDS.MECH_KRB5, `the context expired at ${expiry.toISOString()} (its service ticket's end): establish a new one`);
+    return { status: f.status, gss: f.gss, detail: f.detail };
+  }
+  return undefined;
 }
 
 /** Per-message calls and most attributes need an established context (SEC_E_INVALID_HANDLE otherwise, as SSPI). */

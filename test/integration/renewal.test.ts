@@ -4,15 +4,17 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
+import type { LookupFunction } from 'node:net';
 import { join } from 'node:path';
 import {
-  SECPKG_ATTR_LIFESPAN, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext,
-  queryCredentialsAttributes, type AcquireCredentialsOptions, type CredentialsHandle, type PackageName, type RenewalEvent,
+  SECPKG_ATTR_LIFESPAN, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, makeSignature,
+  negotiateFetch, queryCredentialsAttributes, type AcquireCredentialsOptions, type CredentialsHandle, type PackageName, type RenewalEvent,
 } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
 import { newAcceptor } from '../harness/acceptor.js';
 import { sharedKdc, type Kdc } from '../harness/kdc.js';
 import { isHeimdal } from '../harness/flavour.js';
+import { apacheAvailable, startApache, type Apache } from '../harness/apache.js';
 import { privateMemoryCaches } from '../harness/memory-caches.js';
 import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
 
@@ -20,6 +22,12 @@ const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 const KDC_UNREACH = -1765328228;
 /** The cut lifetime: short for the suite's time, long enough for a renewal (a few ms) and the KDC's restart. */
 const LIFE_S = 12;
+
+/** The test realm's host names do not resolve: every connection goes to loopback. */
+const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
+  if (options?.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+  else cb(null, '127.0.0.1', 4);
+}) as unknown as LookupFunction;
 
 const until = async (what: string, done: () => boolean | Promise<boolean>, ms: number, step = 100) => {
   const deadline = Date.now() + ms;
@@ -34,10 +42,27 @@ describe('renewal: credentials that last (issue 16)', function () {
   let kdc: Kdc;
   let made = 0;
 
+  let apache: Apache | undefined;
+
   before(async () => {
     kdc = await sharedKdc();
     kdc.applyEnv();
+    // Apache with mod_auth_gssapi (.ci/run installs it): the HTTP client across lifetimes, where available.
+    if (apacheAvailable()) apache = await startApache(kdc);
   });
+  after(async () => apache?.stop());
+
+  /** One request with `cred` through the HTTP client: 200 with mutual authentication, else what happened. */
+  async function viaHttp(cred: CredentialsHandle): Promise<{ status: string; ms: number; start: number }> {
+    const start = Date.now();
+    try {
+      const res = await negotiateFetch(`http://${kdc.hostname}:${apache!.httpPort}/private/hello.txt`, { negotiate: { credential: cred, connect: { lookup } } });
+      await res.text();
+      return { status: res.status === 200 && res.negotiate.mutual ? 'SEC_I_CONTINUE_NEEDED' : `HTTP ${res.status} mutual ${res.negotiate.mutual}`, ms: Date.now() - start, start };
+    } catch (err) {
+      return { status: `${(err as Error).name}: ${(err as Error).message}`, ms: Date.now() - start, start };
+    }
+  }
 
   /** A new client principal with a keytab of its own and a maximum ticket life of LIFE_S seconds. */
   async function shortLived(): Promise<{ name: string; keytab: string; file: (name: string) => string }> {
@@ -71,7 +96,7 @@ describe('renewal: credentials that last (issue 16)', function () {
     }
   }
 
-  it(`keytab (both packages), renewable password, password callback and (MIT) default handle with a client keytab, used for 3 lifetimes (${LIFE_S} s) with 20 requests in flight each: no failure, renewed each half-life`, async function () {
+  it(`keytab (both packages, and over HTTP to Apache), renewable password, password callback and (MIT) default handle with a client keytab, used for 3 lifetimes (${LIFE_S} s) with 20 requests in flight each: no failure, renewed each half-life`, async function () {
     const svc = await shortLived();
     const user = await shortLivedUser('2 minutes');
     // Not renewable at all: each new TGT is a logon with the callback's password.
@@ -82,12 +107,14 @@ describe('renewal: credentials that last (issue 16)', function () {
       given.push(bytes);
       return bytes;
     };
-    const sources: Array<{ label: string; pkg: PackageName; principal: string; options: AcquireCredentialsOptions; method: RenewalEvent['method'] }> = [
+    const sources: Array<{ label: string; pkg: PackageName; principal: string; options: AcquireCredentialsOptions; method: RenewalEvent['method']; http?: boolean }> = [
       { label: 'keytab, Kerberos', pkg: 'Kerberos', principal: svc.name, options: { keytab: svc.keytab, principal: svc.name }, method: 'keytab' },
       { label: 'keytab, Negotiate', pkg: 'Negotiate', principal: svc.name, options: { keytab: svc.keytab, principal: svc.name }, method: 'keytab' },
       { label: 'renewable password', pkg: 'Kerberos', principal: user.name, options: { principal: user.name, password: user.password, renewable: 120 }, method: 'renew' },
       { label: 'password callback', pkg: 'Negotiate', principal: other.name, options: { principal: other.name, password: callback }, method: 'password' },
     ];
+    // The HTTP client against Apache with a keytab handle: every request 200, mutually authenticated.
+    if (apache) sources.push({ label: 'keytab, HTTP to Apache', pkg: 'Negotiate', principal: svc.name, options: { keytab: svc.keytab, principal: svc.name }, method: 'keytab', http: true });
     // MIT's own client-keytab initiation (krb5.conf(5), default_client_keytab_name): the default handle of a
     // process with a keytab and no ticket cache. MIT gets and refreshes the TGT itself; the handle must not defeat it.
     const saved = { cc: process.env.KRB5CCNAME, kt: process.env.KRB5_CLIENT_KTNAME };
@@ -102,11 +129,18 @@ describe('renewal: credentials that last (issue 16)', function () {
         acquireCredentialsHandle({ package: s.pkg, ...s.options, ...(s.options.principal ? { onRenewal: (e: RenewalEvent) => events[i].push(e) } : {}) })));
       const first = (await queryCredentialsAttributes(handles[0], SECPKG_ATTR_LIFESPAN)).value!;
       expect((first.expiry.getTime() - first.start!.getTime()) / 1000, 'the KDC cut the lifetime').to.equal(LIFE_S);
+      // A context established now lives as long as its service ticket, whatever the handle does after.
+      const early = await initializeSecurityContext({ credential: handles[0], targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+      const reply = await (await newAcceptor()).step(early.output[0].buffer);
+      const done = await initializeSecurityContext({ context: early.context, contextReq: REQ, input: [{ type: F.SECBUFFER_TOKEN, buffer: reply }] });
+      expect(done.statusName).to.equal('SEC_E_OK');
+      const sign = () => makeSignature(early.context!, 0, [{ type: F.SECBUFFER_DATA, buffer: Buffer.from('x') }, { type: F.SECBUFFER_TOKEN, buffer: new Uint8Array(64) }]);
+      expect(sign().statusName).to.equal('SEC_E_OK');
       const stopAt = first.start!.getTime() + 3 * LIFE_S * 1000 + 1000;
       const calls = sources.map(() => [] as Array<{ status: string; ms: number; start: number }>);
       const worker = async (h: number) => {
         while (Date.now() < stopAt) {
-          calls[h].push(await authenticate(handles[h], sources[h].pkg, sources[h].principal));
+          calls[h].push(await (sources[h].http ? viaHttp(handles[h]) : authenticate(handles[h], sources[h].pkg, sources[h].principal)));
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       };
@@ -136,6 +170,10 @@ describe('renewal: credentials that last (issue 16)', function () {
         const renewMs = Math.max(...renewed.map((e) => e.durationMs));
         console.log(`      ${source.label}: ${calls[h].length} calls, 0 failed, ${renewed.length} renewals (longest ${renewMs} ms), ${during.length} calls during renewals (longest ${longest} ms)`);
       });
+      // The early context's ticket has expired: message calls say so (the handle's renewals do not extend a context).
+      expect(done.expiry!.getTime()).to.be.below(Date.now());
+      expect(sign().statusName, 'a message call on a context whose ticket expired').to.equal('SEC_E_CONTEXT_EXPIRED');
+      deleteSecurityContext(early.context!);
       // The callback was asked at each logon, and every password it gave was zeroed after use.
       expect(given.length, 'password callback calls').to.be.at.least(6);
       expect(given.every((b) => b.every((x) => x === 0)), 'zeroed').to.equal(true);
