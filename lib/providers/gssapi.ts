@@ -250,14 +250,6 @@ class GssCredential implements ProviderCredential {
     if (b.refs === 0) freeBinding(b);
   }
 
-  /** The credential that answers queries: the TGT in use for a renewing handle, else the one acquired. */
-  async currentCred(): Promise<Acquired | GssFailure> {
-    const acquired = await this.acquired;
-    if (isFailure(acquired) || !this.renewer) return acquired;
-    const b = await this.renewer.current();
-    return isFailure(b) ? b : { cred: b.cred, expiry: b.times.end, privateCache: b.cache };
-  }
-
   release(): void {
     this.released = true;
     // Called once no context of this handle is left (handles.ts counts them), so no native call can still use these.
@@ -550,10 +542,17 @@ export class GssapiProvider implements Provider {
       return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `credential attribute ${attribute} is not available over GSS-API` };
     }
     const cred = credential as GssCredential;
-    const acquired = await cred.currentCred();
-    const info = isFailure(acquired) ? acquired : await inquireCred(acquired.cred);
+    const acquired = await cred.acquired;
+    // A renewing handle's TGT in use, held for the pool call (a renewal meanwhile would free it otherwise).
+    const held = isFailure(acquired) ? undefined : await cred.take();
+    let info: Awaited<ReturnType<typeof inquireCred>>;
+    try {
+      info = isFailure(acquired) ? acquired : held && isFailure(held) ? held : await inquireCred(held?.cred ?? acquired.cred);
+    } finally {
+      if (held && !isFailure(held)) cred.drop(held);
+    }
     if (isFailure(info)) return { status: info.status, gss: info.gss, detail: info.detail };
-    if (attribute === SECPKG_ATTR_LIFESPAN) return { status: S.SEC_E_OK, value: lifespan(cred, acquired as Acquired, info.expiry) };
+    if (attribute === SECPKG_ATTR_LIFESPAN) return { status: S.SEC_E_OK, value: lifespan(cred, acquired as Acquired, info.expiry, (held as Binding | undefined)?.times) };
     return info.name ? { status: S.SEC_E_OK, value: { userName: info.name } } : { status: S.SEC_E_NO_CREDENTIALS, detail: 'the credential names no principal' };
   }
 
@@ -600,9 +599,9 @@ function nextMethod(source: CredentialSource, times: TicketTimes): RenewalEvent[
  * SECPKG_ATTR_LIFESPAN of a credential: the TGT's end as GSS reports it, with its start and renew-till where the
  * cache holding it is known (a renewing handle's own, a named cache, the default one) and holds that very TGT.
  */
-function lifespan(credential: GssCredential, acquired: Acquired, expiry: Date): { expiry: Date; start?: Date; renewTill?: Date } {
+function lifespan(credential: GssCredential, acquired: Acquired, expiry: Date, held?: TicketTimes): { expiry: Date; start?: Date; renewTill?: Date } {
   const source = credential.source;
-  let times: TicketTimes | undefined = credential.renewer?.times;
+  let times: TicketTimes | undefined = held;
   if (!times && acquired.privateCache) times = tgtTimes(acquired.privateCache);
   // A cache named, or the default one, read as GSS would: not a collection searched for a principal.
   else if (!times && !source.keytab && !source.password && !source.impersonator && !source.principal) times = tgtTimes(source.ccache ?? null);

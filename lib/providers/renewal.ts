@@ -84,10 +84,6 @@ export class Renewer<B extends Renewable> {
     this.schedule();
   }
 
-  get times(): TicketTimes {
-    return this.active.times;
-  }
-
   /** When the next renewal is due: RENEW_AT of the lifetime, or the retry time after a failure. */
   dueAt(): number {
     const { start, end } = this.active.times;
