@@ -185,7 +185,7 @@ function freeBinding(b: Binding): void {
 }
 
 class GssCredential implements ProviderCredential {
-  /** For keytab handles: the TGT in use, renewed on schedule (renewal.ts). */
+  /** For keytab and lasting password handles: the TGT in use, renewed on schedule (renewal.ts). */
   renewer?: Renewer<Binding>;
 
   /**
