@@ -1,5 +1,6 @@
 // The few krb5 functions the GSS-API cannot reach: an initial-ticket logon with per-handle options (forwardable,
-// renewable, lifetime) into a chosen ccache, and destroying the private MEMORY caches we create. Declarations only.
+// renewable, lifetime) into a chosen ccache, a TGT's times and its renewal, and destroying the private MEMORY caches
+// we create. Declarations only.
 // It must be the krb5 library the loaded GSS library itself uses: MEMORY caches live inside that library instance.
 import koffi from 'koffi';
 import { hasSymbol, pinLoaded, type GssFlavour, type LibraryHandle } from './load.js';
@@ -25,13 +26,32 @@ export interface Krb5Functions {
   krb5_kt_resolve: Fn;
   krb5_kt_close: Fn;
   krb5_cc_resolve: Fn;
+  krb5_cc_default: Fn;
   krb5_cc_destroy: Fn;
   krb5_cc_close: Fn;
   krb5_free_keyblock?: Fn;
+  /** Reading a cache's tickets (a TGT's times: SECPKG_ATTR_LIFESPAN and the renewal schedule). */
+  krb5_cc_start_seq_get: Fn;
+  krb5_cc_next_cred: Fn;
+  krb5_cc_end_seq_get: Fn;
+  krb5_unparse_name: Fn;
+  krb5_free_unparsed_name: Fn;
+  /** Renews a renewable TGT at the KDC (RFC 4120 §3.3.3, the RENEW option): no password or key needed. */
+  krb5_get_renewed_creds?: Fn;
 }
 
 /** sizeof(krb5_creds) is about 120 bytes on 64-bit MIT, 150 on Heimdal; the buffer is opaque to us and generous. */
 export const KRB5_CREDS_BUFFER = 512;
+
+/**
+ * Where a krb5_creds holds its server principal and its ticket times (authtime, starttime, endtime, renew_till), by
+ * flavour, on 64-bit platforms. MIT (krb5.h): magic, client, server, a krb5_keyblock of 24 bytes, then four
+ * krb5_timestamp (int32). Heimdal (krb5.h of 7.x): client, server, a krb5_keyblock of 24 bytes, then four
+ * krb5_timestamp (time_t, int64).
+ */
+export function credsLayout(flavour: GssFlavour): { server: number; times: number; timeType: 'int32_t' | 'int64_t' } {
+  return flavour === 'heimdal' ? { server: 8, times: 40, timeType: 'int64_t' } : { server: 16, times: 48, timeType: 'int32_t' };
+}
 
 /** The krb5 library beside a GSS library, by the same naming as its distribution. */
 export function krb5Candidates(gssPath: string, flavour: GssFlavour): string[] {
@@ -67,9 +87,18 @@ function declare(lib: LibraryHandle): Krb5Functions | undefined {
     krb5_kt_resolve: f('int32_t krb5_kt_resolve(void *ctx, const char *name, _Out_ void **keytab)'),
     krb5_kt_close: f('int32_t krb5_kt_close(void *ctx, void *keytab)'),
     krb5_cc_resolve: f('int32_t krb5_cc_resolve(void *ctx, const char *name, _Out_ void **ccache)'),
+    krb5_cc_default: f('int32_t krb5_cc_default(void *ctx, _Out_ void **ccache)'),
     krb5_cc_destroy: f('int32_t krb5_cc_destroy(void *ctx, void *ccache)'),
     krb5_cc_close: f('int32_t krb5_cc_close(void *ctx, void *ccache)'),
     krb5_free_keyblock: hasSymbol(lib, 'krb5_free_keyblock') ? f('void krb5_free_keyblock(void *ctx, void *keyblock)') : undefined,
+    krb5_cc_start_seq_get: f('int32_t krb5_cc_start_seq_get(void *ctx, void *ccache, _Out_ void **cursor)'),
+    krb5_cc_next_cred: f('int32_t krb5_cc_next_cred(void *ctx, void *ccache, _Inout_ void **cursor, void *creds)'),
+    krb5_cc_end_seq_get: f('int32_t krb5_cc_end_seq_get(void *ctx, void *ccache, _Inout_ void **cursor)'),
+    krb5_unparse_name: f('int32_t krb5_unparse_name(void *ctx, void *principal, _Out_ void **name)'),
+    krb5_free_unparsed_name: f('void krb5_free_unparsed_name(void *ctx, void *name)'),
+    krb5_get_renewed_creds: hasSymbol(lib, 'krb5_get_renewed_creds')
+      ? f('int32_t krb5_get_renewed_creds(void *ctx, void *creds, void *client, void *ccache, const char *service)')
+      : undefined,
   };
 }
 

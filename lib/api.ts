@@ -19,6 +19,7 @@ import {
 import { currentProvider } from './providers/select.js';
 import { ResultSecBuffer } from './secbuffer.js';
 import type { ChannelBindings, CredentialSource, InitializeOutcome, PackageName } from './providers/provider.js';
+import type { RenewalEvent } from './providers/renewal.js';
 
 export { ContextHandle, CredentialsHandle };
 
@@ -35,8 +36,12 @@ export interface AcquireCredentialsOptions {
   use?: 'outbound';
   /** The client principal, e.g. `alice@EXAMPLE.COM`: picked from the credential cache, or logged on with `password`. */
   principal?: string;
-  /** Log on with this password (needs `principal`). Not kept after the acquisition; Buffers you pass stay yours. */
-  password?: string | Uint8Array;
+  /**
+   * Log on with this password (needs `principal`). Not kept after the acquisition; Buffers you pass stay yours.
+   * A function is asked for the password at each logon (the first, and whenever a renewable TGT can be renewed no
+   * more); the bytes it returns are copied and zeroed at once, so the handle lasts without keeping the password.
+   */
+  password?: string | Uint8Array | (() => Promise<Uint8Array>);
   /** A credential cache by name (`FILE:/path`, `DIR:`, `KEYRING:`, `MEMORY:`, `KCM:`), for this handle only. */
   ccache?: string;
   /** A client keytab (`/path` or `FILE:/path`): a TGT is obtained from it for this handle only. */
@@ -64,9 +69,14 @@ export interface AcquireCredentialsOptions {
   lifetime?: number;
   /** Abandons the wait (rejecting with the signal's reason); the native call finishes on its thread, then is freed. */
   signal?: AbortSignal;
+  /**
+   * Called after each attempt to renew the handle's TGT (a keytab handle gets a new one at half its lifetime):
+   * the outcome, the SEC_E status, timing and the TGT's times; never a secret. docs/service-identity.md.
+   */
+  onRenewal?: (event: RenewalEvent) => void;
 }
 
-const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'impersonator', 'spnego', 'ntlm', 'forwardable', 'renewable', 'lifetime', 'signal']);
+const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'impersonator', 'spnego', 'ntlm', 'forwardable', 'renewable', 'lifetime', 'signal', 'onRenewal']);
 
 function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
@@ -152,7 +162,11 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
   if (ntlm && (spnego !== 'system' || pkg !== 'Negotiate')) throw new TypeError('ntlm: true needs the Negotiate package with spnego: "system"');
   const principal = optionalString(options.principal, 'principal');
   let password: Buffer | undefined;
-  if (options.password !== undefined) {
+  let passwordCallback: CredentialSource['passwordCallback'];
+  if (typeof options.password === 'function') {
+    if (!principal) throw new TypeError('a password needs a principal');
+    passwordCallback = options.password;
+  } else if (options.password !== undefined) {
     if (typeof options.password === 'string') password = Buffer.from(options.password, 'utf8');
     else if (options.password instanceof Uint8Array) password = Buffer.from(options.password);
     else throw new TypeError('password must be a string or a Uint8Array');
@@ -167,23 +181,25 @@ export async function acquireCredentialsHandle(options: AcquireCredentialsOption
   }
   const ccache = optionalString(options.ccache, 'ccache');
   const keytab = optionalString(options.keytab, 'keytab');
-  if (password && keytab) throw new TypeError('a logon takes a password or a keytab, not both');
-  const logon = logonOptions(options);
-  if (logon && !password && !keytab) throw new TypeError('forwardable, renewable and lifetime apply to a password or keytab logon');
+  if ((password || passwordCallback) && keytab) throw new TypeError('a logon takes a password or a keytab, not both');
+  // A password callback's logons are krb5's own, into the handle's cache, where the TGT can be renewed.
+  const logon = logonOptions(options) ?? (passwordCallback ? {} : undefined);
+  if (logon && !password && !passwordCallback && !keytab) throw new TypeError('forwardable, renewable and lifetime apply to a password or keytab logon');
   if (logon && keytab && !principal) throw new TypeError('a keytab logon with options needs its principal');
   let impersonator: CredentialState | undefined;
   if (options.impersonator !== undefined) {
     impersonator = credentialState(options.impersonator);
     if (!impersonator) throw new TypeError('impersonator must be a live CredentialsHandle');
-    if (!principal || password || ccache || keytab) throw new TypeError('impersonation takes a principal and nothing else to log on with');
+    if (!principal || password || passwordCallback || ccache || keytab) throw new TypeError('impersonation takes a principal and nothing else to log on with');
   }
 
+  if (options.onRenewal !== undefined && typeof options.onRenewal !== 'function') throw new TypeError('onRenewal must be a function');
   const signal = checkSignal(options.signal);
   signal?.throwIfAborted();
   const provider = currentProvider();
   // The service credential stays alive while the native S4U call uses it, even if its handle is freed meanwhile.
   impersonator?.retain();
-  const work = provider.acquireCredentials({ package: pkg, principal, password, ccache, keytab, spnego, ntlm, logon, impersonator: impersonator?.native });
+  const work = provider.acquireCredentials({ package: pkg, principal, password, passwordCallback, ccache, keytab, spnego, ntlm, logon, impersonator: impersonator?.native, onRenewal: options.onRenewal });
   void work.finally(() => impersonator?.release()).catch(() => undefined);
   const { credential, expiry, failure } = await abortable(
     work,

@@ -29,4 +29,6 @@ export { secChannelBindings, parseSecChannelBindings, type ChannelBindingsFields
 export * from './sspi/flags.js';
 export * from './sspi/status.js';
 export type { PackageName } from './providers/provider.js';
+export type { RenewalEvent } from './providers/renewal.js';
+export type { TicketTimes } from './providers/krb5-native.js';
 export * from './http/index.js';

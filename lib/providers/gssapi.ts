@@ -43,7 +43,8 @@ import type {
 } from './provider.js';
 import { SpnegoInitiator, type SpnegoStep } from './spnego-initiator.js';
 import { decodeNegToken } from '../spnego/tokens.js';
-import { destroyCcache, importCcache, logon } from './krb5-native.js';
+import { destroyCcache, importCcache, logon, renewTgt, tgtTimes, type TicketTimes } from './krb5-native.js';
+import { EXPIRY_MARGIN_MS, Renewer, type Renewable, type RenewalEvent } from './renewal.js';
 import { checkCString } from '../cstring.js';
 
 /** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
@@ -160,14 +161,34 @@ async function obtain(source: CredentialSource, name: GssName | null, mechs: str
     if (!source.principal) return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'a keytab source without a principal needs gss_acquire_cred_from');
     const target = (source.ccache ?? cache)!;
     const failed = await logon(source.principal, { password: source.password, keytab: source.keytab }, target, source.logon ?? {});
-    if (failed) return failed;
+    if (isFailure(failed)) return failed;
     return stores ? acquireCred(name, mechs, undefined, { ccache: target }) : imported(target, source.principal);
   }
   if (source.ccache && !stores) return imported(source.ccache, source.principal);
   return acquireCred(name, mechs, source.password, credentialStore(source, cache));
 }
 
+/**
+ * A TGT in use by a renewing handle: the GSS credential over the private cache that holds it. Contexts begun with it
+ * hold a reference (their later legs pass this gss_cred_id_t); once replaced by a renewal it is freed, with its cache,
+ * when the last of them goes.
+ */
+interface Binding extends Renewable {
+  cred: bigint;
+  cache: string;
+  refs: number;
+  retired: boolean;
+}
+
+function freeBinding(b: Binding): void {
+  releaseCred(b.cred);
+  destroyCcache(b.cache);
+}
+
 class GssCredential implements ProviderCredential {
+  /** For keytab and lasting password handles: the TGT in use, renewed on schedule (renewal.ts). */
+  renewer?: Renewer<Binding>;
+
   /**
    * The default credential bound for reuse (MIT): GSS_C_NO_CREDENTIAL makes MIT acquire and select a ccache at every
    * gss_init_sec_context, about 0.1-0.25 ms of a 0.5 ms first leg. A credential acquired once binds to the default
@@ -211,11 +232,35 @@ class GssCredential implements ProviderCredential {
     this.bound = undefined;
   }
 
+  /** The binding a new context uses (a renewing handle), retained for it; or a failure once the TGT has expired. */
+  async take(): Promise<Binding | GssFailure | undefined> {
+    if (!this.renewer) return undefined;
+    const b = await this.renewer.current();
+    if (!isFailure(b)) b.refs++;
+    return b;
+  }
+
+  /** A context begun with `b` is gone. */
+  drop(b: Binding): void {
+    if (--b.refs === 0 && b.retired) freeBinding(b);
+  }
+
+  /** A renewal replaced `b`: freed now, or by the last context that uses it. */
+  retire(b: Binding): void {
+    b.retired = true;
+    if (b.refs === 0) freeBinding(b);
+  }
+
   release(): void {
     this.released = true;
     // Called once no context of this handle is left (handles.ts counts them), so no native call can still use these.
     for (const b of [...this.retired.splice(0), ...(this.bound ? [this.bound] : [])]) void b.then((x) => x.cred && releaseCred(x.cred));
     this.bound = undefined;
+    if (this.renewer) {
+      // Every binding but the one in use went with its last context; an attempt still running frees its own result.
+      this.retire(this.renewer.stop());
+      return;
+    }
     void this.acquired.then((r) => {
       if (isFailure(r)) return;
       if (r.cred) releaseCred(r.cred);
@@ -232,6 +277,8 @@ class GssContextState implements ProviderContext {
   complete = false;
   /** When the context completed: SECPKG_ATTR_LIFESPAN's start. */
   established?: Date;
+  /** When it expires (its ticket's end): message calls are refused from then on. */
+  expiry?: Date;
   /** The inner mechanism the system SPNEGO chose, as it reports it. */
   negotiatedMech?: string;
   constructor(
@@ -239,11 +286,14 @@ class GssContextState implements ProviderContext {
     readonly target: GssName,
     readonly pkg: PackageName,
     readonly spnego?: SpnegoInitiator,
+    /** A renewing handle's TGT this context was begun with, and how to give it back. */
+    private readonly held?: { credential: GssCredential; binding: Binding },
   ) {}
 
   release(): void {
     this.mech.release();
     this.target.release();
+    this.held?.credential.drop(this.held.binding);
   }
 }
 
@@ -281,10 +331,65 @@ export class GssapiProvider implements Provider {
   async acquireCredentials(source: CredentialSource): Promise<AcquireOutcome> {
     const credential = new GssCredential(source, this.acquire(source));
     const acquired = await credential.acquired;
-    return isFailure(acquired) ? { credential, failure: acquired } : { credential, expiry: acquired.expiry };
+    if (isFailure(acquired)) return { credential, failure: acquired };
+    const times = acquired.privateCache ? tgtTimes(acquired.privateCache) : undefined;
+    if (acquired.cred && acquired.privateCache && times && renews(source, times)) {
+      const initial: Binding = { cred: acquired.cred, cache: acquired.privateCache, times, method: source.keytab ? 'keytab' : 'password', refs: 0, retired: false };
+      credential.renewer = new Renewer(initial, (previous) => this.next(source, previous), (old) => credential.retire(old), source.onRenewal,
+        (previous) => nextMethod(source, previous.times));
+    }
+    return { credential, expiry: acquired.expiry };
+  }
+
+  /**
+   * The next TGT of a renewing handle, into a new private cache: from the keytab (read afresh: a rotated key is
+   * used); by the KDC's renewal of a renewable TGT; or, past its renew-till, by a logon with the callback's password.
+   */
+  private async next(source: CredentialSource, previous: Binding): Promise<Binding | GssFailure> {
+    const method = nextMethod(source, previous.times);
+    if (method === 'renew') {
+      const cache = privateCache();
+      const renewed = await renewTgt(source.principal!, previous.cache, cache);
+      const got = isFailure(renewed) ? renewed : await this.credOver(source, cache);
+      if (!isFailure(got) && !isFailure(renewed)) return { cred: got.cred!, cache, times: renewed, method, refs: 0, retired: false };
+      destroyCcache(cache);
+      return isFailure(renewed) ? renewed : (got as GssFailure);
+    }
+    if (!method) {
+      return syntheticFailure(S.SEC_E_CONTEXT_EXPIRED, GSS_S_CREDENTIALS_EXPIRED,
+        'the TGT cannot be renewed (not renewable, or past its renew-till time) and no password callback was given');
+    }
+    const got = await this.acquire(source);
+    if (isFailure(got)) return got;
+    const times = tgtTimes(got.privateCache!) ?? { start: new Date(), end: got.expiry ?? new Date() };
+    return { cred: got.cred!, cache: got.privateCache!, times, method, refs: 0, retired: false };
+  }
+
+  /** A GSS credential over a cache of ours that holds a TGT (after a KDC renewal), as acquire() makes one. */
+  private async credOver(source: CredentialSource, cache: string): Promise<Acquired | GssFailure> {
+    const mechs = mechFor(source) === G.OIDS.MECH_SPNEGO ? [G.OIDS.MECH_SPNEGO, G.OIDS.MECH_KRB5] : [G.OIDS.MECH_KRB5];
+    const stores = G.gssapi().fn.gss_acquire_cred_from !== undefined;
+    const got = stores ? await acquireCred(null, mechs, undefined, { ccache: cache }) : await imported(cache, source.principal);
+    if (isFailure(got) || mechFor(source) !== G.OIDS.MECH_SPNEGO || source.ntlm || !G.gssapi().fn.gss_set_neg_mechs) return got;
+    const refused = setNegMechs(got.cred!, [G.OIDS.MECH_KRB5]);
+    if (refused) releaseCred(got.cred!);
+    return refused ?? got;
   }
 
   private async acquire(source: CredentialSource): Promise<Acquired | GssFailure> {
+    if (source.passwordCallback && !source.password) {
+      // Asked for at each logon, copied, and the caller's bytes zeroed at once; ours are zeroed after the logon.
+      let given: Uint8Array;
+      try {
+        given = await source.passwordCallback();
+        if (!(given instanceof Uint8Array)) throw new TypeError('not a Uint8Array');
+      } catch {
+        return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the password callback did not give a Uint8Array');
+      }
+      const password = Buffer.from(given);
+      given.fill(0);
+      return this.acquire({ ...source, password });
+    }
     // The default credential: let the library pick the ccache at each use (it may be renewed by kinit meanwhile).
     // The system SPNEGO kept from NTLM needs a credential of its own to carry that restriction.
     const restrictSpnego = mechFor(source) === G.OIDS.MECH_SPNEGO && !source.ntlm;
@@ -300,10 +405,19 @@ export class GssapiProvider implements Provider {
       }
       const mechs = mechFor(source) === G.OIDS.MECH_SPNEGO ? [G.OIDS.MECH_SPNEGO, G.OIDS.MECH_KRB5] : [G.OIDS.MECH_KRB5];
       if (source.impersonator && name) {
-        const service = await (source.impersonator as GssCredential).acquired;
+        const impersonator = source.impersonator as GssCredential;
+        const service = await impersonator.acquired;
         if (isFailure(service)) return service;
-        if (!service.cred) return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the impersonating service needs an explicit credential (a keytab or ccache source)');
-        return await impersonate(service.cred, name, mechs);
+        // A renewing service: its TGT in use, kept alive for the S4U call.
+        const held = await impersonator.take();
+        if (held && isFailure(held)) return held;
+        try {
+          const cred = held?.cred ?? service.cred;
+          if (!cred) return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the impersonating service needs an explicit credential (a keytab or ccache source)');
+          return await impersonate(cred, name, mechs);
+        } finally {
+          if (held) impersonator.drop(held);
+        }
       }
       // A private cache when we put tickets somewhere the caller did not name: keytab logons, optioned logons.
       const cache = source.ccache ? undefined : source.keytab || source.logon ? privateCache() : undefined;
@@ -361,15 +475,20 @@ export class GssapiProvider implements Provider {
           ? new SpnegoInitiator(mech) : undefined;
         return { mech, spnego, step: spnego ? await spnego.start() : await mech.step(request.token) };
       };
+      const held = await credential.take();
+      if (held && isFailure(held)) {
+        target.release();
+        return fail(held);
+      }
       const bound = acquired.cred === null ? await credential.defaultCred(mechs) : null;
-      let first = await begin(acquired.cred ?? bound);
+      let first = await begin(held?.cred ?? acquired.cred ?? bound);
       if (bound && isFailure(first.step) && UNBIND_ON.has(first.step.status)) {
         // The default ccache changed hands (kinit as someone else, kdestroy): what GSS_C_NO_CREDENTIAL says now.
         first.mech.release();
         credential.unbind();
         first = await begin(null);
       }
-      state = new GssContextState(first.mech, target, credential.source.package, first.spnego);
+      state = new GssContextState(first.mech, target, credential.source.package, first.spnego, held ? { credential, binding: held } : undefined);
       step = first.step;
       if (isFailure(step)) {
         state.release();
@@ -382,7 +501,10 @@ export class GssapiProvider implements Provider {
     }
 
     state.complete = step.complete;
-    if (step.complete) state.established = new Date();
+    if (step.complete) {
+      state.established = new Date();
+      state.expiry = step.expiry;
+    }
     // The system SPNEGO reports the mechanism it settled on (krb5, or NTLM through gss-ntlmssp).
     if (!state.spnego && state.pkg === 'Negotiate' && 'mech' in step && typeof step.mech === 'string') state.negotiatedMech = step.mech;
     const refused = ntlmRefusal(credential.source, step, state);
@@ -403,29 +525,37 @@ export class GssapiProvider implements Provider {
   }
 
   encryptMessage(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
-    return established(context) ?? encrypt((context as GssContextState).mech, qop, buffers);
+    return usable(context) ?? encrypt((context as GssContextState).mech, qop, buffers);
   }
 
   decryptMessage(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
-    return established(context) ?? decrypt((context as GssContextState).mech, buffers);
+    return usable(context) ?? decrypt((context as GssContextState).mech, buffers);
   }
 
   makeSignature(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
-    return established(context) ?? sign((context as GssContextState).mech, qop, buffers);
+    return usable(context) ?? sign((context as GssContextState).mech, qop, buffers);
   }
 
   verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
-    return established(context) ?? verify((context as GssContextState).mech, buffers);
+    return usable(context) ?? verify((context as GssContextState).mech, buffers);
   }
 
   async queryCredentialsAttributes(credential: ProviderCredential, attribute: number): Promise<AttributeOutcome> {
     if (attribute !== SECPKG_CRED_ATTR_NAMES && attribute !== SECPKG_ATTR_LIFESPAN) {
       return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `credential attribute ${attribute} is not available over GSS-API` };
     }
-    const acquired = await (credential as GssCredential).acquired;
-    const info = isFailure(acquired) ? acquired : await inquireCred(acquired.cred);
+    const cred = credential as GssCredential;
+    const acquired = await cred.acquired;
+    // A renewing handle's TGT in use, held for the pool call (a renewal meanwhile would free it otherwise).
+    const held = isFailure(acquired) ? undefined : await cred.take();
+    let info: Awaited<ReturnType<typeof inquireCred>>;
+    try {
+      info = isFailure(acquired) ? acquired : held && isFailure(held) ? held : await inquireCred(held?.cred ?? acquired.cred);
+    } finally {
+      if (held && !isFailure(held)) cred.drop(held);
+    }
     if (isFailure(info)) return { status: info.status, gss: info.gss, detail: info.detail };
-    if (attribute === SECPKG_ATTR_LIFESPAN) return { status: S.SEC_E_OK, value: { expiry: info.expiry } };
+    if (attribute === SECPKG_ATTR_LIFESPAN) return { status: S.SEC_E_OK, value: lifespan(cred, acquired as Acquired, info.expiry, (held as Binding | undefined)?.times) };
     return info.name ? { status: S.SEC_E_OK, value: { userName: info.name } } : { status: S.SEC_E_NO_CREDENTIALS, detail: 'the credential names no principal' };
   }
 
@@ -444,6 +574,62 @@ export class GssapiProvider implements Provider {
     const negotiated = state.negotiatedMech === G.OIDS.MECH_NTLMSSP ? 'NTLM' : 'Kerberos';
     return queryAttribute(state.mech, attribute, state.pkg, negotiated, state.established, (flags) => iscRetFlags(flags, 0));
   }
+}
+
+/**
+ * Whether a handle renews its own TGT (renewal.ts): a keytab logon into a cache of its own; a password logon into
+ * one, when its TGT is renewable or a password callback can log on again.
+ */
+function renews(source: CredentialSource, times: TicketTimes): boolean {
+  if (source.ccache || source.impersonator) return false;
+  if (source.keytab) return true;
+  return !!source.passwordCallback || (!!source.password && !!times.renewTill);
+}
+
+/**
+ * How a renewing handle gets its next TGT: from its keytab, by renewing the one it has, or by a password logon;
+ * undefined when none is left (past renew-till, no callback).
+ */
+function nextMethod(source: CredentialSource, times: TicketTimes): RenewalEvent['method'] | undefined {
+  if (source.keytab) return 'keytab';
+  // A KDC renewal needs a valid TGT that it can extend (RFC 4120 §3.3.3: renewal ends at renew-till).
+  const now = Date.now();
+  if (times.renewTill && times.renewTill.getTime() > times.end.getTime() && times.end.getTime() > now + EXPIRY_MARGIN_MS) return 'renew';
+  return source.passwordCallback ? 'password' : undefined;
+}
+
+/**
+ * SECPKG_ATTR_LIFESPAN of a credential: the TGT's end as GSS reports it, with its start and renew-till where the
+ * cache holding it is known (a renewing handle's own, a named cache, the default one) and holds that very TGT.
+ */
+function lifespan(credential: GssCredential, acquired: Acquired, expiry: Date, held?: TicketTimes): { expiry: Date; start?: Date; renewTill?: Date } {
+  const source = credential.source;
+  let times: TicketTimes | undefined = held;
+  if (!times && acquired.privateCache) times = tgtTimes(acquired.privateCache);
+  // A cache named, or the default one, read as GSS would: not a collection searched for a principal.
+  else if (!times && !source.keytab && !source.password && !source.impersonator && !source.principal) times = tgtTimes(source.ccache ?? null);
+  // Only when the cache's TGT is the one GSS reports (a collection may hold others).
+  if (!times || Math.abs(times.end.getTime() - expiry.getTime()) > 2000) return { expiry };
+  const value: { expiry: Date; start?: Date; renewTill?: Date } = { expiry: times.end, start: times.start };
+  if (times.renewTill) value.renewTill = times.renewTill;
+  return value;
+}
+
+/**
+ * Message calls need an established context whose ticket has not expired. MIT 1.20 and Heimdal 7.8 still sign and
+ * seal with an expired context (observed: gss_get_mic returned GSS_S_COMPLETE past the ticket's end); RFC 2743
+ * §2.3 gives the per-message calls GSS_S_CONTEXT_EXPIRED for "context-related data items have expired", and SSPI
+ * answers SEC_E_CONTEXT_EXPIRED: so do we.
+ */
+function usable(context: ProviderContext): MessageOutcome | undefined {
+  const notYet = established(context);
+  if (notYet) return notYet;
+  const expiry = (context as GssContextState).expiry;
+  if (expiry && Date.now() >= expiry.getTime()) {
+    const f = gssFailure(0xc0000, 0, G.OIDS.MECH_KRB5, `the context expired at ${expiry.toISOString()} (its service ticket's end): establish a new one`);
+    return { status: f.status, gss: f.gss, detail: f.detail };
+  }
+  return undefined;
 }
 
 /** Per-message calls and most attributes need an established context (SEC_E_INVALID_HANDLE otherwise, as SSPI). */

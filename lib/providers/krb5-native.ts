@@ -4,7 +4,7 @@
 // the credential is released, so tickets and session keys do not outlive their handle.
 import koffi from 'koffi';
 import * as G from '../../ffi/gssapi.js';
-import { krb5, KRB5_CREDS_BUFFER, type Krb5Functions } from '../../ffi/krb5.js';
+import { credsLayout, krb5, KRB5_CREDS_BUFFER, type Krb5Functions } from '../../ffi/krb5.js';
 import { SEC_E_UNSUPPORTED_FUNCTION } from '../sspi/status.js';
 import { adoptCred, gssFailure, syntheticFailure, type GssFailure } from './gssapi-native.js';
 import { checkCString } from '../cstring.js';
@@ -33,13 +33,78 @@ function failure(code: number, what: string): GssFailure {
   return gssFailure(GSS_S_FAILURE, code, G.OIDS.MECH_KRB5, what, 'acquire');
 }
 
-/** Obtains a TGT for `principal` with a password or from a keytab, with `options`, into `ccache`. */
+/** A ticket's times (RFC 4120 §5.3, KerberosTime: whole seconds). `renewTill` only for a renewable ticket. */
+export interface TicketTimes {
+  start: Date;
+  end: Date;
+  renewTill?: Date;
+}
+
+/** The times in a krb5_creds we hold in `creds`. */
+function ticketTimes(creds: Buffer): TicketTimes {
+  const { times, timeType } = credsLayout(G.gssapi().flavour);
+  const size = timeType === 'int64_t' ? 8 : 4;
+  const at = (i: number) => Number(timeType === 'int64_t' ? creds.readBigInt64LE(times + i * size) : creds.readInt32LE(times + i * size)) * 1000;
+  const [auth, start, end, renew] = [0, 1, 2, 3].map(at);
+  const t: TicketTimes = { start: new Date(start || auth), end: new Date(end) };
+  if (renew > end) t.renewTill = new Date(renew);
+  return t;
+}
+
+/**
+ * The times of the TGT in `ccache` (null: the default cache), as krb5 stored them: krbtgt/REALM@REALM of the
+ * cache's own realm, else the first krbtgt. undefined when the cache holds no TGT (or cannot be read).
+ */
+export function tgtTimes(ccache: string | null): TicketTimes | undefined {
+  const fn = functions();
+  if ('status' in fn) return undefined;
+  const ctx: Array<bigint | null> = [null];
+  if (fn.krb5_init_context(ctx)) return undefined;
+  const cc: Array<bigint | null> = [null];
+  const cursor: Array<bigint | null> = [null];
+  const creds = Buffer.alloc(KRB5_CREDS_BUFFER);
+  const { server } = credsLayout(G.gssapi().flavour);
+  let found: TicketTimes | undefined;
+  try {
+    if ((ccache === null ? fn.krb5_cc_default(ctx[0], cc) : fn.krb5_cc_resolve(ctx[0], ccache, cc)) || !cc[0]) return undefined;
+    if (fn.krb5_cc_start_seq_get(ctx[0], cc[0], cursor)) return undefined;
+    while (!fn.krb5_cc_next_cred(ctx[0], cc[0], cursor, creds)) {
+      const name: Array<bigint | null> = [null];
+      const principal = koffi.decode(creds, server, 'void *') as bigint | null;
+      let text = '';
+      if (principal && !fn.krb5_unparse_name(ctx[0], principal, name) && name[0]) {
+        text = koffi.decode(name[0], 'char', -1) as string;
+        fn.krb5_free_unparsed_name(ctx[0], name[0]);
+      }
+      const tgt = /^krbtgt\/([^@]+)@(.+)$/.exec(text);
+      if (tgt) {
+        const times = ticketTimes(creds);
+        // The cache's own realm's TGT wins over a cross-realm one found first.
+        if (!found || tgt[1] === tgt[2]) found = times;
+      }
+      fn.krb5_free_cred_contents(ctx[0], creds);
+      creds.fill(0);
+      if (tgt && tgt[1] === tgt[2]) break;
+    }
+    fn.krb5_cc_end_seq_get(ctx[0], cc[0], cursor);
+    return found;
+  } finally {
+    creds.fill(0);
+    if (cc[0]) fn.krb5_cc_close(ctx[0], cc[0]);
+    fn.krb5_free_context(ctx[0]);
+  }
+}
+
+/**
+ * Obtains a TGT for `principal` with a password or from a keytab, with `options`, into `ccache`; its times. The
+ * keytab is opened afresh each time, so a key rotated on disk (a new kvno) is used by the next logon.
+ */
 export async function logon(
   principal: string,
   secret: { password?: Buffer; keytab?: string },
   ccache: string,
   options: LogonOptions,
-): Promise<GssFailure | undefined> {
+): Promise<GssFailure | TicketTimes> {
   // Every one of these reaches krb5 as a C string.
   checkCString(principal, 'principal');
   checkCString(ccache, 'ccache');
@@ -77,7 +142,7 @@ export async function logon(
     // As kinit: the cache now holds this principal's TGT and nothing else.
     if ((code = fn.krb5_cc_initialize(ctx[0], cc[0], client[0]) as number)) return failure(code, 'the ccache cannot be initialized');
     if ((code = fn.krb5_cc_store_cred(ctx[0], cc[0], creds) as number)) return failure(code, 'the ticket cannot be stored');
-    return undefined;
+    return ticketTimes(creds);
   } finally {
     password?.fill(0);
     if (got) fn.krb5_free_cred_contents(ctx[0], creds);
@@ -85,6 +150,43 @@ export async function logon(
     if (kt[0]) fn.krb5_kt_close(ctx[0], kt[0]);
     if (cc[0]) fn.krb5_cc_close(ctx[0], cc[0]);
     if (opt[0]) fn.krb5_get_init_creds_opt_free(ctx[0], opt[0]);
+    if (client[0]) fn.krb5_free_principal(ctx[0], client[0]);
+    fn.krb5_free_context(ctx[0]);
+  }
+}
+
+/**
+ * Renews the renewable TGT in `from` at the KDC (krb5_get_renewed_creds: RFC 4120 §3.3.3, no password or key) into
+ * `to`, a new cache holding the renewed TGT alone; its times. The TGT must still be valid and renewable.
+ */
+export async function renewTgt(principal: string, from: string, to: string): Promise<GssFailure | TicketTimes> {
+  const fn = functions();
+  if ('status' in fn) return fn;
+  if (!fn.krb5_get_renewed_creds) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'the krb5 library has no krb5_get_renewed_creds');
+  if (busy()) await nextTurn();
+  const ctx: Array<bigint | null> = [null];
+  let code = fn.krb5_init_context(ctx) as number;
+  if (code) return failure(code, 'krb5_init_context failed');
+  const client: Array<bigint | null> = [null];
+  const src: Array<bigint | null> = [null];
+  const dst: Array<bigint | null> = [null];
+  const creds = Buffer.alloc(KRB5_CREDS_BUFFER);
+  let got = false;
+  try {
+    if ((code = fn.krb5_parse_name(ctx[0], principal, client) as number)) return failure(code, `"${principal}" is not a principal name`);
+    if ((code = fn.krb5_cc_resolve(ctx[0], from, src) as number)) return failure(code, 'the ccache name cannot be resolved');
+    if ((code = fn.krb5_cc_resolve(ctx[0], to, dst) as number)) return failure(code, 'the ccache name cannot be resolved');
+    code = await callAsync(fn.krb5_get_renewed_creds, ctx[0], creds, client[0], src[0], null);
+    if (code) return failure(code, 'the KDC did not renew the ticket');
+    got = true;
+    if ((code = fn.krb5_cc_initialize(ctx[0], dst[0], client[0]) as number)) return failure(code, 'the ccache cannot be initialized');
+    if ((code = fn.krb5_cc_store_cred(ctx[0], dst[0], creds) as number)) return failure(code, 'the ticket cannot be stored');
+    return ticketTimes(creds);
+  } finally {
+    if (got) fn.krb5_free_cred_contents(ctx[0], creds);
+    creds.fill(0);
+    if (dst[0]) fn.krb5_cc_close(ctx[0], dst[0]);
+    if (src[0]) fn.krb5_cc_close(ctx[0], src[0]);
     if (client[0]) fn.krb5_free_principal(ctx[0], client[0]);
     fn.krb5_free_context(ctx[0]);
   }

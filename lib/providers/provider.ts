@@ -1,6 +1,7 @@
 // What a backend must do, in SSPI terms. lib/api.ts validates arguments and owns handles; a provider only adapts.
 import type { SecPkgInfo } from '../sspi/attributes.js';
 import type { GssStatusDetail } from '../sspi/status.js';
+import type { RenewalEvent } from './renewal.js';
 
 export type PackageName = 'Negotiate' | 'Kerberos';
 
@@ -11,12 +12,16 @@ export interface CredentialSource {
   principal?: string;
   /** Obtain a TGT with this password. Copied into memory we zero after use. */
   password?: Buffer;
+  /** Asked for the password at each logon (the first, and when a renewable TGT can be renewed no more). */
+  passwordCallback?: () => Promise<Uint8Array>;
   /** A credential cache by name (FILE:, DIR:, KEYRING:, MEMORY:, KCM: ...), read for this handle only. */
   ccache?: string;
   /** A client keytab: a TGT is obtained from its key for this handle only. */
   keytab?: string;
   /** Initial-ticket options for a password or keytab logon (forwardable, renewable, lifetime). */
   logon?: { forwardable?: boolean; /** Seconds; 0: not renewable. */ renewable?: number; lifetime?: number };
+  /** Told of each renewal attempt of the handle's TGT (renewal.ts). */
+  onRenewal?: (event: RenewalEvent) => void;
   /** S4U2Self: the service credential that acts for `principal`. */
   impersonator?: ProviderCredential;
   /** How Negotiate is framed: our RFC 4178 framing around krb5 (default) or the GSS library's SPNEGO mechanism. */

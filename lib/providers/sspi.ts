@@ -102,6 +102,17 @@ export class SspiProvider implements Provider {
   readonly supportedContextReq = 0xffffffff | 0;
 
   async acquireCredentials(source: CredentialSource): Promise<AcquireOutcome> {
+    if (source.passwordCallback && !source.password) {
+      // Asked once: the Kerberos SSP keeps what it was given and gets new tickets itself (docs/platforms.md).
+      const given = await source.passwordCallback().catch(() => undefined);
+      if (!(given instanceof Uint8Array)) {
+        const failure = { status: S.SEC_E_NO_CREDENTIALS, detail: 'the password callback did not give a Uint8Array' };
+        return { credential: new SspiCredential(source, undefined, failure), failure };
+      }
+      const password = Buffer.from(given);
+      given.fill(0);
+      source = { ...source, password, logon: undefined };
+    }
     const unsupported = source.ccache ? 'ccache' : source.keytab ? 'keytab' : source.impersonator ? 'impersonator' : source.logon ? 'logon options' : undefined;
     if (unsupported) {
       const failure = { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `${unsupported} is a GSS-API credential source; SSPI has the logged-on user or user/domain/password` };

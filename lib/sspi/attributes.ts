@@ -21,7 +21,11 @@ export const SECPKG_CRED_ATTR_NAMES = 1;
 
 export interface CredentialAttributeValues {
   [SECPKG_CRED_ATTR_NAMES]: { userName: string };
-  [SECPKG_ATTR_LIFESPAN]: { expiry: Date };
+  /**
+   * `expiry`: when the TGT expires. `start` and `renewTill` (a renewable TGT) where the cache holding it can be read:
+   * a renewing handle's own TGT, a named or the default cache.
+   */
+  [SECPKG_ATTR_LIFESPAN]: { expiry: Date; start?: Date; renewTill?: Date };
 }
 export type CredentialAttribute = keyof CredentialAttributeValues;
 

@@ -3,7 +3,8 @@
 // scripts/test-wine.ts starts the same KDC and hands its names over in KN_* variables. The harness is imported
 // statically even so (nothing in it runs at import): a dynamic import from a test file, which mocha loads as
 // CommonJS through tsx, would make a second instance of kdc.ts and so a second KDC.
-import { kdcWithAlice } from '../harness/kdc.js';
+import { randomBytes } from 'node:crypto';
+import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { acceptorEnv } from '../wine/bridge.js';
 
 /** The services the realm has keys for: HTTP/<host> (not ok-as-delegate), HTTP/deleg.<domain> (ok-as-delegate), HTTP/other.<domain>. */
@@ -20,6 +21,8 @@ export interface Realm {
   alicePassword: string;
   bob: string;
   bobPassword: string;
+  /** A user whose tickets live `lifeS` seconds (kadmin -maxlife), for tests that outlive a ticket. */
+  shortLived: { name: string; password: string; lifeS: number };
   /** Linux: the environment a local peer with `key`'s keytab runs in. Undefined when the peer is behind the bridge. */
   localPeerEnv?: (key: ServiceKey) => Record<string, string>;
 }
@@ -39,6 +42,7 @@ function fromEnvironment(): Realm {
   return {
     spn, gssService: spn.replace('/', '@'), host: (key) => (key === 'http' ? spn.split('/')[1] : `${key}.${domain}`),
     alice: process.env.KN_ALICE!, alicePassword: process.env.KN_ALICE_PASSWORD!, bob: process.env.KN_BOB!, bobPassword: process.env.KN_BOB_PASSWORD!,
+    shortLived: { name: process.env.KN_SHORT!, password: process.env.KN_SHORT_PASSWORD!, lifeS: Number(process.env.KN_SHORT_LIFE) },
   };
 }
 
@@ -52,6 +56,18 @@ async function harnessRealm(): Promise<Realm> {
     alicePassword: kdc.principals.alice.password!,
     bob: kdc.principals.bob.name,
     bobPassword: kdc.principals.bob.password!,
+    shortLived: await shortLivedUser(kdc),
     localPeerEnv: (key) => acceptorEnv(kdc, key),
   };
+}
+
+/** The ticket life of the realm's short-lived user: long enough for a first leg, short for the suite's time. */
+export const SHORT_LIFE_S = 10;
+
+/** Creates the short-lived user (scripts/test-wine.ts does the same for the Windows node, through KN_SHORT*). */
+export async function shortLivedUser(kdc: Kdc): Promise<Realm['shortLived']> {
+  const password = randomBytes(18).toString('hex');
+  const user = `carol-${process.pid}`;
+  await kdc.kadmin(`addprinc -pw ${password} -maxlife "${SHORT_LIFE_S} seconds" ${user}`);
+  return { name: `${user}@${kdc.realm}`, password, lifeS: SHORT_LIFE_S };
 }
