@@ -24,8 +24,8 @@ export interface SpnegoMechanism<S extends MechanismStep = MechanismStep, F = un
    */
   readonly oids: readonly string[];
   /**
-   * The mechanism wants the mechListMIC exchange even when it was everyone's first choice (MS-SPNG does so for NTLM
-   * with integrity). Kerberos does not.
+   * The mechanism wants the mechListMIC exchange even when it was everyone's first choice (RFC 4178 §5 leaves it
+   * optional then). Kerberos does not.
    */
   readonly requiresMic?: boolean;
   /** One leg: the peer's token in (none for an initiator's first leg), ours out. */
