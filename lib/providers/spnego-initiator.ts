@@ -1,7 +1,7 @@
 // The SPNEGO initiator of the GSS provider: the protocol's state machine (lib/spnego/initiator.ts) over one GSS krb5
 // context, which this file fits to the mechanism interface. SPNEGO is framed by us, not by the GSS library, so that
 // minor codes stay the mechanism's own (docs/spnego.md).
-import { InitiatorMachine } from '../spnego/initiator.js';
+import { InitiatorMachine, type InitiatorOutput } from '../spnego/initiator.js';
 import { SpnegoFailure } from '../spnego/failure.js';
 import type { MechanismFailed, SpnegoMechanism } from '../spnego/mechanism.js';
 import { KERBEROS_OIDS } from '../spnego/oids.js';
@@ -61,7 +61,8 @@ export class SpnegoInitiator {
   }
 }
 
-function leg(out: Awaited<ReturnType<InitiatorMachine<StepResult, GssFailure>['start']>>): SpnegoStep | GssFailure {
+/** A leg of the machine as the provider returns it: a GssFailure, or the token with the mechanism's flags and expiry. */
+function leg(out: InitiatorOutput<StepResult> | SpnegoFailure<GssFailure>): SpnegoStep | GssFailure {
   if (out instanceof SpnegoFailure) return gssFailureOf(out);
   return { complete: out.complete, token: out.token, flags: out.mechStep.flags, expiry: out.mechStep.expiry };
 }
