@@ -4,7 +4,7 @@
 // Kerberos AP-REQ sent without SPNEGO) straight to its mechanism. Bounded: see ACCEPTOR_LIMITS. Not yet wired to a
 // provider (issue 18 does that).
 import { GSS_S_BAD_MECH, GSS_S_BAD_MIC, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, SpnegoFailure, type SpnegoFailureReason } from './failure.js';
-import { mechanismFailed, type MechanismFailed, type MechanismStep, type SpnegoMechanism } from './mechanism.js';
+import { mechanismFailed, type Awaitable, type MechanismFailed, type MechanismStep, type SpnegoMechanism } from './mechanism.js';
 import { MECH_OID } from './oids.js';
 import { SpnegoError, decodeNegToken, encodeNegTokenResp, unwrapInitialContextToken, type NegState, type NegTokenInit, type NegTokenResp } from './tokens.js';
 
@@ -71,7 +71,7 @@ export class AcceptorMachine<S extends MechanismStep, F> {
         case 'start': return await this.first(input);
         case 'raw': return await this.raw(input);
         case 'mech': return await this.mechLeg(input);
-        default: return this.micLeg(input);
+        default: return await this.micLeg(input);
       }
     } finally {
       this.busy = false;
@@ -158,9 +158,9 @@ export class AcceptorMachine<S extends MechanismStep, F> {
     const responseToken = step.token.length > 0 ? step.token : undefined;
     if (initiatorMic) {
       // RFC 4178 §5 (c): the initiator sent its MIC with its last mechanism token; we verify it and answer with ours.
-      const bad = this.verify(initiatorMic);
+      const bad = await this.verify(initiatorMic);
       if (bad) return bad;
-      const mic = this.ourMic();
+      const mic = await this.ourMic();
       if (mechanismFailed<F>(mic)) return this.mechanismFailure(mic);
       this.state = 'done';
       return this.reply({ negState: 'accept-completed', responseToken, mechListMIC: mic }, true, step);
@@ -168,7 +168,7 @@ export class AcceptorMachine<S extends MechanismStep, F> {
     if (this.micRequired) {
       // RFC 4178 §5 (b): ours goes with our last mechanism token and the initiator must answer with its own (a
       // missing one, where §5 (c) required it with the initiator's last token, gets the same chance to follow).
-      const mic = this.ourMic();
+      const mic = await this.ourMic();
       if (mechanismFailed<F>(mic)) return this.mechanismFailure(mic);
       this.state = 'mic';
       return this.reply({ negState: this.firstReplySent ? 'accept-incomplete' : 'request-mic', responseToken, mechListMIC: mic }, false, step);
@@ -178,7 +178,7 @@ export class AcceptorMachine<S extends MechanismStep, F> {
   }
 
   /** The initiator's answer to our MIC: its own, and nothing else. */
-  private micLeg(input: Buffer): AcceptorOutput<S> | SpnegoFailure<F> {
+  private async micLeg(input: Buffer): Promise<AcceptorOutput<S> | SpnegoFailure<F>> {
     const resp = this.readResp(input);
     if (resp instanceof SpnegoFailure) return resp;
     if (resp.responseToken && resp.responseToken.length > 0) {
@@ -187,7 +187,7 @@ export class AcceptorMachine<S extends MechanismStep, F> {
     if (!resp.mechListMIC) {
       return this.fail('mic-missing', GSS_S_BAD_MIC, 'the initiator did not send the mechListMIC that this negotiation requires');
     }
-    const bad = this.verify(resp.mechListMIC);
+    const bad = await this.verify(resp.mechListMIC);
     if (bad) return bad;
     this.state = 'done';
     return this.reply({ negState: 'accept-completed' }, true);
@@ -223,13 +223,13 @@ export class AcceptorMachine<S extends MechanismStep, F> {
     return resp;
   }
 
-  private verify(mic: Buffer): SpnegoFailure<F> | undefined {
-    const bad = this.mech!.verifyMic(this.mechTypesDer!, mic);
+  private async verify(mic: Buffer): Promise<SpnegoFailure<F> | undefined> {
+    const bad = await this.mech!.verifyMic(this.mechTypesDer!, mic);
     if (!bad) return undefined;
     return this.fail('mic-bad', GSS_S_BAD_MIC, 'the initiator\'s mechListMIC does not verify: the mechanism list was altered (a downgrade)', bad.failure);
   }
 
-  private ourMic(): Buffer | MechanismFailed<F> {
+  private ourMic(): Awaitable<Buffer | MechanismFailed<F>> {
     return this.mech!.getMic(this.mechTypesDer!);
   }
 

@@ -75,7 +75,7 @@ export class InitiatorMachine<S extends MechanismStep, F> {
     if (!this.mechComplete) return new SpnegoFailure('mutual-auth', GSS_S_FAILURE, 'the acceptor completed without the mechanism reply that mutual authentication needs');
 
     if (resp.mechListMIC) {
-      const bad = this.mech.verifyMic(this.mechTypesDer, resp.mechListMIC);
+      const bad = await this.mech.verifyMic(this.mechTypesDer, resp.mechListMIC);
       if (bad) return new SpnegoFailure('mic-bad', GSS_S_BAD_MIC, 'the acceptor\'s mechListMIC does not verify (possible downgrade)', bad.failure);
       this.micVerified = true;
     }
@@ -83,7 +83,7 @@ export class InitiatorMachine<S extends MechanismStep, F> {
     // RFC 4178 §5: when the acceptor sent a MIC or asks for one, we send ours (once).
     let mic: Buffer | undefined;
     if ((resp.negState === 'request-mic' || this.micVerified) && !this.micSent) {
-      const made = this.mech.getMic(this.mechTypesDer);
+      const made = await this.mech.getMic(this.mechTypesDer);
       if (mechanismFailed<F>(made)) return mechanismFailure(made.failure);
       this.micSent = true;
       mic = made;

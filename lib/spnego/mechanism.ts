@@ -17,6 +17,9 @@ export interface MechanismFailed<F> {
   readonly token?: Buffer;
 }
 
+/** A mechanism may answer at once (GSS and SSPI MIC calls are local) or later (one in another process). */
+export type Awaitable<T> = T | Promise<T>;
+
 export interface SpnegoMechanism<S extends MechanismStep = MechanismStep, F = unknown> {
   /**
    * The OIDs this mechanism answers to, its own first: an initiator offers the first, and a peer may name any of
@@ -31,9 +34,9 @@ export interface SpnegoMechanism<S extends MechanismStep = MechanismStep, F = un
   /** One leg: the peer's token in (none for an initiator's first leg), ours out. */
   step(input?: Buffer): Promise<S | MechanismFailed<F>>;
   /** GSS_GetMIC over `message`, once the context is established (RFC 2743 §2.3.1). */
-  getMic(message: Buffer): Buffer | MechanismFailed<F>;
+  getMic(message: Buffer): Awaitable<Buffer | MechanismFailed<F>>;
   /** GSS_VerifyMIC; undefined when the MIC is good (RFC 2743 §2.3.2). */
-  verifyMic(message: Buffer, mic: Buffer): MechanismFailed<F> | undefined;
+  verifyMic(message: Buffer, mic: Buffer): Awaitable<MechanismFailed<F> | undefined>;
 }
 
 export function mechanismFailed<F>(r: object | undefined): r is MechanismFailed<F> {
