@@ -4,8 +4,8 @@
 // it is handed over. MIT is not known to need this; the check is cheap and the same for every library.
 import { DerError, TAG, decodeOid, readTlv } from '../spnego/der.js';
 import { describeKerberos } from '../spnego/describe.js';
+import { isKerberosOid } from '../spnego/oids.js';
 
-const KRB5_OIDS = new Set(['1.2.840.113554.1.2.2', '1.2.840.48018.1.2.2']);
 /** TOK_IDs of RFC 4121 §4.1 context tokens an initiator can receive: AP-REP, KRB-ERROR. */
 const REPLY_TOK_IDS = new Set([0x0200, 0x0300]);
 const MAX_DEPTH = 24;
@@ -43,7 +43,7 @@ export function krb5ReplyProblem(token: Buffer, dceStyle: boolean): string | und
     const { tlv: outer, next } = readTlv(token, 0);
     if (outer.tag !== TAG.APPLICATION_0 || next !== token.length) return 'not an RFC 2743 token that fills the buffer';
     const { tlv: oid, next: afterOid } = readTlv(outer.value, 0);
-    if (oid.tag !== TAG.OID || !KRB5_OIDS.has(decodeOid(oid.value))) return 'the token is not for the Kerberos mechanism';
+    if (oid.tag !== TAG.OID || !isKerberosOid(decodeOid(oid.value))) return 'the token is not for the Kerberos mechanism';
     if (afterOid + 2 > outer.value.length) return 'the token has no TOK_ID';
     if (!REPLY_TOK_IDS.has(outer.value.readUInt16BE(afterOid))) return 'the token is neither an AP-REP nor a KRB-ERROR';
     const message = outer.value.subarray(afterOid + 2);

@@ -1,7 +1,8 @@
 // Describes a Negotiate or Kerberos token for debugging (the CLI's `decode`): framing, mechanisms, negState and the
 // inner message type. Sizes only: never key material, ciphertext or MIC bytes. Never throws.
 import { DerError, TAG, readAll, readOnly, readTlv } from './der.js';
-import { MECH_OID, SpnegoError, decodeNegToken, unwrapInitialContextToken } from './tokens.js';
+import { MECH_OID, isKerberosOid } from './oids.js';
+import { SpnegoError, decodeNegToken, unwrapInitialContextToken } from './tokens.js';
 
 const MECH_NAMES: Record<string, string> = {
   [MECH_OID.SPNEGO]: 'SPNEGO',
@@ -103,7 +104,7 @@ function describeKerberosMessage(msg: Buffer): KerberosDescription {
 export function describeKerberos(buf: Buffer): KerberosDescription | undefined {
   try {
     const { oid, inner } = unwrapInitialContextToken(buf);
-    if (oid !== MECH_OID.KRB5 && oid !== MECH_OID.MS_KRB5) return undefined;
+    if (!isKerberosOid(oid)) return undefined;
     const tokId = inner.subarray(0, 2).toString('hex');
     const described = describeKerberosMessage(inner.subarray(2));
     if (KRB_TOK_IDS[tokId] && !described.message.startsWith('unknown')) return described;

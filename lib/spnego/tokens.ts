@@ -1,13 +1,8 @@
 // SPNEGO message types (RFC 4178 §4.2) and their strict DER codec, plus the RFC 2743 §3.1 initial-token framing.
 import { DerError, TAG, decodeOid, oidTlv, readAll, readOnly, readTlv, tlv, type Tlv } from './der.js';
+import { MECH_OID } from './oids.js';
 
-export const MECH_OID = {
-  SPNEGO: '1.3.6.1.5.5.2',
-  KRB5: '1.2.840.113554.1.2.2',
-  MS_KRB5: '1.2.840.48018.1.2.2',
-  NTLM: '1.3.6.1.4.1.311.2.2.10',
-  NEGOEX: '1.3.6.1.4.1.311.2.2.30',
-} as const;
+export { MECH_OID };
 
 export type NegState = 'accept-completed' | 'accept-incomplete' | 'reject' | 'request-mic';
 const NEG_STATES: readonly NegState[] = ['accept-completed', 'accept-incomplete', 'reject', 'request-mic'];

@@ -1,0 +1,25 @@
+// lib/spnego is the protocol layer: it may import only itself, so the state machines run (and are tested) without a
+// GSS library, and an SSPI or acceptor provider can reuse them (docs/spnego.md, "SPNEGO layer").
+import { expect } from 'chai';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const DIR = join(import.meta.dirname, '../../lib/spnego');
+/** der.ts reads OIDs with ffi/oid.ts, a pure codec without native calls, until the layout work gives it a home. */
+const ALLOWED = new Set(['der.ts -> ../../ffi/oid.js']);
+
+describe('the SPNEGO layer imports nothing but itself', () => {
+  it('no file in lib/spnego imports providers, sspi, http or ffi', () => {
+    const outside: string[] = [];
+    const files = readdirSync(DIR).filter((f) => f.endsWith('.ts'));
+    expect(files).to.include.members(['initiator.ts', 'acceptor.ts', 'mechanism.ts', 'failure.ts']);
+    for (const file of files) {
+      const source = readFileSync(join(DIR, file), 'utf8');
+      for (const [, spec] of source.matchAll(/\bfrom\s+'([^']+)'/g)) {
+        if (spec.startsWith('./') || spec.startsWith('node:')) continue;
+        if (!ALLOWED.has(`${file} -> ${spec}`)) outside.push(`${file} -> ${spec}`);
+      }
+    }
+    expect(outside).to.deep.equal([]);
+  });
+});
