@@ -1,14 +1,16 @@
 // A second independent acceptor: python-gssapi in a child process (test/harness/gssapi_acceptor.py). It can run
 // under another clock (faketime) and hands back the error token of a failed step, which the `kerberos` package
 // cannot.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
 const SCRIPT = fileURLToPath(new URL('./gssapi_acceptor.py', import.meta.url));
-/** Debian's python3-gssapi is importable only by the system python (toolchain.md). */
+/** Debian's python3-gssapi installs into the system python's dist-packages, not into another python on PATH. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
+/** Why the python acceptor cannot run, for needs() (test/harness/skip.ts). */
+export const PYTHON_GSSAPI_MISSING = `${SYSTEM_PYTHON} cannot import gssapi (apt-get install python3-gssapi)`;
+let importsGssapi: boolean | undefined;
 
 export interface PyStep {
   token: Buffer;
@@ -33,8 +35,10 @@ export class PythonAcceptor {
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
   }
 
+  /** Whether the system python can import gssapi (asked once per process). */
   static available(): boolean {
-    return existsSync(SYSTEM_PYTHON);
+    importsGssapi ??= spawnSync(SYSTEM_PYTHON, ['-c', 'import gssapi'], { stdio: 'ignore' }).status === 0;
+    return importsGssapi;
   }
 
   private async call(req: object): Promise<PyStep> {
