@@ -1,8 +1,10 @@
 // The independent acceptor of the integration tests: the `kerberos` package's server (MIT's
 // gss_accept_sec_context through its own native add-on, with MIT's SPNEGO), reading the harness's HTTP keytab.
-// The add-on is an optionalDependency: it builds from source (node-gyp, g++, make, python3, libkrb5-dev) where no
-// prebuilt binary can be downloaded, and a failed optional build must not fail `npm ci`. Without it, the tests that
+// The add-on is an optionalDependency of the private workspace test/peers (never of the published package): it
+// builds from source (node-gyp, g++, make, python3, libkrb5-dev) where no prebuilt binary can be downloaded, and a
+// failed optional build must not fail `npm ci`. Without it, the tests that
 // use it say so through needs() (test/harness/skip.ts): skipped with this reason, or failed under CI=true.
+import { createRequire } from 'node:module';
 
 /** The part of the `kerberos` package's API that the tests and bench/run.ts use (typed here, so that `npm run
  * typecheck` passes on a machine where the optional add-on did not install). */
@@ -19,11 +21,11 @@ export interface KerberosAddon {
   readonly GSS_C_MUTUAL_FLAG: number;
 }
 
-const ADDON: string = 'kerberos'; // a string, not a literal specifier: tsc does not need the package's types
+// Loaded with require (the add-on is CommonJS): no top-level await, which mocha's require of a spec cannot take.
 let kerberos: KerberosAddon | undefined;
 let loadError: string | undefined;
 try {
-  kerberos = ((await import(ADDON)) as { default: KerberosAddon }).default;
+  kerberos = createRequire(import.meta.url)('kerberos') as KerberosAddon;
 } catch (err) {
   loadError = (err as Error).message.split('\n')[0];
 }
@@ -36,7 +38,7 @@ export function kerberosAddon(): KerberosAddon {
 
 /** Why the add-on cannot be used (for needs()), or undefined when it loads. */
 export const KERBEROS_ADDON_MISSING: string | undefined = kerberos ? undefined
-  : `the kerberos add-on (optionalDependency, the independent MIT acceptor) does not load: ${loadError}. It builds from source where no prebuilt binary is downloadable: install g++ make python3 libkrb5-dev, then npm install kerberos`;
+  : `the kerberos add-on (test/peers, optional) does not load (${loadError}); its build needs g++ make python3 libkrb5-dev, then npm install`;
 
 export function kerberosAddonAvailable(): boolean {
   return kerberos !== undefined;
