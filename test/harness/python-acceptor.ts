@@ -2,6 +2,7 @@
 // under another clock (faketime) and hands back the error token of a failed step, which the `kerberos` package
 // cannot.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
@@ -27,12 +28,15 @@ export interface PyStep {
 export class PythonAcceptor {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly lines: AsyncIterator<string>;
+  /** The child's stderr (its last 2 KB), for the error when it exits early. */
+  private stderr = '';
 
   /** `clockOffset` like faketime's "+2h" runs the acceptor with a skewed clock. */
   constructor(env: Record<string, string>, clockOffset?: string) {
     const [cmd, args] = clockOffset ? ['faketime', ['-f', clockOffset, SYSTEM_PYTHON, SCRIPT]] : [SYSTEM_PYTHON, [SCRIPT]];
     this.child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+    this.child.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString('utf8')).slice(-2048)));
   }
 
   /** Whether the system python can import gssapi (asked once per process). */
@@ -44,9 +48,19 @@ export class PythonAcceptor {
   private async call(req: object): Promise<PyStep> {
     this.child.stdin.write(JSON.stringify(req) + '\n');
     const next = await this.lines.next();
-    if (next.done) throw new Error('the python acceptor exited');
+    if (next.done) {
+      if (this.child.exitCode === null && this.child.signalCode === null) {
+        await Promise.race([once(this.child, 'exit'), new Promise((r) => setTimeout(r, 1000))]);
+      }
+      const { exitCode, signalCode } = this.child;
+      throw new Error(`the python acceptor exited (code ${exitCode}, signal ${signalCode}${this.cmdline()}): ${this.stderr.trim() || 'no stderr'}`);
+    }
     const r = JSON.parse(next.value);
     return { ...r, token: Buffer.from(r.token, 'base64'), data: r.data === undefined ? undefined : Buffer.from(r.data, 'base64') };
+  }
+
+  private cmdline(): string {
+    return this.child.spawnargs[0] === 'faketime' ? `, under ${this.child.spawnargs.slice(0, 3).join(' ')}` : '';
   }
 
   async start(service: string, bindings?: Buffer): Promise<void> {
