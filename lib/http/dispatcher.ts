@@ -3,11 +3,20 @@
 // runs the exchange of request.ts (node:http, so channel bindings come from the connection used) and feeds the
 // verified answer back. Redirects stay with fetch (each hop is dispatched, and authenticated, on its own); a failed
 // authentication rejects fetch with TypeError('fetch failed') whose `cause` is the HttpNegotiateError.
+//
+// Two handler shapes exist. undici 8 (Node 26's fetch, and the `undici` package's current major: its fetch,
+// request() and stream()) passes the controller form its Dispatcher.md documents: onRequestStart(controller),
+// onResponseStart(controller, status, headers, statusMessage), onResponseData, onResponseEnd, onResponseError, with
+// backpressure through controller.pause()/resume(). The fetch of undici 6 and 7 (Node 20, 22 and 24) passes only
+// the legacy form: onConnect(abort), onHeaders(status, rawHeaders, resume, statusText) returning false to pause,
+// onData, onComplete, onError. A handler with onRequestStart or onResponseStart gets the controller form (undici's
+// own WrapHandler decides the same way); any other gets the legacy one, which is kept for those three Node lines.
+import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FetchBody } from './body.js';
 import { negotiateRequest, type NegotiateAuthInfo, type NegotiateHttpOptions } from './request.js';
 
-/** What Node's fetch passes to dispatch() (undici's DispatchOptions, the part used here). */
+/** What fetch passes to dispatch() (undici's DispatchOptions, the part used here). */
 export interface DispatchOptions {
   origin?: string | URL;
   path: string;
@@ -16,9 +25,33 @@ export interface DispatchOptions {
   body?: string | Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | null;
 }
 
-/** undici's handler callbacks (the classic form Node 20's fetch uses). */
+/** undici's DispatchController: what a controller-form handler is given with each callback. */
+export interface DispatchController {
+  readonly aborted: boolean;
+  readonly paused: boolean;
+  readonly reason: Error | null;
+  /** The response's name/value pairs as received (set before onResponseStart). */
+  rawHeaders: Buffer[] | null;
+  rawTrailers: Buffer[] | null;
+  abort(reason: Error): void;
+  pause(): void;
+  resume(): void;
+}
+
+/** undici's handler in the controller form it documents from version 7 on (what undici 8's fetch passes). */
 export interface DispatchHandler {
+  onRequestStart?(controller: DispatchController, context: unknown): void;
+  onResponseStarted?(): void;
+  onResponseStart?(controller: DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void;
+  onResponseData?(controller: DispatchController, chunk: Buffer): void;
+  onResponseEnd?(controller: DispatchController, trailers: IncomingHttpHeaders): void;
+  onResponseError?(controller: DispatchController, error: Error): void;
+}
+
+/** undici's legacy handler callbacks (what the fetch of Node 20, 22 and 24 passes). */
+export interface LegacyDispatchHandler {
   onConnect?(abort: (err?: Error) => void): void;
+  onResponseStarted?(): void;
   onHeaders?(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean;
   onData?(chunk: Buffer): boolean;
   onComplete?(trailers: Buffer[] | null): void;
@@ -46,19 +79,89 @@ function body(b: DispatchOptions['body']): FetchBody | Readable | undefined {
   return Readable.from(b as AsyncIterable<Uint8Array>);
 }
 
+/** The answer's side of one dispatch, whichever handler form it speaks. Each callback after the last is dropped. */
+interface Sink {
+  start(status: number, headers: IncomingHttpHeaders, raw: Buffer[], statusText: string): void;
+  data(chunk: Buffer): void;
+  end(): void;
+  error(err: Error): void;
+}
+
+function isControllerHandler(h: DispatchHandler | LegacyDispatchHandler): h is DispatchHandler {
+  return typeof (h as DispatchHandler).onRequestStart === 'function' || typeof (h as DispatchHandler).onResponseStart === 'function';
+}
+
 export class NegotiateDispatcher {
   constructor(private readonly options: NegotiateDispatcherOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('NegotiateDispatcher: options must be an object');
   }
 
-  dispatch(opts: DispatchOptions, handler: DispatchHandler): boolean {
-    const controller = new AbortController();
-    handler.onConnect?.((err) => controller.abort(err));
-    this.run(opts, handler, controller.signal).catch((err: Error) => handler.onError?.(err));
+  dispatch(opts: DispatchOptions, handler: DispatchHandler | LegacyDispatchHandler): boolean {
+    const abort = new AbortController();
+    let stream: Readable | undefined;
+    let finished = false;
+    let paused = false;
+    const pause = () => {
+      paused = true;
+      stream?.pause();
+    };
+    const resume = () => {
+      paused = false;
+      stream?.resume();
+    };
+    const once = <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => {
+      if (finished) return;
+      finished = true;
+      f(...a);
+    };
+    let sink: Sink;
+    if (isControllerHandler(handler)) {
+      const controller: DispatchController = {
+        get aborted() { return abort.signal.aborted; },
+        get paused() { return paused; },
+        get reason() { return abort.signal.aborted ? (abort.signal.reason as Error) : null; },
+        rawHeaders: null,
+        rawTrailers: null,
+        abort: (reason) => abort.abort(reason),
+        pause,
+        resume,
+      };
+      sink = {
+        start: (status, headers, raw, statusText) => {
+          controller.rawHeaders = raw;
+          handler.onResponseStarted?.();
+          handler.onResponseStart?.(controller, status, headers, statusText);
+        },
+        data: (chunk) => handler.onResponseData?.(controller, chunk),
+        end: once(() => {
+          controller.rawTrailers = [];
+          handler.onResponseEnd?.(controller, {});
+        }),
+        error: once((err: Error) => handler.onResponseError?.(controller, err)),
+      };
+      handler.onRequestStart?.(controller, {});
+    } else {
+      sink = {
+        start: (status, _headers, raw, statusText) => {
+          handler.onResponseStarted?.();
+          if (handler.onHeaders?.(status, raw, resume, statusText) === false) pause();
+        },
+        data: (chunk) => {
+          if (handler.onData?.(chunk) === false) pause();
+        },
+        end: once(() => handler.onComplete?.([])),
+        error: once((err: Error) => handler.onError?.(err)),
+      };
+      handler.onConnect?.((err) => abort.abort(err));
+    }
+    this.run(opts, sink, abort.signal, (s) => {
+      stream = s;
+      if (paused) s.pause();
+    }).catch((err: Error) => sink.error(err));
     return true;
   }
 
-  private async run(opts: DispatchOptions, handler: DispatchHandler, signal: AbortSignal): Promise<void> {
+  private async run(opts: DispatchOptions, sink: Sink, signal: AbortSignal, attach: (s: Readable) => void): Promise<void> {
     const { onAuthenticated, ...options } = this.options;
     const url = new URL(opts.path, opts.origin);
     const r = await negotiateRequest(url, {
@@ -71,14 +174,16 @@ export class NegotiateDispatcher {
     });
     onAuthenticated?.(r.auth, r.url);
     const stream = r.body;
+    if (signal.aborted) {
+      stream.destroy();
+      throw signal.reason;
+    }
     signal.addEventListener('abort', () => stream.destroy(signal.reason as Error), { once: true });
-    const raw = r.rawHeaders.map((h) => Buffer.from(h, 'latin1'));
-    if (handler.onHeaders?.(r.status, raw, () => stream.resume(), r.statusText) === false) stream.pause();
-    stream.on('data', (chunk: Buffer) => {
-      if (handler.onData?.(chunk) === false) stream.pause();
-    });
-    stream.once('end', () => handler.onComplete?.([]));
-    stream.once('error', (err) => handler.onError?.(err));
+    stream.once('end', () => sink.end());
+    stream.once('error', (err) => sink.error(err));
+    sink.start(r.status, r.headers, r.rawHeaders.map((h) => Buffer.from(h, 'latin1')), r.statusText);
+    attach(stream);
+    stream.on('data', (chunk: Buffer) => sink.data(chunk));
   }
 
   /** Nothing pooled across requests: each exchange closes its own connections. */

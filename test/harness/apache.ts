@@ -45,6 +45,9 @@ export interface Apache {
   stop(): Promise<void>;
 }
 
+/** Why Apache cannot run, for needs() (test/harness/skip.ts). */
+export const APACHE_MISSING = `${HTTPD} or ${MODULES}/mod_auth_gssapi.so is missing (apt-get install apache2 libapache2-mod-auth-gssapi)`;
+
 export function apacheAvailable(): boolean {
   return existsSync(HTTPD) && existsSync(join(MODULES, 'mod_auth_gssapi.so'));
 }

@@ -4,7 +4,7 @@
 // slapd, ldap-utils, krb5-kdc-ldap (.ci/run installs them).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -32,9 +32,25 @@ export interface LdapKdc {
   stop(): Promise<void>;
 }
 
+/**
+ * MIT's LDAP database module (krb5-kdc-ldap), which krb5kdc loads as `db_library = kldap` from its plugin directory
+ * LIBDIR/krb5/plugins/kdb: /usr/lib/<multiarch triplet> on Debian (x86_64-linux-gnu, aarch64-linux-gnu, ...),
+ * /usr/lib64 or /usr/lib elsewhere.
+ */
+export function kldapPlugin(): string | undefined {
+  const multiarch = existsSync('/usr/lib') ? readdirSync('/usr/lib').filter((d) => d.includes('-linux-')).map((d) => join('/usr/lib', d)) : [];
+  return [...multiarch, '/usr/lib64', '/usr/lib'].map((d) => join(d, 'krb5', 'plugins', 'kdb', 'kldap.so')).find((p) => existsSync(p));
+}
+
+/** Why the LDAP-backed KDC cannot run, or undefined when it can (for needs(), test/harness/skip.ts). */
+export function ldapKdcMissing(): string | undefined {
+  const missing = ['/usr/sbin/slapd', '/usr/bin/ldapadd', '/usr/sbin/kdb5_ldap_util', SCHEMA_GZ].filter((p) => !existsSync(p));
+  if (!kldapPlugin()) missing.push('krb5/plugins/kdb/kldap.so');
+  return missing.length ? `the LDAP-backed KDC needs ${missing.join(', ')} (apt-get install slapd ldap-utils krb5-kdc-ldap)` : undefined;
+}
+
 export function ldapKdcAvailable(): boolean {
-  return ['/usr/sbin/slapd', '/usr/bin/ldapadd', '/usr/sbin/kdb5_ldap_util', SCHEMA_GZ].every((p) => existsSync(p))
-    && existsSync('/usr/lib/x86_64-linux-gnu/krb5/plugins/kdb/kldap.so');
+  return ldapKdcMissing() === undefined;
 }
 
 export async function startLdapKdc(): Promise<LdapKdc> {

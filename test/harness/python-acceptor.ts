@@ -1,14 +1,17 @@
 // A second independent acceptor: python-gssapi in a child process (test/harness/gssapi_acceptor.py). It can run
 // under another clock (faketime) and hands back the error token of a failed step, which the `kerberos` package
 // cannot.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
 const SCRIPT = fileURLToPath(new URL('./gssapi_acceptor.py', import.meta.url));
-/** Debian's python3-gssapi is importable only by the system python (its module is built for Debian's python3, not another python on PATH). */
+/** Debian's python3-gssapi installs into the system python's dist-packages, not into another python on PATH. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
+/** Why the python acceptor cannot run, for needs() (test/harness/skip.ts). */
+export const PYTHON_GSSAPI_MISSING = `${SYSTEM_PYTHON} cannot import gssapi (apt-get install python3-gssapi)`;
+let importsGssapi: boolean | undefined;
 
 export interface PyStep {
   token: Buffer;
@@ -25,24 +28,39 @@ export interface PyStep {
 export class PythonAcceptor {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly lines: AsyncIterator<string>;
+  /** The child's stderr (its last 2 KB), for the error when it exits early. */
+  private stderr = '';
 
   /** `clockOffset` like faketime's "+2h" runs the acceptor with a skewed clock. */
   constructor(env: Record<string, string>, clockOffset?: string) {
     const [cmd, args] = clockOffset ? ['faketime', ['-f', clockOffset, SYSTEM_PYTHON, SCRIPT]] : [SYSTEM_PYTHON, [SCRIPT]];
     this.child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+    this.child.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString('utf8')).slice(-2048)));
   }
 
+  /** Whether the system python can import gssapi (asked once per process). */
   static available(): boolean {
-    return existsSync(SYSTEM_PYTHON);
+    importsGssapi ??= spawnSync(SYSTEM_PYTHON, ['-c', 'import gssapi'], { stdio: 'ignore' }).status === 0;
+    return importsGssapi;
   }
 
   private async call(req: object): Promise<PyStep> {
     this.child.stdin.write(JSON.stringify(req) + '\n');
     const next = await this.lines.next();
-    if (next.done) throw new Error('the python acceptor exited');
+    if (next.done) {
+      if (this.child.exitCode === null && this.child.signalCode === null) {
+        await Promise.race([once(this.child, 'exit'), new Promise((r) => setTimeout(r, 1000))]);
+      }
+      const { exitCode, signalCode } = this.child;
+      throw new Error(`the python acceptor exited (code ${exitCode}, signal ${signalCode}${this.cmdline()}): ${this.stderr.trim() || 'no stderr'}`);
+    }
     const r = JSON.parse(next.value);
     return { ...r, token: Buffer.from(r.token, 'base64'), data: r.data === undefined ? undefined : Buffer.from(r.data, 'base64') };
+  }
+
+  private cmdline(): string {
+    return this.child.spawnargs[0] === 'faketime' ? `, under ${this.child.spawnargs.slice(0, 3).join(' ')}` : '';
   }
 
   async start(service: string, bindings?: Buffer): Promise<void> {

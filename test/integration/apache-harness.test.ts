@@ -5,8 +5,9 @@ import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { apacheAvailable, startApache, type Apache } from '../harness/apache.js';
+import { APACHE_MISSING, apacheAvailable, startApache, type Apache } from '../harness/apache.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
+import { needs } from '../harness/skip.js';
 
 const exec = promisify(execFile);
 
@@ -24,7 +25,7 @@ describe('test harness: Apache with mod_auth_gssapi', function () {
 
   before(async function () {
     // Needs Debian's apache2 and libapache2-mod-auth-gssapi (.ci installs them); without them nothing here can run.
-    if (!apacheAvailable()) this.skip();
+    needs(this, apacheAvailable(), APACHE_MISSING);
     kdc = await kdcWithAlice();
     host = kdc.hostname;
     apache = await startApache(kdc);

@@ -2,10 +2,11 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { newAcceptor } from '../harness/acceptor.js';
+import { KERBEROS_ADDON_MISSING, kerberosAddonAvailable, newAcceptor } from '../harness/acceptor.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PythonAcceptor } from '../harness/python-acceptor.js';
-import { apacheAvailable, startApache, type Apache } from '../harness/apache.js';
+import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import { APACHE_MISSING, apacheAvailable, startApache, type Apache } from '../harness/apache.js';
+import { needs } from '../harness/skip.js';
 
 const exec = promisify(execFile);
 
@@ -20,6 +21,9 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
 }
 
 describe('command line', function () {
+  before(function () {
+    needs(this, kerberosAddonAvailable(), KERBEROS_ADDON_MISSING ?? '');
+  });
   this.timeout(60_000);
   let kdc: Kdc;
 
@@ -83,7 +87,7 @@ describe('command line', function () {
 
   it('decode names the KRB-ERROR of a skewed acceptor and the AP-REP of a good one', async function () {
     // python3-gssapi and faketime come from .ci/run's packages; without them this acceptor cannot run.
-    if (!PythonAcceptor.available()) this.skip();
+    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
     for (const [clock, message] of [[undefined, 'AP-REP'], ['+2h', 'KRB-ERROR']] as const) {
       // A fresh token per acceptor: the same one twice would be a replay (KRB_AP_ERR_REPEAT), not a skew.
       const token = Buffer.from((await cli(['token', '--package', 'Kerberos', `HTTP/${kdc.hostname}`])).stdout.trim(), 'base64');
@@ -140,7 +144,7 @@ describe('command line: fetch and credentials', function () {
 
   before(async function () {
     // fetch needs a real Negotiate server: Apache with mod_auth_gssapi, installed by .ci/run.
-    if (!apacheAvailable()) this.skip();
+    needs(this, apacheAvailable(), APACHE_MISSING);
     kdc = await kdcWithAlice();
     apache = await startApache(kdc);
     resolve = [apache.httpPort, apache.httpsPort].flatMap((p) => ['--resolve', `${kdc.hostname}:${p}:127.0.0.1`]);

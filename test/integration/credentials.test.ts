@@ -8,15 +8,19 @@ import {
   initializeSecurityContext, queryCredentialsAttributes, type AcquireCredentialsOptions,
 } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
-import { newAcceptor } from '../harness/acceptor.js';
+import { KERBEROS_ADDON_MISSING, kerberosAddonAvailable, newAcceptor } from '../harness/acceptor.js';
 import { sharedKdc, type Kdc } from '../harness/kdc.js';
 import { expectAcquireRefused } from '../harness/refusals.js';
 import { gssapi } from '../../ffi/gssapi.js';
 import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
+import { needs } from '../harness/skip.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 
 describe('credential sources', function () {
+  before(function () {
+    needs(this, kerberosAddonAvailable(), KERBEROS_ADDON_MISSING ?? '');
+  });
   this.timeout(120_000);
   let kdc: Kdc;
   let bobCache: string;

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, type CredentialsHandle } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import { needs } from '../harness/skip.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 
@@ -16,7 +17,7 @@ describe('delegation', function () {
 
   before(async function () {
     // python3-gssapi (installed by .ci/run) is the acceptor that receives and uses the delegated TGT.
-    if (!PythonAcceptor.available()) this.skip();
+    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
     kdc = await kdcWithAlice();
     cred = await acquireCredentialsHandle();
   });

@@ -12,9 +12,10 @@ import {
 } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
 import { sharedKdc, type Kdc } from '../harness/kdc.js';
-import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
 import { minorTextMatches } from '../harness/flavour.js';
-import { newAcceptor } from '../harness/acceptor.js';
+import { KERBEROS_ADDON_MISSING, kerberosAddonAvailable, newAcceptor } from '../harness/acceptor.js';
+import { needs } from '../harness/skip.js';
 
 const exec = promisify(execFile);
 
@@ -27,6 +28,9 @@ const MINOR = {
 };
 
 describe('KDC and account faults', function () {
+  before(function () {
+    needs(this, kerberosAddonAvailable(), KERBEROS_ADDON_MISSING ?? '');
+  });
   this.timeout(120_000);
   let kdc: Kdc;
 
@@ -147,7 +151,7 @@ describe('KDC and account faults', function () {
 
   it('a service key changed after the ticket was issued: the acceptor\'s KRB-ERROR reaches the caller as a SEC_E code', async function () {
     // python3-gssapi (installed by .ci/run) is the acceptor whose error token carries the reason.
-    if (!PythonAcceptor.available()) this.skip();
+    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
     const alice = kdc.principals.alice;
     const ccache = `FILE:${join(kdc.dir, 'faults-rekey')}`;
     await kdc.kinit(alice.name, { password: alice.password, ccache });

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { kdcWithAlice } from '../harness/kdc.js';
-import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import { needs } from '../harness/skip.js';
 
 const exec = promisify(execFile);
 const RUNS = Number(process.env.KN_FUZZ_RUNS ?? 2000);
@@ -15,7 +16,7 @@ describe(`fuzz campaign (${RUNS} cases per entry point, seed 20261124)`, functio
 
   it('survives every mutated token without a crash or a hang', async function () {
     // The message entry points take their seeds from python-gssapi (installed by .ci/run).
-    if (!PythonAcceptor.available()) this.skip();
+    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
     const kdc = await kdcWithAlice();
     const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'scripts/fuzz.ts', '--use-env', '--json', '--runs', String(RUNS), '--seed', '20261124'], {
       env: { ...process.env, KN_FUZZ_HOST: kdc.hostname },

@@ -25,10 +25,11 @@ import {
   negotiateRequest,
   type NegotiateHttpOptions,
 } from '../../lib/index.js';
-import { apacheAvailable, startApache, type Apache } from '../harness/apache.js';
+import { APACHE_MISSING, apacheAvailable, startApache, type Apache } from '../harness/apache.js';
 import { startHttpsAcceptor, type HttpsAcceptor } from '../harness/https-acceptor.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import { needs } from '../harness/skip.js';
 import { leakedForms } from '../harness/token-forms.js';
 
 /** JSON.stringify, or why it could not (a circular structure prints nothing). */
@@ -85,7 +86,7 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
 
   before(async function () {
     // .ci/run installs apache2 and libapache2-mod-auth-gssapi; without them there is no server to test against.
-    if (!apacheAvailable()) this.skip();
+    needs(this, apacheAvailable(), APACHE_MISSING);
     kdc = await kdcWithAlice();
     host = kdc.hostname;
     apache = await startApache(kdc);
@@ -349,7 +350,8 @@ describe('HTTP Negotiate channel bindings against an acceptor that enforces them
 
   before(async function () {
     // Needs python3-gssapi (the acceptor) and Apache's harness (only for its certificate and key): both from .ci/run.
-    if (!apacheAvailable() || !PythonAcceptor.available()) this.skip();
+    needs(this, apacheAvailable(), APACHE_MISSING);
+    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
     kdc = await kdcWithAlice();
     apache = await startApache(kdc);
     acceptor = await startHttpsAcceptor(kdc, join(apache.dir, 'cert.pem'), join(apache.dir, 'key.pem'));

@@ -16,9 +16,10 @@ import * as F from '../../lib/sspi/flags.js';
 import * as S from '../../lib/sspi/status.js';
 import { liveNativeStates } from '../../lib/handles.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { newAcceptor } from '../harness/acceptor.js';
+import { KERBEROS_ADDON_MISSING, kerberosAddonAvailable, newAcceptor } from '../harness/acceptor.js';
 import { isHeimdal, minorTextMatches } from '../harness/flavour.js';
 import { expectAcquireRefused, expectTypeErrors } from '../harness/refusals.js';
+import { needs } from '../harness/skip.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY | F.ISC_REQ_REPLAY_DETECT | F.ISC_REQ_SEQUENCE_DETECT;
 const KRB5_MINOR = {
@@ -30,6 +31,9 @@ const KRB5_MINOR = {
 const tokenOf = (r: InitializeResult) => Buffer.from(r.output.find((b) => b.type === F.SECBUFFER_TOKEN)?.buffer ?? []);
 
 describe('initializeSecurityContext against a real KDC', function () {
+  before(function () {
+    needs(this, kerberosAddonAvailable(), KERBEROS_ADDON_MISSING ?? '');
+  });
   this.timeout(60_000);
   let kdc: Kdc;
   let spn: string;
@@ -337,7 +341,7 @@ describe('forgotten handles', function () {
 
   it('are released by the FinalizationRegistry once garbage-collected', async function () {
     // .mocharc.json runs node with --expose-gc; without it the collector cannot be driven from a test.
-    if (typeof globalThis.gc !== 'function') this.skip();
+    needs(this, typeof globalThis.gc === 'function', 'node runs without --expose-gc (.mocharc.json passes it)');
     const kdc = await kdcWithAlice();
     const before = liveNativeStates();
     await (async () => {

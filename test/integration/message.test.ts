@@ -10,8 +10,9 @@ import {
 } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
+import { needs } from '../harness/skip.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY | F.ISC_REQ_REPLAY_DETECT | F.ISC_REQ_SEQUENCE_DETECT;
 const AES256_CTS_HMAC_SHA1_96 = 18;
@@ -23,7 +24,7 @@ describe('message protection and context attributes', function () {
 
   before(async function () {
     // python3-gssapi is installed by .ci/run; it is the peer that judges our messages.
-    if (!PythonAcceptor.available()) this.skip();
+    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
     kdc = await kdcWithAlice();
     cred = await acquireCredentialsHandle();
   });

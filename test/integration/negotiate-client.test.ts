@@ -2,11 +2,15 @@
 import { expect } from 'chai';
 import { ISC_RET_MUTUAL_AUTH, NegotiateClient, SecurityError, toBase64 } from '../../lib/index.js';
 import { encodeNegTokenResp } from '../../lib/spnego/index.js';
-import { newAcceptor } from '../harness/acceptor.js';
+import { KERBEROS_ADDON_MISSING, kerberosAddonAvailable, newAcceptor } from '../harness/acceptor.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { isHeimdal } from '../harness/flavour.js';
+import { needs } from '../harness/skip.js';
 
 describe('NegotiateClient', function () {
+  before(function () {
+    needs(this, kerberosAddonAvailable(), KERBEROS_ADDON_MISSING ?? '');
+  });
   this.timeout(60_000);
   let kdc: Kdc;
 

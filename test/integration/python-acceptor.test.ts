@@ -13,7 +13,8 @@ import {
 } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import { needs } from '../harness/skip.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
 const KRB5KRB_AP_ERR_SKEW = -1765328347;
@@ -35,7 +36,7 @@ describe('against python-gssapi as acceptor', function () {
 
   before(async function () {
     // .ci/run installs python3-gssapi; on a machine without it these round trips cannot run.
-    if (!PythonAcceptor.available()) this.skip();
+    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
     kdc = await kdcWithAlice();
     spn = `HTTP/${kdc.hostname}`;
     creds.Negotiate = await acquireCredentialsHandle({ package: 'Negotiate' });
@@ -96,7 +97,7 @@ describe('against python-gssapi as acceptor', function () {
 
     it(`${pkg}: an acceptor whose clock is 2 hours ahead gives SEC_E_TIME_SKEW with KRB5KRB_AP_ERR_SKEW`, async function () {
       // Debian's faketime is installed by .ci/run; without it the acceptor clock cannot be skewed.
-      if (!hasFaketime()) this.skip();
+      needs(this, hasFaketime(), 'faketime cannot run (apt-get install faketime): the acceptor\'s clock cannot be skewed');
       const { result, acceptorSteps } = await exchange(pkg, REQ, { clock: '+2h' });
       expect(acceptorSteps[0].error).to.match(/skew/i);
       expect(result.statusName).to.equal('SEC_E_TIME_SKEW');

@@ -9,9 +9,10 @@ import {
   encryptMessage, freeCredentialsHandle, initializeSecurityContext, makeSignature, queryContextAttributes, verifySignature,
   type CredentialsHandle,
 } from '../../lib/index.js';
-import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { leakedForms } from '../harness/token-forms.js';
+import { needs } from '../harness/skip.js';
 
 const REQ = ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY;
 
@@ -66,7 +67,7 @@ describe('results print no token bytes (util.inspect, JSON.stringify)', function
 
   it('the final leg, the session key, and the message calls\' buffers (ciphertext, signatures, plaintext)', async function () {
     // python3-gssapi (from .ci/run) is the peer that protects messages for us to read.
-    if (!PythonAcceptor.available()) this.skip();
+    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
     const peer = new PythonAcceptor(kdc.env);
     await peer.start(`HTTP@${kdc.hostname}`);
     const first = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ | ISC_REQ_ALLOCATE_MEMORY });

@@ -9,10 +9,11 @@ import {
 } from '../../lib/index.js';
 import * as F from '../../lib/sspi/flags.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
-import { ldapKdcAvailable, startLdapKdc } from '../harness/ldap-kdc.js';
+import { ldapKdcAvailable, ldapKdcMissing, startLdapKdc } from '../harness/ldap-kdc.js';
 import { expectAcquireRefused } from '../harness/refusals.js';
+import { needs } from '../harness/skip.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 
@@ -22,7 +23,7 @@ describe('S4U: a service acting for a user', function () {
 
   before(async function () {
     // python3-gssapi (installed by .ci/run) is the service's acceptor side.
-    if (!PythonAcceptor.available()) this.skip();
+    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
     kdc = await kdcWithAlice();
   });
 
@@ -77,7 +78,7 @@ describe('S4U: a service acting for a user', function () {
 
   it('S4U2Proxy: where the KDC allows it (LDAP KDB), the front service reaches the back end as the user, and no other service', async function () {
     // slapd, ldap-utils and krb5-kdc-ldap come from .ci/run; python3-gssapi is the back end.
-    if (!ldapKdcAvailable()) this.skip();
+    needs(this, ldapKdcAvailable(), ldapKdcMissing() ?? '');
     const ldap = await startLdapKdc();
     const saved = process.env.KRB5_CONFIG;
     process.env.KRB5_CONFIG = `${ldap.krb5Config}:${kdc.krb5Config}`;

@@ -19,7 +19,8 @@ import { KERBEROS_OIDS, MECH_OID } from '../../lib/spnego/oids.js';
 import { decodeNegToken, encodeNegTokenInit, type NegTokenInit, type NegTokenResp } from '../../lib/spnego/tokens.js';
 import * as F from '../../lib/sspi/flags.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import { needs } from '../harness/skip.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
 const KRB5KRB_AP_ERR_SKEW = -1765328347;
@@ -64,7 +65,7 @@ describe('the SPNEGO acceptor machine over a real krb5 acceptor (python-gssapi)'
 
   before(async function () {
     // .ci/run installs python3-gssapi; on a machine without it these exchanges cannot run.
-    if (!PythonAcceptor.available()) this.skip();
+    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
     kdc = await kdcWithAlice();
     spn = `HTTP/${kdc.hostname}`;
     creds.Negotiate = await acquireCredentialsHandle({ package: 'Negotiate' });
@@ -161,7 +162,7 @@ describe('the SPNEGO acceptor machine over a real krb5 acceptor (python-gssapi)'
   });
 
   it('an acceptor 2 hours ahead rejects with the KRB-ERROR, which our initiator reads as SEC_E_TIME_SKEW', async function () {
-    if (!hasFaketime()) this.skip();
+    needs(this, hasFaketime(), 'faketime is not installed (apt-get install faketime)');
     const { result, accepted, replies } = await exchange({ clock: '+2h' });
     expect(accepted).to.be.instanceOf(SpnegoFailure);
     expect((accepted as SpnegoFailure).reason).to.equal('mechanism');

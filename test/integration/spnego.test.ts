@@ -12,15 +12,19 @@ import {
 } from '../../lib/index.js';
 import { MECH_OID, decodeNegToken, encodeNegTokenInit, encodeNegTokenResp, type NegTokenResp } from '../../lib/spnego/index.js';
 import * as F from '../../lib/sspi/flags.js';
-import { newAcceptor } from '../harness/acceptor.js';
+import { KERBEROS_ADDON_MISSING, kerberosAddonAvailable, newAcceptor } from '../harness/acceptor.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { isHeimdal } from '../harness/flavour.js';
+import { needs } from '../harness/skip.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
 const S_PRINCIPAL_UNKNOWN = -1765328377;
 const tokenOf = (r: InitializeResult) => Buffer.from(r.output[0]?.buffer ?? []);
 
 describe('SPNEGO framed by the library', function () {
+  before(function () {
+    needs(this, kerberosAddonAvailable(), KERBEROS_ADDON_MISSING ?? '');
+  });
   this.timeout(60_000);
   let kdc: Kdc;
   let spn: string;
