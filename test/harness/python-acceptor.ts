@@ -3,6 +3,7 @@
 // cannot.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
@@ -12,6 +13,18 @@ export const SYSTEM_PYTHON = '/usr/bin/python3';
 /** Why the python acceptor cannot run, for needs() (test/harness/skip.ts). */
 export const PYTHON_GSSAPI_MISSING = `${SYSTEM_PYTHON} cannot import gssapi (apt-get install python3-gssapi)`;
 let importsGssapi: boolean | undefined;
+
+/** Debian's libfaketime (package faketime), for an acceptor whose clock is skewed; undefined when not installed. */
+export const LIBFAKETIME: string | undefined = ['/usr/lib', '/usr/lib64', ...(() => {
+  try {
+    return readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu')).map((d) => `/usr/lib/${d}`);
+  } catch {
+    return [];
+  }
+})()].map((dir) => `${dir}/faketime/libfaketime.so.1`).find((path) => existsSync(path));
+
+/** Why a skewed acceptor cannot run, for needs(). */
+export const FAKETIME_MISSING = 'libfaketime is not installed (apt-get install faketime): the acceptor\'s clock cannot be skewed';
 
 export interface PyStep {
   token: Buffer;
@@ -28,13 +41,27 @@ export interface PyStep {
 export class PythonAcceptor {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly lines: AsyncIterator<string>;
+  private readonly clock?: string;
   /** The child's stderr (its last 2 KB), for the error when it exits early. */
   private stderr = '';
 
-  /** `clockOffset` like faketime's "+2h" runs the acceptor with a skewed clock. */
+  /**
+   * `clockOffset` like "+2h" runs the acceptor with a skewed clock: libfaketime preloaded with FAKETIME set. Not the
+   * `faketime` wrapper: it names a semaphore and a shared-memory segment after its pid and leaves both behind when it
+   * is killed (as close() does), so a later wrapper that gets the same pid fails with "sem_open: File exists".
+   */
   constructor(env: Record<string, string>, clockOffset?: string) {
-    const [cmd, args] = clockOffset ? ['faketime', ['-f', clockOffset, SYSTEM_PYTHON, SCRIPT]] : [SYSTEM_PYTHON, [SCRIPT]];
-    this.child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const skew: Record<string, string> = clockOffset ? { LD_PRELOAD: LIBFAKETIME ?? 'libfaketime.so.1', FAKETIME: clockOffset } : {};
+    this.clock = clockOffset;
+    this.child = spawn(SYSTEM_PYTHON, [SCRIPT], { env: { ...process.env, ...env, ...skew }, stdio: ['pipe', 'pipe', 'pipe'] });
+    // libfaketime also names a shared-memory segment and a semaphore after the pid and leaves them when the process
+    // is killed: removed here, so that no later process given the same pid finds them.
+    if (clockOffset) {
+      const pid = this.child.pid;
+      this.child.once('exit', () => {
+        for (const name of [`faketime_shm_${pid}`, `sem.faketime_sem_${pid}`]) rmSync(`/dev/shm/${name}`, { force: true });
+      });
+    }
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
     this.child.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString('utf8')).slice(-2048)));
   }
@@ -60,7 +87,7 @@ export class PythonAcceptor {
   }
 
   private cmdline(): string {
-    return this.child.spawnargs[0] === 'faketime' ? `, under ${this.child.spawnargs.slice(0, 3).join(' ')}` : '';
+    return this.clock ? `, under libfaketime ${this.clock}` : '';
   }
 
   async start(service: string, bindings?: Buffer): Promise<void> {
