@@ -109,9 +109,12 @@ describe('credential sources', function () {
       }
       expect(new Set(ends).size, `TGT end times ${ends}`).to.equal(1);
       expect(ends[0] % 1000, 'whole seconds').to.equal(0);
-      expect(new Set(contextEnds).size, `context end times ${contextEnds}`).to.equal(1);
-      expect(contextEnds[0] % 1000).to.equal(0);
-      expect(contextEnds[0]).to.be.at.most(ends[0]);
+      // A context's lifetime counts from MIT's clock corrected by the KDC offset it measured at the AS exchange, a
+      // fraction of a second that we cannot see: its whole-second end may read one second apart (seen with the KDC
+      // in Docker), never with the clock's milliseconds.
+      expect(contextEnds.every((t) => t % 1000 === 0), `context end times ${contextEnds}: whole seconds`).to.equal(true);
+      expect(Math.max(...contextEnds) - Math.min(...contextEnds), `context end times ${contextEnds}`).to.be.at.most(1000);
+      expect(Math.min(...contextEnds)).to.be.at.most(ends[0]);
     } finally {
       freeCredentialsHandle(cred);
     }
