@@ -172,6 +172,7 @@ export interface GssapiFunctions {
   gss_release_cred: Fn;
   gss_inquire_cred: Fn;
   gss_init_sec_context: Fn;
+  gss_accept_sec_context: Fn;
   gss_delete_sec_context: Fn;
   gss_inquire_context: Fn;
   gss_context_time: Fn;
@@ -227,6 +228,9 @@ function declare(lib: LibraryHandle): GssapiFunctions {
     ),
     gss_init_sec_context: f(
       'uint32_t gss_init_sec_context(_Out_ uint32_t *minor, void *cred, _Inout_ void **ctx, void *target, void *mech, uint32_t req_flags, uint32_t time_req, gss_channel_bindings_struct *cb, gss_buffer_desc *input, _Out_ void **actual_mech, _Out_ gss_buffer_desc *output, _Out_ uint32_t *ret_flags, _Out_ uint32_t *time_rec)',
+    ),
+    gss_accept_sec_context: f(
+      'uint32_t gss_accept_sec_context(_Out_ uint32_t *minor, _Inout_ void **ctx, void *cred, gss_buffer_desc *input, gss_channel_bindings_struct *cb, _Out_ void **src_name, _Out_ void **mech, _Out_ gss_buffer_desc *output, _Out_ uint32_t *ret_flags, _Out_ uint32_t *time_rec, _Out_ void **delegated)',
     ),
     gss_delete_sec_context: f('uint32_t gss_delete_sec_context(_Out_ uint32_t *minor, _Inout_ void **ctx, void *output)'),
     gss_inquire_context: f(

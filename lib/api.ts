@@ -18,6 +18,7 @@ import {
 } from './handles.js';
 import { currentProvider } from './providers/select.js';
 import { ResultSecBuffer } from './secbuffer.js';
+import { acquireInbound, wantsInbound, type InboundCredentialsOptions } from './inbound.js';
 import type { ChannelBindings, CredentialSource, InitializeOutcome, PackageName } from './providers/provider.js';
 import type { RenewalEvent } from './providers/renewal.js';
 
@@ -32,8 +33,9 @@ export interface SecBuffer {
 export interface AcquireCredentialsOptions {
   /** `Negotiate` (SPNEGO, the default) or `Kerberos` (raw krb5 tokens). */
   package?: PackageName;
-  /** Only outbound (client) credentials exist in this library. */
+  /** Outbound (client) credentials; SECPKG_CRED_INBOUND takes InboundCredentialsOptions (lib/inbound.ts). */
   use?: 'outbound';
+  credentialUse?: number | 'outbound';
   /** The client principal, e.g. `alice@EXAMPLE.COM`: picked from the credential cache, or logged on with `password`. */
   principal?: string;
   /**
@@ -76,9 +78,9 @@ export interface AcquireCredentialsOptions {
   onRenewal?: (event: RenewalEvent) => void;
 }
 
-const ACQUIRE_KEYS = new Set(['package', 'use', 'principal', 'password', 'ccache', 'keytab', 'impersonator', 'spnego', 'ntlm', 'forwardable', 'renewable', 'lifetime', 'signal', 'onRenewal']);
+const ACQUIRE_KEYS = new Set(['package', 'use', 'credentialUse', 'principal', 'password', 'ccache', 'keytab', 'impersonator', 'spnego', 'ntlm', 'forwardable', 'renewable', 'lifetime', 'signal', 'onRenewal']);
 
-function checkSignal(signal: unknown): AbortSignal | undefined {
+export function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   return signal;
@@ -88,7 +90,7 @@ function checkSignal(signal: unknown): AbortSignal | undefined {
  * Races `work` against `signal`. On abort, rejects at once with the signal's reason; `abandoned` receives the
  * result whenever the native call finishes, to free it. The call itself cannot be interrupted.
  */
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, abandoned: (result: T) => void): Promise<T> {
+export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, abandoned: (result: T) => void): Promise<T> {
   if (!signal) return work;
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -119,7 +121,7 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, abandon
   });
 }
 
-function checkOptions(options: object, allowed: Set<string>, fn: string): void {
+export function checkOptions(options: object, allowed: Set<string>, fn: string): void {
   for (const key of Object.keys(options)) {
     if (!allowed.has(key)) throw new TypeError(`${fn}: unknown option "${key}"`);
   }
@@ -149,8 +151,13 @@ function logonOptions(options: AcquireCredentialsOptions): CredentialSource['log
  * AcquireCredentialsHandle (outbound). Resolves to a handle; a credential that cannot be obtained (no ticket, a
  * wrong password, no KDC) is reported by the first initializeSecurityContext that uses it, as on Windows.
  */
-export async function acquireCredentialsHandle(options: AcquireCredentialsOptions = {}): Promise<CredentialsHandle> {
+export async function acquireCredentialsHandle(options: AcquireCredentialsOptions | InboundCredentialsOptions = {}): Promise<CredentialsHandle> {
   if (typeof options !== 'object' || options === null) throw new TypeError('acquireCredentialsHandle: options must be an object');
+  if (wantsInbound(options)) return acquireInbound(options as InboundCredentialsOptions);
+  return acquireOutbound(options as AcquireCredentialsOptions);
+}
+
+async function acquireOutbound(options: AcquireCredentialsOptions): Promise<CredentialsHandle> {
   checkOptions(options, ACQUIRE_KEYS, 'acquireCredentialsHandle');
   const pkg = options.package ?? 'Negotiate';
   if (pkg !== 'Negotiate' && pkg !== 'Kerberos') throw new TypeError('package must be "Negotiate" or "Kerberos"');
@@ -276,7 +283,7 @@ export interface InitializeResult {
 
 const ISC_KEYS = new Set(['credential', 'context', 'targetName', 'contextReq', 'reserved1', 'targetDataRep', 'input', 'reserved2', 'output', 'delegation', 'signal']);
 
-function checkBuffers(buffers: unknown, what: string): SecBuffer[] | undefined {
+export function checkBuffers(buffers: unknown, what: string): SecBuffer[] | undefined {
   if (buffers === undefined) return undefined;
   if (!Array.isArray(buffers)) throw new TypeError(`${what} must be an array of { type, buffer }`);
   for (const b of buffers) {
@@ -287,7 +294,7 @@ function checkBuffers(buffers: unknown, what: string): SecBuffer[] | undefined {
   return buffers as SecBuffer[];
 }
 
-const baseType = (type: number) => type & ~F.SECBUFFER_ATTRMASK;
+export const baseType = (type: number) => type & ~F.SECBUFFER_ATTRMASK;
 
 function failed(status: number, detail: string | undefined, context?: ContextHandle, gss?: GssStatusDetail): InitializeResult {
   const result: InitializeResult = {
@@ -456,7 +463,7 @@ function refusal(ctx: ContextState, withToken: boolean): InitializeOutcome | und
  * Output buffer semantics: with ISC_REQ_ALLOCATE_MEMORY (or no SECBUFFER_TOKEN buffer given) the token is a new
  * Buffer; otherwise it is copied into the caller's buffer, and the result's buffer is the filled part of it.
  */
-function placeToken(token: Buffer, contextReq: number, output?: SecBuffer[]): SecBuffer[] | number {
+export function placeToken(token: Buffer, contextReq: number, output?: SecBuffer[]): SecBuffer[] | number {
   const slot = output?.findIndex((b) => baseType(b.type) === F.SECBUFFER_TOKEN) ?? -1;
   if (!output || slot < 0) return [new ResultSecBuffer(F.SECBUFFER_TOKEN, token), ...(output ?? []).map(empty)];
   const allocate = (contextReq & F.ISC_REQ_ALLOCATE_MEMORY) !== 0;

@@ -13,6 +13,17 @@ export {
   type InitializeSecurityContextOptions,
   type SecBuffer,
 } from './api.js';
+export {
+  acceptSecurityContext,
+  delegatedCredential,
+  isServerContext,
+  MAX_ACCEPT_TOKEN,
+  type AcceptResult,
+  type AcceptSecurityContextOptions,
+} from './accept.js';
+export type { InboundCredentialsOptions } from './inbound.js';
+export type { BindingsPolicy } from './providers/acceptor.js';
+export * from './sspi/accept-flags.js';
 export { NegotiateClient, fromBase64, toBase64, type NegotiateClientOptions, type NegotiateStep } from './negotiate.js';
 export { gssapiLibrary, type GssapiLibraryInfo } from './library.js';
 export { kdcCallStats, setMaxConcurrentKdcCalls } from './providers/pool.js';

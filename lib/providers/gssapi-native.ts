@@ -217,6 +217,7 @@ export async function acquireCred(
   mechs: readonly string[],
   password?: Buffer,
   store?: Record<string, string>,
+  usage: number = GSS_C_INITIATE,
 ): Promise<AcquiredCred | GssFailure> {
   const { fn } = gssapi();
   const minor = [0];
@@ -230,7 +231,7 @@ export async function acquireCred(
     }
     const set = credStore(store);
     try {
-      major = await callAsync(fn.gss_acquire_cred_from, minor, name?.handle ?? null, 0, gssOidSet(mechs), GSS_C_INITIATE, set.ptr, out, null, time);
+      major = await callAsync(fn.gss_acquire_cred_from, minor, name?.handle ?? null, 0, gssOidSet(mechs), usage, set.ptr, out, null, time);
     } finally {
       set.free();
     }
@@ -242,7 +243,7 @@ export async function acquireCred(
     major = await callAsync(fn.gss_acquire_cred_with_password, minor, name?.handle ?? null,
       { length: password.length, value: password }, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
   } else {
-    major = await callAsync(fn.gss_acquire_cred, minor, name?.handle ?? null, 0, gssOidSet(mechs), GSS_C_INITIATE, out, null, time);
+    major = await callAsync(fn.gss_acquire_cred, minor, name?.handle ?? null, 0, gssOidSet(mechs), usage, out, null, time);
   }
   if (gssError(major) || !out[0]) return gssFailure(major, minor[0], OIDS.MECH_KRB5, undefined, 'acquire');
   return { cred: adoptCred(out[0]), expiry: expiryFromNow(time[0], before) };
@@ -325,7 +326,7 @@ export interface StepResult {
 
 /** One GSS security context (gss_ctx_id_t) of one mechanism, initiator side. */
 export class GssContext {
-  private ctx: bigint | null = null;
+  protected ctx: bigint | null = null;
   /**
    * Wrap sizes (header, trailer, padding) by layout and QOP, where they do not depend on the data's length (RFC 4121
    * with a CTS cipher): EncryptMessage then makes one native call, not two.

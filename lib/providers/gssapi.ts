@@ -185,7 +185,7 @@ function freeBinding(b: Binding): void {
   destroyCcache(b.cache);
 }
 
-class GssCredential implements ProviderCredential {
+export class GssCredential implements ProviderCredential {
   /** For keytab and lasting password handles: the TGT in use, renewed on schedule (renewal.ts). */
   renewer?: Renewer<Binding>;
 

@@ -22,14 +22,14 @@ export interface LogonOptions {
 
 const GSS_S_FAILURE = 0xd0000;
 
-function functions(): Krb5Functions | GssFailure {
+export function functions(): Krb5Functions | GssFailure {
   const { path, flavour } = G.gssapi();
   const k = krb5(path, flavour);
   return k ? k.fn : syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, `no krb5 library beside ${path}: logon options (forwardable, renewable, lifetime) need one`);
 }
 
 /** A krb5 error code is a krb5 minor status: the status table maps it as the GSS library would. */
-function failure(code: number, what: string): GssFailure {
+export function failure(code: number, what: string): GssFailure {
   return gssFailure(GSS_S_FAILURE, code, G.OIDS.MECH_KRB5, what, 'acquire');
 }
 

@@ -11,7 +11,7 @@ const REPLY_TOK_IDS = new Set([0x0200, 0x0300]);
 const MAX_DEPTH = 24;
 
 /** Every constructed TLV's content is exactly a sequence of TLVs, recursively (bounded depth, iteration only). */
-function checkDer(buf: Buffer): void {
+export function checkDer(buf: Buffer): void {
   const stack: Array<{ buf: Buffer; depth: number }> = [{ buf, depth: 0 }];
   while (stack.length) {
     const { buf: b, depth } = stack.pop()!;

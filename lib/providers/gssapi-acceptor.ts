@@ -1,0 +1,482 @@
+// The GSS-API acceptor (MIT, Heimdal): inbound credentials per handle, gss_accept_sec_context on the pool, our SPNEGO
+// acceptor over it (spnego-acceptor.ts), and the calls a server context shares with a client one (attributes,
+// message protection). Credentials are never process-global: MIT reads the handle's keytab and replay cache through
+// gss_acquire_cred_from; Heimdal gets the keytab through krb5 and gss_krb5_import_cred (never
+// gsskrb5_register_acceptor_identity or KRB5_KTNAME, which are process-wide).
+import { existsSync } from 'node:fs';
+import * as G from '../../ffi/gssapi.js';
+import * as A from '../sspi/attributes.js';
+import * as AF from '../sspi/accept-flags.js';
+import * as S from '../sspi/status.js';
+import type { SecPkgInfo } from '../sspi/attributes.js';
+import { AcceptorMachine } from '../spnego/acceptor.js';
+import { SpnegoFailure } from '../spnego/failure.js';
+import { checkCString } from '../cstring.js';
+import type { Acceptor, AcceptOutcome, AcceptRequest, BindingsPolicy, InboundSource } from './acceptor.js';
+import { queryAttribute } from './gssapi-attributes.js';
+import { decrypt, encrypt, sign, verify } from './gssapi-message.js';
+import {
+  GssContext,
+  GssName,
+  acquireCred,
+  adoptCred,
+  displayName,
+  expiryFromNow,
+  gssFailure,
+  inquireCred,
+  isFailure,
+  releaseCred,
+  syntheticFailure,
+  type GssFailure,
+  type StepResult,
+} from './gssapi-native.js';
+import { gssError } from './gssapi-status.js';
+import { GssCredential } from './gssapi.js';
+import { authenticatorKey, krb5RequestProblem } from './krb5-request.js';
+import { failure as krb5Failure, functions as krb5Functions } from './krb5-native.js';
+import { callAsync } from './pool.js';
+import type {
+  AcquireOutcome,
+  AttributeOutcome,
+  ChannelBindings,
+  InitializeOutcome,
+  MessageBuffer,
+  MessageOutcome,
+  PackageName,
+  Provider,
+  ProviderContext,
+  ProviderCredential,
+} from './provider.js';
+import { ReplayCache } from './replay-cache.js';
+import { currentProvider } from './select.js';
+import { gssFailureOf } from './spnego-failure.js';
+import { acceptorMechanism, type AcceptStep } from './spnego-acceptor.js';
+
+const GSS_C_ACCEPT = 2;
+/** MIT ≥ 1.19 sets it on an acceptor context whose initiator bound it to the channel (RFC 4121 checksum). */
+export const GSS_C_CHANNEL_BOUND_FLAG = 0x800;
+const GSS_S_NO_CRED = 0x70000;
+const GSS_S_BAD_BINDINGS = 0x40000;
+const GSS_S_FAILURE = 0xd0000;
+const GSS_S_DEFECTIVE_TOKEN = 0x90000;
+/** KRB5KRB_AP_ERR_REPEAT: what MIT's replay cache answers a replayed authenticator with. */
+const KRB5KRB_AP_ERR_REPEAT = -1765328384 + 34;
+
+/** GSS granted flag -> ASC_RET_*. */
+const GSS_TO_ASC: ReadonlyArray<readonly [number, number]> = [
+  [G.GSS_C_DELEG_FLAG, AF.ASC_RET_DELEGATE],
+  [G.GSS_C_MUTUAL_FLAG, AF.ASC_RET_MUTUAL_AUTH],
+  [G.GSS_C_REPLAY_FLAG, AF.ASC_RET_REPLAY_DETECT],
+  [G.GSS_C_SEQUENCE_FLAG, AF.ASC_RET_SEQUENCE_DETECT],
+  [G.GSS_C_CONF_FLAG, AF.ASC_RET_CONFIDENTIALITY],
+  [G.GSS_C_INTEG_FLAG, AF.ASC_RET_INTEGRITY],
+  [G.GSS_C_IDENTIFY_FLAG, AF.ASC_RET_IDENTIFY],
+  [G.GSS_C_EXTENDED_ERROR_FLAG, AF.ASC_RET_EXTENDED_ERROR],
+  [G.GSS_C_ANON_FLAG, AF.ASC_RET_NULL_SESSION],
+  [G.GSS_C_DCE_STYLE, AF.ASC_RET_USED_DCE_STYLE],
+];
+
+export function ascRetFlags(gssFlags: number, contextReq: number): number {
+  let attr = 0;
+  for (const [gss, ret] of GSS_TO_ASC) if (gssFlags & gss) attr |= ret;
+  if (contextReq & AF.ASC_REQ_CONNECTION) attr |= AF.ASC_RET_CONNECTION;
+  if (contextReq & AF.ASC_REQ_STREAM) attr |= AF.ASC_RET_STREAM;
+  return attr >>> 0;
+}
+
+/** The ASC_REQ_* bits the GSS acceptor honours (the rest give SEC_E_UNSUPPORTED_FUNCTION). */
+const SUPPORTED_ASC_REQ = AF.ASC_REQ_DELEGATE | AF.ASC_REQ_MUTUAL_AUTH | AF.ASC_REQ_REPLAY_DETECT | AF.ASC_REQ_SEQUENCE_DETECT
+  | AF.ASC_REQ_CONFIDENTIALITY | AF.ASC_REQ_INTEGRITY | AF.ASC_REQ_ALLOCATE_MEMORY | AF.ASC_REQ_USE_DCE_STYLE
+  | AF.ASC_REQ_CONNECTION | AF.ASC_REQ_EXTENDED_ERROR | AF.ASC_REQ_STREAM | AF.ASC_REQ_IDENTIFY
+  | AF.ASC_REQ_PROXY_BINDINGS | AF.ASC_REQ_ALLOW_MISSING_BINDINGS;
+
+type Inbound = { cred: bigint | null; release?: () => void };
+
+/** An inbound credential: the GSS acceptor credential, and (Heimdal) our replay cache of authenticators. */
+export class GssAcceptorCredential implements ProviderCredential {
+  constructor(
+    readonly source: InboundSource,
+    readonly acquired: Promise<Inbound | GssFailure>,
+    readonly replays?: ReplayCache,
+  ) {}
+
+  release(): void {
+    this.replays?.clear();
+    void this.acquired.then((r) => {
+      if (isFailure(r)) return;
+      if (r.cred) releaseCred(r.cred);
+      r.release?.();
+    });
+  }
+}
+
+/** The file behind a FILE: (or untyped) keytab name; undefined for other types (MEMORY:, ...). */
+function keytabFile(name: string): string | undefined {
+  if (name.startsWith('/')) return name;
+  if (name.startsWith('FILE:')) return name.slice(5);
+  if (name.startsWith('WRFILE:')) return name.slice(7);
+  return undefined;
+}
+
+/**
+ * Heimdal: the keytab through krb5 (krb5_kt_resolve) handed to gss_krb5_import_cred, with the principal when one is
+ * named. The krb5 context and keytab stay open for the credential's life and close with it.
+ */
+function importKeytab(source: InboundSource): Inbound | GssFailure {
+  const gss = G.gssapi().fn;
+  if (!gss.gss_krb5_import_cred) {
+    return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has neither gss_acquire_cred_from nor gss_krb5_import_cred: a keytab per handle needs one');
+  }
+  const fn = krb5Functions();
+  if ('status' in fn) return fn;
+  const ctx: Array<bigint | null> = [null];
+  let code = fn.krb5_init_context(ctx) as number;
+  if (code) return krb5Failure(code, 'krb5_init_context failed');
+  const kt: Array<bigint | null> = [null];
+  const principal: Array<bigint | null> = [null];
+  const close = () => {
+    if (kt[0]) fn.krb5_kt_close(ctx[0], kt[0]);
+    if (principal[0]) fn.krb5_free_principal(ctx[0], principal[0]);
+    fn.krb5_free_context(ctx[0]);
+  };
+  try {
+    if ((code = fn.krb5_kt_resolve(ctx[0], source.keytab!, kt) as number)) {
+      close();
+      return krb5Failure(code, 'the keytab name cannot be resolved');
+    }
+    if (source.principal && (code = fn.krb5_parse_name(ctx[0], source.principal, principal) as number)) {
+      close();
+      return krb5Failure(code, 'the service principal cannot be parsed');
+    }
+    const minor = [0];
+    const out: Array<bigint | null> = [null];
+    const major = gss.gss_krb5_import_cred(minor, null, principal[0], kt[0], out) as number;
+    if (gssError(major) || !out[0]) {
+      close();
+      return gssFailure(major, minor[0], G.OIDS.MECH_KRB5, 'the keytab cannot be used', 'acquire');
+    }
+    return { cred: adoptCred(out[0]), release: close };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}
+
+async function acquireInbound(source: InboundSource): Promise<Inbound | GssFailure> {
+  const g = G.gssapi();
+  if (source.keytab) {
+    const file = keytabFile(source.keytab);
+    // Heimdal would find out only at the first accept; MIT says the same at acquisition (GSS_S_NO_CRED).
+    if (file !== undefined && !existsSync(file)) return syntheticFailure(S.SEC_E_NO_CREDENTIALS, GSS_S_NO_CRED, `the keytab ${file} does not exist`);
+  }
+  if (g.fn.gss_acquire_cred_from && g.flavour !== 'heimdal') {
+    let name: GssName | null = null;
+    try {
+      if (source.principal) {
+        const imported = GssName.import(source.principal, G.OIDS.KRB5_NT_PRINCIPAL_NAME);
+        if (isFailure(imported)) return imported;
+        name = imported;
+      }
+      const store: Record<string, string> = {};
+      if (source.keytab) store.keytab = source.keytab;
+      if (source.replayCache) store.rcache = source.replayCache;
+      const got = await acquireCred(name, [G.OIDS.MECH_KRB5], undefined, Object.keys(store).length > 0 ? store : undefined, GSS_C_ACCEPT);
+      return isFailure(got) ? got : { cred: got.cred };
+    } finally {
+      name?.release();
+    }
+  }
+  if (source.keytab) return importKeytab(source);
+  // No keytab named: the library's default keytab, read as it reads it.
+  let name: GssName | null = null;
+  try {
+    if (source.principal) {
+      const imported = GssName.import(source.principal, G.OIDS.KRB5_NT_PRINCIPAL_NAME);
+      if (isFailure(imported)) return imported;
+      name = imported;
+    }
+    const got = await acquireCred(name, [G.OIDS.MECH_KRB5], undefined, undefined, GSS_C_ACCEPT);
+    return isFailure(got) ? got : { cred: got.cred };
+  } finally {
+    name?.release();
+  }
+}
+
+/** One gss_accept_sec_context context. Per-message calls and MICs are the GssContext ones, on this handle. */
+export class GssAcceptorContext extends GssContext {
+  /** The credential the initiator delegated, until handed over (takeDelegated) or released with the context. */
+  delegated?: { cred: bigint; expiry: Date };
+  /** The authenticated client, once complete. */
+  client?: string;
+  private claimed?: string;
+
+  constructor(
+    private readonly acceptorCred: bigint | null,
+    private readonly channel: ChannelBindings | undefined,
+    private readonly replays: ReplayCache | undefined,
+  ) {
+    // The base class's target and flags are an initiator's; an acceptor has neither.
+    super(G.OIDS.MECH_KRB5, null, undefined as unknown as GssName, 0);
+  }
+
+  /** An acceptor context never initiates. */
+  override async step(): Promise<StepResult | GssFailure> {
+    return syntheticFailure(S.SEC_E_INTERNAL_ERROR, 0x1000000, 'an acceptor context cannot initiate');
+  }
+
+  /** One gss_accept_sec_context call, on the pool (it reads the keytab and the replay cache). */
+  async accept(input: Buffer): Promise<AcceptStep | { failure: GssFailure; token?: Buffer }> {
+    const first = this.ctx === null;
+    const problem = krb5RequestProblem(input, first);
+    if (problem) return { failure: syntheticFailure(S.SEC_E_INVALID_TOKEN, GSS_S_DEFECTIVE_TOKEN, problem) };
+    let key: string | undefined;
+    if (first && this.replays) {
+      key = authenticatorKey(input);
+      const claim = key ? this.replays.claim(key) : 'new';
+      if (claim === 'replay') {
+        return { failure: gssFailure(GSS_S_FAILURE, KRB5KRB_AP_ERR_REPEAT, G.OIDS.MECH_KRB5, 'this authenticator was accepted before (a replayed AP-REQ)') };
+      }
+      if (claim === 'full') {
+        return { failure: syntheticFailure(S.SEC_E_INSUFFICIENT_MEMORY, GSS_S_FAILURE, 'the replay cache is full: no authenticator is accepted until older ones expire') };
+      }
+    }
+    const { fn } = G.gssapi();
+    const minor = [0];
+    const ctx = [this.ctx];
+    const src: Array<bigint | null> = [null];
+    const mech: Array<bigint | null> = [null];
+    const out: G.GssBuffer = { length: 0, value: null };
+    const flags = [0];
+    const time = [0];
+    const deleg: Array<bigint | null> = [null];
+    const cb = this.channel && {
+      initiator_addrtype: this.channel.initiatorAddrType,
+      initiator_address: { length: this.channel.initiatorAddress.length, value: this.channel.initiatorAddress },
+      acceptor_addrtype: this.channel.acceptorAddrType,
+      acceptor_address: { length: this.channel.acceptorAddress.length, value: this.channel.acceptorAddress },
+      application_data: { length: this.channel.applicationData.length, value: this.channel.applicationData },
+    };
+    const before = Date.now();
+    const major = await callAsync(fn.gss_accept_sec_context, minor, ctx, this.acceptorCred, { length: input.length, value: input },
+      cb ?? null, src, mech, out, flags, time, deleg);
+    this.ctx = ctx[0] ?? null;
+    const token = G.copyOut(out.value as bigint | null, Number(out.length));
+    if (out.value) fn.gss_release_buffer([0], out);
+    const client = displayName(src[0]);
+    if (src[0]) fn.gss_release_name([0], src);
+    if (gssError(major)) {
+      if (deleg[0]) fn.gss_release_cred([0], deleg);
+      if (key) this.replays!.forget(key);
+      return { failure: gssFailure(major, minor[0], G.OIDS.MECH_KRB5), token: token.length > 0 ? token : undefined };
+    }
+    const complete = (major & 1) === 0;
+    const expiry = expiryFromNow(time[0], before);
+    if (complete) {
+      this.client = client;
+      if (deleg[0]) {
+        if (this.delegated) releaseCred(this.delegated.cred);
+        this.delegated = { cred: adoptCred(deleg[0]), expiry };
+      }
+    } else if (deleg[0]) fn.gss_release_cred([0], deleg);
+    return { complete, token, flags: flags[0] >>> 0, expiry, mech: G.readOid(mech[0]) };
+  }
+
+  override release(): void {
+    super.release();
+    if (this.delegated) {
+      releaseCred(this.delegated.cred);
+      this.delegated = undefined;
+    }
+  }
+}
+
+/** A server context: the GSS acceptor context, our SPNEGO acceptor around it (Negotiate), and what completed. */
+export class GssServerContext implements ProviderContext {
+  complete = false;
+  established?: Date;
+  expiry?: Date;
+  /** The granted GSS flags of the mechanism's last step. */
+  flags = 0;
+  constructor(
+    readonly mech: GssAcceptorContext,
+    readonly pkg: PackageName,
+    readonly spnego: AcceptorMachine<AcceptStep, GssFailure> | undefined,
+    readonly step: (token: Buffer) => Promise<AcceptStep | { failure: GssFailure; token?: Buffer }>,
+  ) {}
+
+  release(): void {
+    this.mech.release();
+  }
+}
+
+function fail(failure: GssFailure, token?: Buffer, context?: ProviderContext): AcceptOutcome {
+  const outcome: AcceptOutcome = { status: failure.status, contextAttr: 0, gss: failure.gss };
+  if (failure.detail) outcome.detail = failure.detail;
+  if (token && token.length > 0) outcome.token = token;
+  if (context) outcome.context = context;
+  return outcome;
+}
+
+/** What a complete step must also satisfy: mutual authentication when asked, channel binding when required. */
+function policyRefusal(step: AcceptStep, contextReq: number, policy: BindingsPolicy): GssFailure | undefined {
+  if (contextReq & AF.ASC_REQ_MUTUAL_AUTH && !(step.flags & G.GSS_C_MUTUAL_FLAG)) {
+    return syntheticFailure(S.SEC_E_MUTUAL_AUTH_FAILED, GSS_S_FAILURE, 'mutual authentication is required (ASC_REQ_MUTUAL_AUTH) and the client did not ask for it');
+  }
+  if (policy === 'required' && !(step.flags & GSS_C_CHANNEL_BOUND_FLAG)) {
+    return syntheticFailure(S.SEC_E_BAD_BINDINGS, GSS_S_BAD_BINDINGS,
+      'channel bindings are required and the client did not bind the context to this channel (or this GSS library cannot tell: only MIT ≥ 1.19 reports it)');
+  }
+  return undefined;
+}
+
+/** Message calls need a complete server context whose ticket has not expired. */
+function usable(context: ProviderContext): MessageOutcome | undefined {
+  const state = context as GssServerContext;
+  if (!state.complete || !state.mech.handle) return { status: S.SEC_E_INVALID_HANDLE, detail: 'the context is not established' };
+  if (state.expiry && Date.now() >= state.expiry.getTime()) {
+    const f = gssFailure(0xc0000, 0, G.OIDS.MECH_KRB5, `the context expired at ${state.expiry.toISOString()} (its service ticket's end)`);
+    return { status: f.status, gss: f.gss, detail: f.detail };
+  }
+  return undefined;
+}
+
+export class GssAcceptor implements Acceptor, Provider {
+  readonly name = 'gssapi-acceptor';
+  readonly supportedContextReq = SUPPORTED_ASC_REQ;
+  readonly provider: Provider = this;
+
+  async acquireInbound(source: InboundSource): Promise<AcquireOutcome> {
+    if (source.keytab) checkCString(source.keytab, 'keytab');
+    // Heimdal 7.8's acceptor keeps no replay cache: ours, per handle. MIT's is the credential store's rcache.
+    const replays = G.gssapi().flavour === 'heimdal' ? new ReplayCache() : undefined;
+    const acquired = acquireInbound(source);
+    const credential = new GssAcceptorCredential(source, acquired, replays);
+    const r = await acquired;
+    return isFailure(r) ? { credential, failure: { status: r.status, gss: r.gss, detail: r.detail } } : { credential };
+  }
+
+  isInbound(credential: ProviderCredential): boolean {
+    return credential instanceof GssAcceptorCredential;
+  }
+
+  async accept(request: AcceptRequest): Promise<AcceptOutcome> {
+    const credential = request.credential as GssAcceptorCredential;
+    const acquired = await credential.acquired;
+    if (isFailure(acquired)) return fail(acquired, undefined, request.context);
+    let state = request.context as GssServerContext | undefined;
+    const fresh = !state;
+    if (!state) {
+      const bindings = request.bindingsPolicy === 'never' ? undefined : request.channelBindings;
+      if (request.bindingsPolicy === 'required' && !bindings) {
+        return fail(syntheticFailure(S.SEC_E_BAD_BINDINGS, GSS_S_BAD_BINDINGS, 'channel bindings are required: pass the server\'s SECBUFFER_CHANNEL_BINDINGS'));
+      }
+      const mech = new GssAcceptorContext(acquired.cred, bindings, credential.replays);
+      const step = async (token: Buffer) => {
+        const r = await mech.accept(token);
+        if ('failure' in r) return r;
+        s.flags = r.flags;
+        const refused = r.complete ? policyRefusal(r, request.contextReq, request.bindingsPolicy) : undefined;
+        return refused ? { failure: refused } : r;
+      };
+      const spnego = credential.source.package === 'Negotiate'
+        ? new AcceptorMachine<AcceptStep, GssFailure>([acceptorMechanism(mech, step)]) : undefined;
+      const s: GssServerContext = new GssServerContext(mech, credential.source.package, spnego, step);
+      state = s;
+    }
+    let complete: boolean;
+    let token: Buffer;
+    let expiry: Date | undefined;
+    if (state.spnego) {
+      const out = await state.spnego.step(request.token);
+      if (out instanceof SpnegoFailure) {
+        if (fresh) state.release();
+        return fail(gssFailureOf(out), out.token, fresh ? undefined : state);
+      }
+      ({ complete, token } = out);
+      expiry = out.mechStep?.expiry;
+    } else {
+      const out = await state.step(request.token);
+      if ('failure' in out) {
+        if (fresh) state.release();
+        return fail(out.failure, out.token, fresh ? undefined : state);
+      }
+      ({ complete, token, expiry } = out);
+    }
+    if (expiry) state.expiry = expiry;
+    if (complete) {
+      state.complete = true;
+      state.established = new Date();
+    }
+    return {
+      status: complete ? S.SEC_E_OK : S.SEC_I_CONTINUE_NEEDED,
+      context: state,
+      token,
+      contextAttr: ascRetFlags(state.flags, request.contextReq),
+      expiry: state.expiry,
+    };
+  }
+
+  takeDelegated(context: ProviderContext): ReturnType<Acceptor['takeDelegated']> {
+    const state = context as GssServerContext;
+    const d = state.mech.delegated;
+    if (!state.complete || !d) return undefined;
+    state.mech.delegated = undefined;
+    const pkg = state.pkg;
+    const credential = new GssCredential({ package: pkg, spnego: 'library', ntlm: false }, Promise.resolve({ cred: d.cred, expiry: d.expiry }));
+    return { credential, provider: currentProvider(), expiry: d.expiry, package: pkg };
+  }
+
+  // The Provider calls on server contexts and inbound credentials.
+
+  async acquireCredentials(): Promise<AcquireOutcome> {
+    throw new Error('the acceptor acquires inbound credentials only (acquireInbound)');
+  }
+
+  async initialize(): Promise<InitializeOutcome> {
+    return { status: S.SEC_E_NO_CREDENTIALS, contextAttr: 0, detail: 'an inbound (SECPKG_CRED_INBOUND) credential cannot initialize a context: acquire an outbound one' };
+  }
+
+  encryptMessage(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
+    return usable(context) ?? encrypt((context as GssServerContext).mech, qop, buffers);
+  }
+
+  decryptMessage(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
+    return usable(context) ?? decrypt((context as GssServerContext).mech, buffers);
+  }
+
+  makeSignature(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
+    return usable(context) ?? sign((context as GssServerContext).mech, qop, buffers);
+  }
+
+  verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
+    return usable(context) ?? verify((context as GssServerContext).mech, buffers);
+  }
+
+  async queryCredentialsAttributes(credential: ProviderCredential, attribute: number): Promise<AttributeOutcome> {
+    if (attribute !== A.SECPKG_CRED_ATTR_NAMES) return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `credential attribute ${attribute} is not available on an inbound credential` };
+    const cred = credential as GssAcceptorCredential;
+    const acquired = await cred.acquired;
+    if (isFailure(acquired)) return { status: acquired.status, gss: acquired.gss, detail: acquired.detail };
+    if (cred.source.principal) return { status: S.SEC_E_OK, value: { userName: cred.source.principal } };
+    const info = await inquireCred(acquired.cred);
+    if (isFailure(info)) return { status: info.status, gss: info.gss, detail: info.detail };
+    return info.name ? { status: S.SEC_E_OK, value: { userName: info.name } } : { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: 'the credential takes any service key of its keytab: it names no principal' };
+  }
+
+  securityPackages(): SecPkgInfo[] {
+    return currentProvider().securityPackages();
+  }
+
+  queryContextAttributes(context: ProviderContext, attribute: number): AttributeOutcome {
+    const state = context as GssServerContext;
+    if (attribute !== A.SECPKG_ATTR_PACKAGE_INFO && attribute !== A.SECPKG_ATTR_NEGOTIATION_INFO && (!state.complete || !state.mech.handle)) {
+      return { status: S.SEC_E_INVALID_HANDLE, detail: 'the context is not established yet' };
+    }
+    if (attribute === A.SECPKG_ATTR_AUTHORITY) {
+      const client = state.mech.client;
+      const at = client?.lastIndexOf('@') ?? -1;
+      return client && at >= 0 ? { status: S.SEC_E_OK, value: { authorityName: client.slice(at + 1) } } : { status: S.SEC_E_INTERNAL_ERROR, detail: 'the client has no realm' };
+    }
+    return queryAttribute(state.mech, attribute, state.pkg, 'Kerberos', state.established, (flags) => ascRetFlags(flags, 0));
+  }
+}
