@@ -7,7 +7,10 @@ import * as A from '../sspi/attributes.js';
 import * as S from '../sspi/status.js';
 import { wrapLengths } from './gssapi-message.js';
 import { displayName, expiryFromNow, gssFailure, isFailure, type GssContext } from './gssapi-native.js';
-import { gssError } from './gssapi-status.js';
+import { gssError } from '../../ffi/gss-status.js';
+import { copyOut } from '../../ffi/memory.js';
+import { decodeOid } from '../spnego/oid.js';
+import { gssOid } from './gssapi-oid.js';
 import type { AttributeOutcome } from './provider.js';
 import { heimdalSubkey } from './krb5-native.js';
 
@@ -68,7 +71,7 @@ function sessionKey(ctx: GssContext): AttributeOutcome {
   }
   const minor = [0];
   const set: Array<bigint | null> = [null];
-  const major = fn.gss_inquire_sec_context_by_oid(minor, ctx.handle, G.gssOid(G.OIDS.INQ_SSPI_SESSION_KEY), set);
+  const major = fn.gss_inquire_sec_context_by_oid(minor, ctx.handle, gssOid(G.OIDS.INQ_SSPI_SESSION_KEY), set);
   if (gssError(major) || !set[0]) {
     const f = gssFailure(major, minor[0], ctx.mech);
     return { status: f.status, gss: f.gss, detail: 'the mechanism did not give the session key' };
@@ -86,9 +89,9 @@ function sessionKey(ctx: GssContext): AttributeOutcome {
     const key = element(0);
     const type = element(1);
     // The second buffer is an OID whose last arc is the enctype (1.2.840.113554.1.2.2.4.<enctype>).
-    const oid = G.decodeOid(G.copyOut(type.value, Number(type.length)));
+    const oid = decodeOid(copyOut(type.value, Number(type.length)));
     const keyType = Number(oid.split('.').pop());
-    return { status: S.SEC_E_OK, value: { sessionKey: G.copyOut(key.value, Number(key.length)), keyType } };
+    return { status: S.SEC_E_OK, value: { sessionKey: copyOut(key.value, Number(key.length)), keyType } };
   } finally {
     fn.gss_release_buffer_set([0], set);
   }

@@ -8,10 +8,8 @@ import { SECQOP_WRAP_NO_ENCRYPT } from '../sspi/attributes.js';
 import * as F from '../sspi/flags.js';
 import * as S from '../sspi/status.js';
 import { emptyToken, gssFailure, isFailure, syntheticFailure, type GssContext, type GssFailure } from './gssapi-native.js';
-import { gssError } from './gssapi-status.js';
+import { GSS_S_DEFECTIVE_TOKEN, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
 import type { MessageBuffer, MessageOutcome } from './provider.js';
-
-const GSS_S_UNAVAILABLE = 0x100000;
 
 /** SECBUFFER type (with attributes) -> IOV type; undefined: not ours to touch. */
 function iovType(type: number): number | undefined {
@@ -125,7 +123,7 @@ function plausibleWrapToken(b: Uint8Array): boolean {
   return (b.length >= 16 && b[0] === 0x05 && b[1] === 0x04) || (b.length >= 2 && b[0] === 0x60);
 }
 
-const implausible = () => failure(syntheticFailure(S.SEC_E_INVALID_TOKEN, 0x90000, 'not a Kerberos wrap token'));
+const implausible = () => failure(syntheticFailure(S.SEC_E_INVALID_TOKEN, GSS_S_DEFECTIVE_TOKEN, 'not a Kerberos wrap token'));
 
 export function decrypt(ctx: GssContext, buffers: MessageBuffer[]): MessageOutcome {
   const slots = buffers.map((b, index) => ({ index, type: iovType(b.type) })).filter((s) => s.type !== undefined);

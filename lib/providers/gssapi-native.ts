@@ -9,24 +9,20 @@ import {
   GSS_C_MECH_CODE,
   GSS_C_QOP_DEFAULT,
   OIDS,
-  copyOut,
   gss_key_value_element_desc,
   gss_key_value_set_desc,
   gss_OID_desc,
   gss_OID_set_desc,
-  gssOid,
   GSS_C_DCE_STYLE,
-  gssOidSet,
   gssapi,
-  readOid,
   type GssBuffer,
 } from '../../ffi/gssapi.js';
+import { copyOut } from '../../ffi/memory.js';
+import { gssOid, gssOidSet, readOid } from './gssapi-oid.js';
 import { SEC_E_INVALID_TOKEN, SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
-import { MINOR_ROWS, gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
+import { GSS_S_CONTINUE_NEEDED, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, GSS_S_UNAVAILABLE, KRB5_ERROR_BASE, gssError } from '../../ffi/gss-status.js';
+import { MINOR_ROWS, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
 import { KRB_AP_ERR_SKEW, KRB_ERR_GENERIC, krb5ReplyProblem, krbErrorCode } from './krb5-token.js';
-
-/** com_err base of the krb5 error table: a KRB-ERROR's error-code plus this is its minor status. */
-const KRB5_ERROR_BASE = -1765328384;
 import { checkCString } from '../cstring.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
@@ -226,7 +222,7 @@ export async function acquireCred(
   let major: number;
   if (store) {
     if (!fn.gss_acquire_cred_from) {
-      return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_acquire_cred_from (credential stores: ccache and keytab sources)');
+      return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, 'this GSS library has no gss_acquire_cred_from (credential stores: ccache and keytab sources)');
     }
     const set = credStore(store);
     try {
@@ -236,7 +232,7 @@ export async function acquireCred(
     }
   } else if (password) {
     if (!fn.gss_acquire_cred_with_password) {
-      return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_acquire_cred_with_password');
+      return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, 'this GSS library has no gss_acquire_cred_with_password');
     }
     checkCString(password, 'password');
     major = await callAsync(fn.gss_acquire_cred_with_password, minor, name?.handle ?? null,
@@ -252,7 +248,7 @@ export async function acquireCred(
 export async function impersonate(impersonator: bigint, name: GssName, mechs: readonly string[]): Promise<AcquiredCred | GssFailure> {
   const { fn } = gssapi();
   if (!fn.gss_acquire_cred_impersonate_name) {
-    return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_acquire_cred_impersonate_name (S4U)');
+    return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, 'this GSS library has no gss_acquire_cred_impersonate_name (S4U)');
   }
   const minor = [0];
   const out: Array<bigint | null> = [null];
@@ -267,7 +263,7 @@ export async function impersonate(impersonator: bigint, name: GssName, mechs: re
 export function setNegMechs(cred: bigint, mechs: readonly string[]): GssFailure | undefined {
   const { fn } = gssapi();
   if (!fn.gss_set_neg_mechs) {
-    return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_set_neg_mechs: its SPNEGO cannot be kept from NTLM');
+    return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, 'this GSS library has no gss_set_neg_mechs: its SPNEGO cannot be kept from NTLM');
   }
   const minor = [0];
   const major = fn.gss_set_neg_mechs(minor, cred, gssOidSet(mechs)) as number;
@@ -350,9 +346,9 @@ export class GssContext {
     if (input && input.length === 0) return emptyToken();
     if (input && this.ctx && this.mech === OIDS.MECH_KRB5) {
       const problem = krb5ReplyProblem(input, (this.flags & GSS_C_DCE_STYLE) !== 0);
-      if (problem) return syntheticFailure(SEC_E_INVALID_TOKEN, 0x90000, problem);
+      if (problem) return syntheticFailure(SEC_E_INVALID_TOKEN, GSS_S_DEFECTIVE_TOKEN, problem);
       if (krbErrorCode(input) === KRB_AP_ERR_SKEW) {
-        return gssFailure(0xd0000, KRB5_ERROR_BASE + KRB_AP_ERR_SKEW, OIDS.MECH_KRB5, 'the acceptor\'s clock and ours differ by more than the allowed skew');
+        return gssFailure(GSS_S_FAILURE, KRB5_ERROR_BASE + KRB_AP_ERR_SKEW, OIDS.MECH_KRB5, 'the acceptor\'s clock and ours differ by more than the allowed skew');
       }
     }
     const { fn } = gssapi();
@@ -385,7 +381,7 @@ export class GssContext {
     if (out.value) fn.gss_release_buffer([0], out);
     if (gssError(major)) return gssFailure(major, minor[0], this.mech, input && refusalDetail(input, !!this.bindings));
     return {
-      complete: (major & 1) === 0,
+      complete: (major & GSS_S_CONTINUE_NEEDED) === 0,
       token,
       flags: retFlags[0] >>> 0,
       expiry: this.endTime(time[0], before),
@@ -472,7 +468,7 @@ function refusalDetail(input: Buffer, sentBindings: boolean): string | undefined
 
 /** A peer's empty token is a defective token (GSS would see a NULL buffer: a calling error, our bug, not theirs). */
 export function emptyToken(): GssFailure {
-  return syntheticFailure(SEC_E_INVALID_TOKEN, 0x90000, 'the token is empty');
+  return syntheticFailure(SEC_E_INVALID_TOKEN, GSS_S_DEFECTIVE_TOKEN, 'the token is empty');
 }
 
 export function isFailure<T extends object>(v: T | GssFailure): v is GssFailure {

@@ -1,4 +1,16 @@
 // The GSS -> SSPI status table: data, read top-down by mapGssStatus. Documented row by row in docs/status-mapping.md.
+import {
+  ASN1_ERROR_BASE as ASN1,
+  GSS_S_CONTINUE_NEEDED,
+  GSS_S_DUPLICATE_TOKEN,
+  GSS_S_GAP_TOKEN,
+  GSS_S_OLD_TOKEN,
+  GSS_S_UNSEQ_TOKEN,
+  K5G_ERROR_BASE as K5G,
+  KRB5_ERROR_BASE as KRB5,
+  callingError,
+  routineError,
+} from '../../ffi/gss-status.js';
 import * as S from '../sspi/status.js';
 
 /** A GSS routine error (bits 16-23 of a major status, RFC 2744 §3.9.1) and the SEC code it gives by default. */
@@ -45,16 +57,14 @@ export const ROUTINE_ROWS: readonly RoutineRow[] = [
 
 /** Supplementary bits (per-message tokens): replays and reordering. Read only when no routine error is set. */
 export const SUPPLEMENTARY_ROWS: ReadonlyArray<{ bit: number; name: string; sec: number }> = [
-  { bit: 2, name: 'GSS_S_DUPLICATE_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
-  { bit: 4, name: 'GSS_S_OLD_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
-  { bit: 8, name: 'GSS_S_UNSEQ_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
-  { bit: 16, name: 'GSS_S_GAP_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
+  { bit: GSS_S_DUPLICATE_TOKEN, name: 'GSS_S_DUPLICATE_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
+  { bit: GSS_S_OLD_TOKEN, name: 'GSS_S_OLD_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
+  { bit: GSS_S_UNSEQ_TOKEN, name: 'GSS_S_UNSEQ_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
+  { bit: GSS_S_GAP_TOKEN, name: 'GSS_S_GAP_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
 ];
 
-// com_err bases: krb5 table "KRB5" (MIT and Heimdal share it), MIT's gssapi krb5 mech table "k5g", and "asn1".
-const KRB5 = -1765328384;
-const K5G = 39756032;
-const ASN1 = 1859794432;
+// Minor codes are com_err codes: a table's base (ffi/gss-status.ts: krb5 "KRB5", MIT's krb5 mechanism "k5g",
+// "asn1") plus the code's index in it.
 
 export const MINOR_ROWS: readonly MinorRow[] = [
   // Names the KDC does not know.
@@ -153,9 +163,8 @@ export interface Mapping {
  * default; then supplementary bits; COMPLETE and CONTINUE_NEEDED last.
  */
 export function mapGssStatus(major: number, minor: number, phase: Phase = 'context'): Mapping {
-  const calling = (major >>> 24) & 0xff;
-  const routine = (major >>> 16) & 0xff;
-  if (calling !== 0) return { sec: S.SEC_E_INTERNAL_ERROR, row: 'GSS calling error' };
+  const routine = routineError(major);
+  if (callingError(major) !== 0) return { sec: S.SEC_E_INTERNAL_ERROR, row: 'GSS calling error' };
   if (routine !== 0) {
     const r = ROUTINE.get(routine);
     const m = MINOR.get(minor | 0);
@@ -163,11 +172,6 @@ export function mapGssStatus(major: number, minor: number, phase: Phase = 'conte
     return r ? { sec: r.sec, row: r.name } : { sec: S.SEC_E_INTERNAL_ERROR, row: 'unknown routine error' };
   }
   for (const s of SUPPLEMENTARY_ROWS) if (major & s.bit) return { sec: s.sec, row: s.name };
-  if (major & 1) return { sec: S.SEC_I_CONTINUE_NEEDED, row: 'GSS_S_CONTINUE_NEEDED' };
+  if (major & GSS_S_CONTINUE_NEEDED) return { sec: S.SEC_I_CONTINUE_NEEDED, row: 'GSS_S_CONTINUE_NEEDED' };
   return { sec: S.SEC_E_OK, row: 'GSS_S_COMPLETE' };
-}
-
-/** True when `major` carries a routine or calling error (GSS_ERROR() in C). */
-export function gssError(major: number): boolean {
-  return (major & 0xffff0000) !== 0;
 }

@@ -2,6 +2,15 @@
 // and statuses are translated here; the status table is data in gssapi-status.ts, the SPNEGO framing in
 // spnego-initiator.ts.
 import * as G from '../../ffi/gssapi.js';
+import {
+  GSS_S_BAD_MECH,
+  GSS_S_BAD_NAME,
+  GSS_S_CONTEXT_EXPIRED,
+  GSS_S_CREDENTIALS_EXPIRED,
+  GSS_S_NO_CRED,
+  GSS_S_UNAVAILABLE,
+  KRB5_ERROR_BASE,
+} from '../../ffi/gss-status.js';
 import * as F from '../sspi/flags.js';
 import * as S from '../sspi/status.js';
 import {
@@ -46,6 +55,7 @@ import { decodeNegToken } from '../spnego/tokens.js';
 import { destroyCcache, importCcache, logon, renewTgt, tgtTimes, type TicketTimes } from './krb5-native.js';
 import { EXPIRY_MARGIN_MS, Renewer, type Renewable, type RenewalEvent } from './renewal.js';
 import { checkCString } from '../cstring.js';
+import { KRB_AP_ERR_TKT_EXPIRED } from './krb5-token.js';
 
 /** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
 const REQ_TO_GSS: ReadonlyArray<readonly [number, number]> = [
@@ -110,8 +120,6 @@ export function targetNameType(target: string, anyMech = false): { text: string;
   return undefined;
 }
 
-const GSS_S_BAD_NAME = 0x20000;
-
 let memoryCaches = 0;
 
 /**
@@ -130,9 +138,6 @@ function credentialStore(source: CredentialSource, cache?: string): Record<strin
 
 type Acquired = { cred: bigint | null; expiry?: Date; privateCache?: string };
 
-const GSS_S_CREDENTIALS_EXPIRED = 0xb0000;
-const KRB5KRB_AP_ERR_TKT_EXPIRED = -1765328352;
-
 /** A credential imported from a ccache, checked to be `principal`'s when one is named (as a cred store would). */
 async function imported(ccache: string, principal?: string): Promise<Acquired | GssFailure> {
   const got = importCcache(ccache);
@@ -140,12 +145,12 @@ async function imported(ccache: string, principal?: string): Promise<Acquired | 
   const info = await inquireCred(got.cred);
   if (isFailure(info) || (principal && info.name !== principal && info.name?.split('@')[0] !== principal)) {
     releaseCred(got.cred);
-    return isFailure(info) ? info : syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, `the ccache holds ${info.name ?? 'no principal'}, not ${principal}`);
+    return isFailure(info) ? info : syntheticFailure(S.SEC_E_NO_CREDENTIALS, GSS_S_NO_CRED, `the ccache holds ${info.name ?? 'no principal'}, not ${principal}`);
   }
   if (info.expiry.getTime() <= Date.now()) {
     // As MIT reports it (GSS_S_CREDENTIALS_EXPIRED, KRB5KRB_AP_ERR_TKT_EXPIRED), where Heimdal only finds no ticket.
     releaseCred(got.cred);
-    return gssFailure(GSS_S_CREDENTIALS_EXPIRED, KRB5KRB_AP_ERR_TKT_EXPIRED, G.OIDS.MECH_KRB5, 'the tickets in this ccache have expired', 'acquire');
+    return gssFailure(GSS_S_CREDENTIALS_EXPIRED, KRB5_ERROR_BASE + KRB_AP_ERR_TKT_EXPIRED, G.OIDS.MECH_KRB5, 'the tickets in this ccache have expired', 'acquire');
   }
   return { cred: got.cred, expiry: info.expiry };
 }
@@ -158,7 +163,7 @@ async function imported(ccache: string, principal?: string): Promise<Acquired | 
 async function obtain(source: CredentialSource, name: GssName | null, mechs: string[], cache?: string): Promise<Acquired | GssFailure> {
   const stores = G.gssapi().fn.gss_acquire_cred_from !== undefined;
   if (source.logon || (source.password && source.ccache) || (source.keytab && !stores)) {
-    if (!source.principal) return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'a keytab source without a principal needs gss_acquire_cred_from');
+    if (!source.principal) return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, 'a keytab source without a principal needs gss_acquire_cred_from');
     const target = (source.ccache ?? cache)!;
     const failed = await logon(source.principal, { password: source.password, keytab: source.keytab }, target, source.logon ?? {});
     if (isFailure(failed)) return failed;
@@ -314,7 +319,7 @@ function ntlmRefusal(source: CredentialSource, step: StepResult | SpnegoStep, st
     }
   }
   if (!offered && state.negotiatedMech !== G.OIDS.MECH_NTLMSSP) return undefined;
-  return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x10000,
+  return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, GSS_S_BAD_MECH,
     'NTLM is refused (ntlm: false), and the GSS library\'s SPNEGO offered or chose it; use spnego: "library" or allow NTLM');
 }
 
@@ -384,7 +389,7 @@ export class GssapiProvider implements Provider {
         given = await source.passwordCallback();
         if (!(given instanceof Uint8Array)) throw new TypeError('not a Uint8Array');
       } catch {
-        return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the password callback did not give a Uint8Array');
+        return syntheticFailure(S.SEC_E_NO_CREDENTIALS, GSS_S_NO_CRED, 'the password callback did not give a Uint8Array');
       }
       const password = Buffer.from(given);
       given.fill(0);
@@ -413,7 +418,7 @@ export class GssapiProvider implements Provider {
         if (held && isFailure(held)) return held;
         try {
           const cred = held?.cred ?? service.cred;
-          if (!cred) return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the impersonating service needs an explicit credential (a keytab or ccache source)');
+          if (!cred) return syntheticFailure(S.SEC_E_NO_CREDENTIALS, GSS_S_NO_CRED, 'the impersonating service needs an explicit credential (a keytab or ccache source)');
           return await impersonate(cred, name, mechs);
         } finally {
           if (held) impersonator.drop(held);
@@ -626,7 +631,7 @@ function usable(context: ProviderContext): MessageOutcome | undefined {
   if (notYet) return notYet;
   const expiry = (context as GssContextState).expiry;
   if (expiry && Date.now() >= expiry.getTime()) {
-    const f = gssFailure(0xc0000, 0, G.OIDS.MECH_KRB5, `the context expired at ${expiry.toISOString()} (its service ticket's end): establish a new one`);
+    const f = gssFailure(GSS_S_CONTEXT_EXPIRED, 0, G.OIDS.MECH_KRB5, `the context expired at ${expiry.toISOString()} (its service ticket's end): establish a new one`);
     return { status: f.status, gss: f.gss, detail: f.detail };
   }
   return undefined;

@@ -10,7 +10,8 @@ import { adoptCred, gssFailure, syntheticFailure, type GssFailure } from './gssa
 import { checkCString } from '../cstring.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
-import { gssError } from './gssapi-status.js';
+import { GSS_S_FAILURE, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
+import { copyOut } from '../../ffi/memory.js';
 
 export interface LogonOptions {
   forwardable?: boolean;
@@ -20,12 +21,10 @@ export interface LogonOptions {
   lifetime?: number;
 }
 
-const GSS_S_FAILURE = 0xd0000;
-
 function functions(): Krb5Functions | GssFailure {
   const { path, flavour } = G.gssapi();
   const k = krb5(path, flavour);
-  return k ? k.fn : syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, `no krb5 library beside ${path}: logon options (forwardable, renewable, lifetime) need one`);
+  return k ? k.fn : syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, `no krb5 library beside ${path}: logon options (forwardable, renewable, lifetime) need one`);
 }
 
 /** A krb5 error code is a krb5 minor status: the status table maps it as the GSS library would. */
@@ -162,7 +161,7 @@ export async function logon(
 export async function renewTgt(principal: string, from: string, to: string): Promise<GssFailure | TicketTimes> {
   const fn = functions();
   if ('status' in fn) return fn;
-  if (!fn.krb5_get_renewed_creds) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'the krb5 library has no krb5_get_renewed_creds');
+  if (!fn.krb5_get_renewed_creds) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, 'the krb5 library has no krb5_get_renewed_creds');
   if (busy()) await nextTurn();
   const ctx: Array<bigint | null> = [null];
   let code = fn.krb5_init_context(ctx) as number;
@@ -201,7 +200,7 @@ export function importCcache(ccache: string): { cred: bigint } | GssFailure {
   const fn = functions();
   if ('status' in fn) return fn;
   const gss = G.gssapi().fn;
-  if (!gss.gss_krb5_import_cred) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has neither gss_acquire_cred_from nor gss_krb5_import_cred: ccache and keytab sources need one');
+  if (!gss.gss_krb5_import_cred) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, 'this GSS library has neither gss_acquire_cred_from nor gss_krb5_import_cred: ccache and keytab sources need one');
   const ctx: Array<bigint | null> = [null];
   let code = fn.krb5_init_context(ctx) as number;
   if (code) return failure(code, 'krb5_init_context failed');
@@ -249,7 +248,7 @@ export function heimdalSubkey(ctx: bigint | null): { sessionKey: Buffer; keyType
   const gss = G.gssapi().fn;
   const fn = functions();
   if ('status' in fn) return fn;
-  if (!gss.gsskrb5_get_subkey || !fn.krb5_free_keyblock) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library gives no session key');
+  if (!gss.gsskrb5_get_subkey || !fn.krb5_free_keyblock) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, 'this GSS library gives no session key');
   const minor = [0];
   const out: Array<bigint | null> = [null];
   const major = gss.gsskrb5_get_subkey(minor, ctx, out) as number;
@@ -259,7 +258,7 @@ export function heimdalSubkey(ctx: bigint | null): { sessionKey: Buffer; keyType
     const keyType = koffi.decode(out[0], 'int32_t') as number;
     const length = Number(koffi.decode(out[0], KEYBLOCK_LENGTH_OFFSET, 'size_t'));
     const data = koffi.decode(out[0], KEYBLOCK_DATA_OFFSET, 'void *') as bigint;
-    return { sessionKey: G.copyOut(data, length), keyType };
+    return { sessionKey: copyOut(data, length), keyType };
   } finally {
     if (!fn.krb5_init_context(kctx)) {
       fn.krb5_free_keyblock(kctx[0], out[0]);

@@ -8,6 +8,7 @@
 // half for retries against a KDC that is down, and costs one AS exchange per half-life (a 10-hour TGT: two a day).
 import type { TicketTimes } from './krb5-native.js';
 import type { GssFailure } from './gssapi-native.js';
+import { GSS_S_CREDENTIALS_EXPIRED, GSS_S_FAILURE } from '../../ffi/gss-status.js';
 import { SEC_E_CONTEXT_EXPIRED, SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName, type GssStatusDetail } from '../sspi/status.js';
 
 /** The share of a TGT's lifetime after which a new one is obtained. */
@@ -131,7 +132,7 @@ export class Renewer<B extends Renewable> {
     try {
       got = await this.refresh(previous);
     } catch (err) {
-      got = { status: SEC_E_INTERNAL_ERROR, gss: { major: 0xd0000, minor: 0, majorText: '', minorText: (err as Error).message }, detail: 'the renewal threw' };
+      got = { status: SEC_E_INTERNAL_ERROR, gss: { major: GSS_S_FAILURE, minor: 0, majorText: '', minorText: (err as Error).message }, detail: 'the renewal threw' };
     }
     const durationMs = Date.now() - started.getTime();
     this.lastAttemptEnd = Date.now();
@@ -199,7 +200,7 @@ export class Renewer<B extends Renewable> {
   private refused(): GssFailure {
     return {
       status: SEC_E_CONTEXT_EXPIRED,
-      gss: { major: 0xb0000, minor: 0, majorText: 'The referenced credential has expired', minorText: 'the TGT expired and no renewal succeeded' },
+      gss: { major: GSS_S_CREDENTIALS_EXPIRED, minor: 0, majorText: 'The referenced credential has expired', minorText: 'the TGT expired and no renewal succeeded' },
       detail: 'the TGT expired and no renewal succeeded',
     };
   }
