@@ -1,4 +1,5 @@
 // The GSS -> SSPI status table: data, read top-down by mapGssStatus. Documented row by row in docs/status-mapping.md.
+// failureOf is the one place a GSS status becomes a failure with a SEC_E status (docs/architecture.md).
 import {
   ASN1_ERROR_BASE as ASN1,
   GSS_S_CONTINUE_NEEDED,
@@ -12,6 +13,8 @@ import {
   routineError,
 } from '../../ffi/gss-status.js';
 import * as S from '../sspi/status.js';
+import type { GssStatusDetail } from '../sspi/status.js';
+import type { Failure } from './failure.js';
 
 /** A GSS routine error (bits 16-23 of a major status, RFC 2744 §3.9.1) and the SEC code it gives by default. */
 export interface RoutineRow {
@@ -174,4 +177,16 @@ export function mapGssStatus(major: number, minor: number, phase: Phase = 'conte
   for (const s of SUPPLEMENTARY_ROWS) if (major & s.bit) return { sec: s.sec, row: s.name };
   if (major & GSS_S_CONTINUE_NEEDED) return { sec: S.SEC_I_CONTINUE_NEEDED, row: 'GSS_S_CONTINUE_NEEDED' };
   return { sec: S.SEC_E_OK, row: 'GSS_S_COMPLETE' };
+}
+
+/**
+ * The one place a GSS status becomes a failure: the SEC status the table gives `major` and `minor`, with the codes
+ * and texts (`gss`, whose major and minor are `major` and `minor`) kept. `readAs` is the minor the table reads when
+ * the reported one is not the mechanism's own (MIT's SPNEGO renumbers krb5 minors; gssapi-native.ts finds the krb5
+ * code by its text). A failure of our own layers passes minor 0 and its reason as the minor text.
+ */
+export function failureOf(gss: GssStatusDetail, detail?: string, phase: Phase = 'context', readAs: number = gss.minor): Failure {
+  const failure: { status: number; gss: GssStatusDetail; detail?: string } = { status: mapGssStatus(gss.major, readAs, phase).sec, gss };
+  if (detail) failure.detail = detail;
+  return failure;
 }
