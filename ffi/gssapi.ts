@@ -1,9 +1,6 @@
 // koffi declarations of the GSS-API (RFC 2744 and the common extensions). Types, functions, OIDs: nothing else.
 import koffi from 'koffi';
 import { hasSymbol, loadGssapi, type GssFlavour, type LibraryHandle } from './load.js';
-import { decodeOid, encodeOid } from './oid.js';
-
-export { decodeOid, encodeOid };
 
 type Fn = ReturnType<LibraryHandle['func']>;
 
@@ -68,13 +65,7 @@ export interface GssBuffer {
   value: bigint | Buffer | null;
 }
 
-// Status codes of RFC 2744 §3.9.1. The routine error sits in bits 16-23, the calling error in 24-31.
-export const GSS_S_COMPLETE = 0;
-export const GSS_S_CONTINUE_NEEDED = 1;
-export const GSS_S_DUPLICATE_TOKEN = 2;
-export const GSS_S_OLD_TOKEN = 4;
-export const GSS_S_UNSEQ_TOKEN = 8;
-export const GSS_S_GAP_TOKEN = 16;
+// Status codes (RFC 2744 §3.9.1) are in gss-status.ts.
 export const GSS_C_GSS_CODE = 1;
 export const GSS_C_MECH_CODE = 2;
 export const GSS_C_INDEFINITE = 0xffffffff;
@@ -108,61 +99,6 @@ export const OIDS = {
   MECH_SPNEGO: '1.3.6.1.5.5.2',
   MECH_NTLMSSP: '1.3.6.1.4.1.311.2.2.10',
 } as const;
-
-const oidCache = new Map<string, bigint>();
-
-/** A `gss_OID` (pointer to a gss_OID_desc) for `dotted`, allocated once for the life of the process. */
-export function gssOid(dotted: string): bigint {
-  let ptr = oidCache.get(dotted);
-  if (ptr === undefined) {
-    const bytes = encodeOid(dotted);
-    const elements = koffi.alloc('uint8_t', bytes.length) as bigint;
-    koffi.encode(elements, 'uint8_t', Array.from(bytes), bytes.length);
-    ptr = koffi.alloc(gss_OID_desc, 1) as bigint;
-    koffi.encode(ptr, gss_OID_desc, { length: bytes.length, elements });
-    oidCache.set(dotted, ptr);
-  }
-  return ptr;
-}
-
-/** A `gss_OID_set` holding `dotted` OIDs, allocated once per distinct list. */
-const oidSetCache = new Map<string, bigint>();
-export function gssOidSet(dotted: readonly string[]): bigint {
-  const key = dotted.join(',');
-  let ptr = oidSetCache.get(key);
-  if (ptr === undefined) {
-    const elements = koffi.alloc(gss_OID_desc, dotted.length) as bigint;
-    const size = koffi.sizeof(gss_OID_desc);
-    dotted.forEach((oid, i) => {
-      const bytes = encodeOid(oid);
-      const data = koffi.alloc('uint8_t', bytes.length) as bigint;
-      koffi.encode(data, 'uint8_t', Array.from(bytes), bytes.length);
-      koffi.encode(elements, i * size, gss_OID_desc, { length: bytes.length, elements: data });
-    });
-    ptr = koffi.alloc(gss_OID_set_desc, 1) as bigint;
-    koffi.encode(ptr, gss_OID_set_desc, { count: dotted.length, elements });
-    oidSetCache.set(key, ptr);
-  }
-  return ptr;
-}
-
-/** Reads a gss_OID (pointer) back into dotted form; null for GSS_C_NO_OID. */
-export function readOid(ptr: bigint | null): string | null {
-  if (!ptr) return null;
-  const desc = koffi.decode(ptr, gss_OID_desc) as { length: number; elements: bigint };
-  return decodeOid(Buffer.from(koffi.decode(desc.elements, 'uint8_t', desc.length) as number[]));
-}
-
-/**
- * Copies `length` bytes at `ptr` into a Buffer that JS owns (a view would dangle once the library frees it).
- * koffi.decode copies; koffi.view is avoided: in koffi 3.3.4 each view leaked about 200 bytes (measured by
- * scripts/soak.ts: +10 MB RSS over 50k signatures).
- */
-export function copyOut(ptr: bigint | null, length: number): Buffer {
-  if (!ptr || length === 0) return Buffer.alloc(0);
-  const bytes = koffi.decode(ptr, 'uint8_t', length) as Uint8Array;
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 export interface GssapiFunctions {
   gss_import_name: Fn;

@@ -1,7 +1,6 @@
 // Which native security library this process uses: for diagnostics and bug reports.
-import { gssapi } from '../ffi/gssapi.js';
 import { checkCString } from './cstring.js';
-import type { GssFlavour } from '../ffi/load.js';
+import { openGssapiLibrary, type GssFlavour } from './providers/gssapi-library.js';
 
 export interface GssapiLibraryInfo {
   /** The path or soname that was opened. */
@@ -18,6 +17,5 @@ export interface GssapiLibraryInfo {
 export function gssapiLibrary(path?: string): GssapiLibraryInfo {
   if (path !== undefined && (typeof path !== 'string' || path.length === 0)) throw new TypeError('path must be a non-empty string');
   if (path !== undefined) checkCString(path, 'path');
-  const { path: opened, flavour } = gssapi(path);
-  return { path: opened, flavour };
+  return openGssapiLibrary(path);
 }

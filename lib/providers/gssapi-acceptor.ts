@@ -24,16 +24,17 @@ import {
   expiryFromNow,
   gssFailure,
   inquireCred,
-  isFailure,
+  ownFailure,
   releaseCred,
-  syntheticFailure,
-  type GssFailure,
   type StepResult,
 } from './gssapi-native.js';
-import { gssError } from './gssapi-status.js';
+import { copyOut } from '../../ffi/memory.js';
+import { GSS_S_BAD_BINDINGS, GSS_S_CONTEXT_EXPIRED, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, GSS_S_NO_CRED, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
+import { isFailure, withStatus, type Failure } from './failure.js';
+import { readOid } from './gssapi-oid.js';
 import { GssCredential } from './gssapi.js';
 import { authenticatorKey, krb5RequestProblem } from './krb5-request.js';
-import { failure as krb5Failure, functions as krb5Functions } from './krb5-native.js';
+import { functions as krb5Functions, krb5Failure } from './krb5-native.js';
 import { callAsync } from './pool.js';
 import type {
   AcquireOutcome,
@@ -55,10 +56,6 @@ import { acceptorMechanism, type AcceptStep } from './spnego-acceptor.js';
 const GSS_C_ACCEPT = 2;
 /** MIT ≥ 1.19 sets it on an acceptor context whose initiator bound it to the channel (RFC 4121 checksum). */
 export const GSS_C_CHANNEL_BOUND_FLAG = 0x800;
-const GSS_S_NO_CRED = 0x70000;
-const GSS_S_BAD_BINDINGS = 0x40000;
-const GSS_S_FAILURE = 0xd0000;
-const GSS_S_DEFECTIVE_TOKEN = 0x90000;
 /** KRB5KRB_AP_ERR_REPEAT: what MIT's replay cache answers a replayed authenticator with. */
 const KRB5KRB_AP_ERR_REPEAT = -1765328384 + 34;
 
@@ -96,7 +93,7 @@ type Inbound = { cred: bigint | null; release?: () => void };
 export class GssAcceptorCredential implements ProviderCredential {
   constructor(
     readonly source: InboundSource,
-    readonly acquired: Promise<Inbound | GssFailure>,
+    readonly acquired: Promise<Inbound | Failure>,
     readonly replays?: ReplayCache,
   ) {}
 
@@ -122,10 +119,10 @@ function keytabFile(name: string): string | undefined {
  * Heimdal: the keytab through krb5 (krb5_kt_resolve) handed to gss_krb5_import_cred, with the principal when one is
  * named. The krb5 context and keytab stay open for the credential's life and close with it.
  */
-function importKeytab(source: InboundSource): Inbound | GssFailure {
+function importKeytab(source: InboundSource): Inbound | Failure {
   const gss = G.gssapi().fn;
   if (!gss.gss_krb5_import_cred) {
-    return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has neither gss_acquire_cred_from nor gss_krb5_import_cred: a keytab per handle needs one');
+    return ownFailure(GSS_S_UNAVAILABLE, 'this GSS library has neither gss_acquire_cred_from nor gss_krb5_import_cred: a keytab per handle needs one');
   }
   const fn = krb5Functions();
   if ('status' in fn) return fn;
@@ -162,12 +159,12 @@ function importKeytab(source: InboundSource): Inbound | GssFailure {
   }
 }
 
-async function acquireInbound(source: InboundSource): Promise<Inbound | GssFailure> {
+async function acquireInbound(source: InboundSource): Promise<Inbound | Failure> {
   const g = G.gssapi();
   if (source.keytab) {
     const file = keytabFile(source.keytab);
     // Heimdal would find out only at the first accept; MIT says the same at acquisition (GSS_S_NO_CRED).
-    if (file !== undefined && !existsSync(file)) return syntheticFailure(S.SEC_E_NO_CREDENTIALS, GSS_S_NO_CRED, `the keytab ${file} does not exist`);
+    if (file !== undefined && !existsSync(file)) return ownFailure(GSS_S_NO_CRED, `the keytab ${file} does not exist`);
   }
   if (g.fn.gss_acquire_cred_from && g.flavour !== 'heimdal') {
     let name: GssName | null = null;
@@ -220,15 +217,15 @@ export class GssAcceptorContext extends GssContext {
   }
 
   /** An acceptor context never initiates. */
-  override async step(): Promise<StepResult | GssFailure> {
-    return syntheticFailure(S.SEC_E_INTERNAL_ERROR, 0x1000000, 'an acceptor context cannot initiate');
+  override async step(): Promise<StepResult | Failure> {
+    return ownFailure(GSS_S_FAILURE, 'an acceptor context cannot initiate');
   }
 
   /** One gss_accept_sec_context call, on the pool (it reads the keytab and the replay cache). */
-  async accept(input: Buffer): Promise<AcceptStep | { failure: GssFailure; token?: Buffer }> {
+  async accept(input: Buffer): Promise<AcceptStep | { failure: Failure; token?: Buffer }> {
     const first = this.ctx === null;
     const problem = krb5RequestProblem(input, first);
-    if (problem) return { failure: syntheticFailure(S.SEC_E_INVALID_TOKEN, GSS_S_DEFECTIVE_TOKEN, problem) };
+    if (problem) return { failure: ownFailure(GSS_S_DEFECTIVE_TOKEN, problem) };
     let key: string | undefined;
     if (first && this.replays) {
       key = authenticatorKey(input);
@@ -237,7 +234,7 @@ export class GssAcceptorContext extends GssContext {
         return { failure: gssFailure(GSS_S_FAILURE, KRB5KRB_AP_ERR_REPEAT, G.OIDS.MECH_KRB5, 'this authenticator was accepted before (a replayed AP-REQ)') };
       }
       if (claim === 'full') {
-        return { failure: syntheticFailure(S.SEC_E_INSUFFICIENT_MEMORY, GSS_S_FAILURE, 'the replay cache is full: no authenticator is accepted until older ones expire') };
+        return { failure: refuse(S.SEC_E_INSUFFICIENT_MEMORY, GSS_S_FAILURE, 'the replay cache is full: no authenticator is accepted until older ones expire') };
       }
     }
     const { fn } = G.gssapi();
@@ -260,7 +257,7 @@ export class GssAcceptorContext extends GssContext {
     const major = await callAsync(fn.gss_accept_sec_context, minor, ctx, this.acceptorCred, { length: input.length, value: input },
       cb ?? null, src, mech, out, flags, time, deleg);
     this.ctx = ctx[0] ?? null;
-    const token = G.copyOut(out.value as bigint | null, Number(out.length));
+    const token = copyOut(out.value as bigint | null, Number(out.length));
     if (out.value) fn.gss_release_buffer([0], out);
     const client = displayName(src[0]);
     if (src[0]) fn.gss_release_name([0], src);
@@ -278,7 +275,7 @@ export class GssAcceptorContext extends GssContext {
         this.delegated = { cred: adoptCred(deleg[0]), expiry };
       }
     } else if (deleg[0]) fn.gss_release_cred([0], deleg);
-    return { complete, token, flags: flags[0] >>> 0, expiry, mech: G.readOid(mech[0]) };
+    return { complete, token, flags: flags[0] >>> 0, expiry, mech: readOid(mech[0]) };
   }
 
   override release(): void {
@@ -300,8 +297,8 @@ export class GssServerContext implements ProviderContext {
   constructor(
     readonly mech: GssAcceptorContext,
     readonly pkg: PackageName,
-    readonly spnego: AcceptorMachine<AcceptStep, GssFailure> | undefined,
-    readonly step: (token: Buffer) => Promise<AcceptStep | { failure: GssFailure; token?: Buffer }>,
+    readonly spnego: AcceptorMachine<AcceptStep, Failure> | undefined,
+    readonly step: (token: Buffer) => Promise<AcceptStep | { failure: Failure; token?: Buffer }>,
   ) {}
 
   release(): void {
@@ -309,7 +306,7 @@ export class GssServerContext implements ProviderContext {
   }
 }
 
-function fail(failure: GssFailure, token?: Buffer, context?: ProviderContext): AcceptOutcome {
+function fail(failure: Failure, token?: Buffer, context?: ProviderContext): AcceptOutcome {
   const outcome: AcceptOutcome = { status: failure.status, contextAttr: 0, gss: failure.gss };
   if (failure.detail) outcome.detail = failure.detail;
   if (token && token.length > 0) outcome.token = token;
@@ -317,13 +314,18 @@ function fail(failure: GssFailure, token?: Buffer, context?: ProviderContext): A
   return outcome;
 }
 
+/** A refusal of policy above the table: its status, told as the major a GSS mechanism would return. */
+function refuse(status: number, major: number, why: string): Failure {
+  return withStatus(ownFailure(major, why), status, why);
+}
+
 /** What a complete step must also satisfy: mutual authentication when asked, channel binding when required. */
-function policyRefusal(step: AcceptStep, contextReq: number, policy: BindingsPolicy): GssFailure | undefined {
+function policyRefusal(step: AcceptStep, contextReq: number, policy: BindingsPolicy): Failure | undefined {
   if (contextReq & AF.ASC_REQ_MUTUAL_AUTH && !(step.flags & G.GSS_C_MUTUAL_FLAG)) {
-    return syntheticFailure(S.SEC_E_MUTUAL_AUTH_FAILED, GSS_S_FAILURE, 'mutual authentication is required (ASC_REQ_MUTUAL_AUTH) and the client did not ask for it');
+    return  refuse(S.SEC_E_MUTUAL_AUTH_FAILED, GSS_S_FAILURE, 'mutual authentication is required (ASC_REQ_MUTUAL_AUTH) and the client did not ask for it');
   }
   if (policy === 'required' && !(step.flags & GSS_C_CHANNEL_BOUND_FLAG)) {
-    return syntheticFailure(S.SEC_E_BAD_BINDINGS, GSS_S_BAD_BINDINGS,
+    return ownFailure(GSS_S_BAD_BINDINGS,
       'channel bindings are required and the client did not bind the context to this channel (or this GSS library cannot tell: only MIT ≥ 1.19 reports it)');
   }
   return undefined;
@@ -334,7 +336,7 @@ function usable(context: ProviderContext): MessageOutcome | undefined {
   const state = context as GssServerContext;
   if (!state.complete || !state.mech.handle) return { status: S.SEC_E_INVALID_HANDLE, detail: 'the context is not established' };
   if (state.expiry && Date.now() >= state.expiry.getTime()) {
-    const f = gssFailure(0xc0000, 0, G.OIDS.MECH_KRB5, `the context expired at ${state.expiry.toISOString()} (its service ticket's end)`);
+    const f = gssFailure(GSS_S_CONTEXT_EXPIRED, 0, G.OIDS.MECH_KRB5, `the context expired at ${state.expiry.toISOString()} (its service ticket's end)`);
     return { status: f.status, gss: f.gss, detail: f.detail };
   }
   return undefined;
@@ -368,7 +370,7 @@ export class GssAcceptor implements Acceptor, Provider {
     if (!state) {
       const bindings = request.bindingsPolicy === 'never' ? undefined : request.channelBindings;
       if (request.bindingsPolicy === 'required' && !bindings) {
-        return fail(syntheticFailure(S.SEC_E_BAD_BINDINGS, GSS_S_BAD_BINDINGS, 'channel bindings are required: pass the server\'s SECBUFFER_CHANNEL_BINDINGS'));
+        return fail(ownFailure(GSS_S_BAD_BINDINGS, 'channel bindings are required: pass the server\'s SECBUFFER_CHANNEL_BINDINGS'));
       }
       const mech = new GssAcceptorContext(acquired.cred, bindings, credential.replays);
       const step = async (token: Buffer) => {
@@ -379,7 +381,7 @@ export class GssAcceptor implements Acceptor, Provider {
         return refused ? { failure: refused } : r;
       };
       const spnego = credential.source.package === 'Negotiate'
-        ? new AcceptorMachine<AcceptStep, GssFailure>([acceptorMechanism(mech, step)]) : undefined;
+        ? new AcceptorMachine<AcceptStep, Failure>([acceptorMechanism(mech, step)]) : undefined;
       const s: GssServerContext = new GssServerContext(mech, credential.source.package, spnego, step);
       state = s;
     }

@@ -6,8 +6,12 @@ import * as G from '../../ffi/gssapi.js';
 import * as A from '../sspi/attributes.js';
 import * as S from '../sspi/status.js';
 import { wrapLengths } from './gssapi-message.js';
-import { displayName, expiryFromNow, gssFailure, isFailure, type GssContext } from './gssapi-native.js';
-import { gssError } from './gssapi-status.js';
+import { isFailure, outcomeOf, type Failure } from './failure.js';
+import { displayName, expiryFromNow, gssFailure, type GssContext } from './gssapi-native.js';
+import { gssError } from '../../ffi/gss-status.js';
+import { copyOut } from '../../ffi/memory.js';
+import { decodeOid } from '../spnego/oid.js';
+import { gssOid } from './gssapi-oid.js';
 import type { AttributeOutcome } from './provider.js';
 import { heimdalSubkey } from './krb5-native.js';
 
@@ -42,7 +46,7 @@ interface Inquired {
   open: boolean;
 }
 
-function inquire(ctx: GssContext): Inquired | AttributeOutcome {
+function inquire(ctx: GssContext): Inquired | Failure {
   const { fn } = G.gssapi();
   const minor = [0];
   const src: Array<bigint | null> = [null];
@@ -52,10 +56,7 @@ function inquire(ctx: GssContext): Inquired | AttributeOutcome {
   const open = [0];
   const before = Date.now();
   const major = fn.gss_inquire_context(minor, ctx.handle, src, targ, lifetime, [null], flags, [0], open);
-  if (gssError(major)) {
-    const f = gssFailure(major, minor[0], ctx.mech);
-    return { status: f.status, gss: f.gss, detail: f.detail };
-  }
+  if (gssError(major)) return gssFailure(major, minor[0], ctx.mech);
   const out: Inquired = { client: displayName(src[0]), server: displayName(targ[0]), expiry: expiryFromNow(lifetime[0], before), flags: flags[0] >>> 0, open: open[0] !== 0 };
   for (const name of [src, targ]) if (name[0]) fn.gss_release_name([0], name);
   return out;
@@ -68,11 +69,8 @@ function sessionKey(ctx: GssContext): AttributeOutcome {
   }
   const minor = [0];
   const set: Array<bigint | null> = [null];
-  const major = fn.gss_inquire_sec_context_by_oid(minor, ctx.handle, G.gssOid(G.OIDS.INQ_SSPI_SESSION_KEY), set);
-  if (gssError(major) || !set[0]) {
-    const f = gssFailure(major, minor[0], ctx.mech);
-    return { status: f.status, gss: f.gss, detail: 'the mechanism did not give the session key' };
-  }
+  const major = fn.gss_inquire_sec_context_by_oid(minor, ctx.handle, gssOid(G.OIDS.INQ_SSPI_SESSION_KEY), set);
+  if (gssError(major) || !set[0]) return outcomeOf(gssFailure(major, minor[0], ctx.mech, 'the mechanism did not give the session key'));
   try {
     const desc = koffi.decode(set[0], G.gss_buffer_set_desc) as { count: number; elements: bigint };
     const size = koffi.sizeof(G.gss_buffer_desc);
@@ -80,15 +78,15 @@ function sessionKey(ctx: GssContext): AttributeOutcome {
     if (desc.count < 2 && fn.gsskrb5_get_subkey) {
       // Heimdal answers MIT's SSPI session-key OID with the key alone; its own call gives the key with its type.
       const key = heimdalSubkey(ctx.handle);
-      return isFailure(key) ? { status: key.status, gss: key.gss, detail: key.detail } : { status: S.SEC_E_OK, value: key };
+      return isFailure(key) ? outcomeOf(key) : { status: S.SEC_E_OK, value: key };
     }
     if (desc.count < 2) return { status: S.SEC_E_INTERNAL_ERROR, detail: 'the session key came without its enctype' };
     const key = element(0);
     const type = element(1);
     // The second buffer is an OID whose last arc is the enctype (1.2.840.113554.1.2.2.4.<enctype>).
-    const oid = G.decodeOid(G.copyOut(type.value, Number(type.length)));
+    const oid = decodeOid(copyOut(type.value, Number(type.length)));
     const keyType = Number(oid.split('.').pop());
-    return { status: S.SEC_E_OK, value: { sessionKey: G.copyOut(key.value, Number(key.length)), keyType } };
+    return { status: S.SEC_E_OK, value: { sessionKey: copyOut(key.value, Number(key.length)), keyType } };
   } finally {
     fn.gss_release_buffer_set([0], set);
   }
@@ -100,7 +98,7 @@ function sizes(ctx: GssContext): AttributeOutcome {
   const padding = { type: G.GSS_IOV_BUFFER_TYPE_PADDING, buffer: { length: 0, value: null } };
   const sealed = wrapLengths(ctx, true, [header, data, padding]);
   const signed = wrapLengths(ctx, false, [header, data]);
-  for (const r of [sealed, signed]) if (isFailure(r)) return { status: r.status, gss: r.gss, detail: r.detail };
+  for (const r of [sealed, signed]) if (isFailure(r)) return outcomeOf(r);
   const [sealedHeader, , pad] = sealed as typeof header[];
   const [signedHeader] = signed as typeof header[];
   const value: A.SecPkgContextSizes = {
@@ -118,7 +116,7 @@ function streamSizes(ctx: GssContext): AttributeOutcome {
   const iov = [G.GSS_IOV_BUFFER_TYPE_HEADER, G.GSS_IOV_BUFFER_TYPE_DATA, G.GSS_IOV_BUFFER_TYPE_PADDING, G.GSS_IOV_BUFFER_TYPE_TRAILER]
     .map((type) => ({ type, buffer: { length: type === G.GSS_IOV_BUFFER_TYPE_DATA ? 1 : 0, value: null } }));
   const r = wrapLengths(ctx, true, iov);
-  if (isFailure(r)) return { status: r.status, gss: r.gss, detail: r.detail };
+  if (isFailure(r)) return outcomeOf(r);
   const { fn } = G.gssapi();
   const max = [0];
   const major = fn.gss_wrap_size_limit([0], ctx.handle, 1, 0, 0x7fffffff, max);
@@ -160,7 +158,7 @@ export function queryAttribute(
     case A.SECPKG_ATTR_LIFESPAN:
     case A.SECPKG_ATTR_FLAGS: {
       const info = inquire(ctx);
-      if ('status' in info) return info;
+      if (isFailure(info)) return outcomeOf(info);
       if (attribute === A.SECPKG_ATTR_FLAGS) return { status: S.SEC_E_OK, value: { flags: isc(info.flags) } };
       if (attribute === A.SECPKG_ATTR_LIFESPAN) {
         return { status: S.SEC_E_OK, value: { start: established ?? new Date(), expiry: info.expiry } };

@@ -7,11 +7,10 @@ import * as G from '../../ffi/gssapi.js';
 import { SECQOP_WRAP_NO_ENCRYPT } from '../sspi/attributes.js';
 import * as F from '../sspi/flags.js';
 import * as S from '../sspi/status.js';
-import { emptyToken, gssFailure, isFailure, syntheticFailure, type GssContext, type GssFailure } from './gssapi-native.js';
-import { gssError } from './gssapi-status.js';
+import { isFailure, outcomeOf, type Failure } from './failure.js';
+import { emptyToken, gssFailure, ownFailure, type GssContext } from './gssapi-native.js';
+import { GSS_S_DEFECTIVE_TOKEN, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
 import type { MessageBuffer, MessageOutcome } from './provider.js';
-
-const GSS_S_UNAVAILABLE = 0x100000;
 
 /** SECBUFFER type (with attributes) -> IOV type; undefined: not ours to touch. */
 function iovType(type: number): number | undefined {
@@ -44,18 +43,14 @@ interface Iov {
 /** The address of a Uint8Array's bytes, for a synchronous call that reads or writes them in place. */
 const addressOf = (b: Uint8Array): bigint | null => (b.byteLength ? (koffi.address(b) as bigint) : null);
 
-function failure(f: GssFailure): MessageOutcome {
-  return { status: f.status, gss: f.gss, detail: f.detail };
-}
-
 function unavailable(name: string): MessageOutcome {
-  return failure(syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, `this GSS library has no ${name}`));
+  return outcomeOf(ownFailure(GSS_S_UNAVAILABLE, `this GSS library has no ${name}`));
 }
 
 /** Sizes the IOV buffers of a wrap would need (header, trailer, padding) for these data lengths. */
-export function wrapLengths(ctx: GssContext, conf: boolean, iov: Iov[]): Iov[] | GssFailure {
+export function wrapLengths(ctx: GssContext, conf: boolean, iov: Iov[]): Iov[] | Failure {
   const { fn } = G.gssapi();
-  if (!fn.gss_wrap_iov_length) return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, GSS_S_UNAVAILABLE, 'this GSS library has no gss_wrap_iov_length');
+  if (!fn.gss_wrap_iov_length) return ownFailure(GSS_S_UNAVAILABLE, 'this GSS library has no gss_wrap_iov_length');
   const sized = iov.map((v) => ({ type: v.type, buffer: { length: v.type === G.GSS_IOV_BUFFER_TYPE_DATA || v.type === G.GSS_IOV_BUFFER_TYPE_SIGN_ONLY ? v.buffer.length : 0, value: null } }));
   const minor = [0];
   const major = fn.gss_wrap_iov_length(minor, ctx.handle, conf ? 1 : 0, 0, [0], sized, sized.length);
@@ -69,7 +64,7 @@ const isData = (type: number) => type === G.GSS_IOV_BUFFER_TYPE_DATA || type ===
  * length. Kept per context and layout once a wrap shows an RFC 4121 token (TOK_ID 05 04: a fixed 16-byte header,
  * no ASN.1 length) and one byte more of data changes nothing: EncryptMessage then makes one native call, not two.
  */
-function sizesFor(ctx: GssContext, key: string, conf: boolean, iov: Iov[]): { needs: number[]; constant: boolean } | GssFailure {
+function sizesFor(ctx: GssContext, key: string, conf: boolean, iov: Iov[]): { needs: number[]; constant: boolean } | Failure {
   const known = ctx.wrapSizes.get(key);
   if (known) return { needs: iov.map((v, i) => (isData(v.type) ? v.buffer.length : known[i])), constant: true };
   const sized = wrapLengths(ctx, conf, iov);
@@ -94,7 +89,7 @@ export function encrypt(ctx: GssContext, qop: number, buffers: MessageBuffer[]):
   const iov: Iov[] = slots.map((s) => ({ type: s.type!, buffer: { length: buffers[s.index].buffer.byteLength, value: null } }));
   const key = `${conf ? 1 : 0}:${iov.map((v) => v.type).join(',')}`;
   const sized = sizesFor(ctx, key, conf, iov);
-  if (isFailure(sized)) return failure(sized);
+  if (isFailure(sized)) return outcomeOf(sized);
   const needs = sized.needs;
   // The caller's header, trailer and padding buffers must hold what the mechanism writes there.
   for (let i = 0; i < slots.length; i++) {
@@ -106,7 +101,7 @@ export function encrypt(ctx: GssContext, qop: number, buffers: MessageBuffer[]):
   }
   const minor = [0];
   const major = fn.gss_wrap_iov(minor, ctx.handle, conf ? 1 : 0, 0, [0], iov, iov.length);
-  if (gssError(major)) return failure(gssFailure(major, minor[0], ctx.mech));
+  if (gssError(major)) return outcomeOf(gssFailure(major, minor[0], ctx.mech));
   if (sized.constant && !ctx.wrapSizes.has(key)) {
     const header = buffers[slots.find((s) => s.type === G.GSS_IOV_BUFFER_TYPE_HEADER)!.index].buffer;
     if (header[0] === 0x05 && header[1] === 0x04) ctx.wrapSizes.set(key, needs);
@@ -125,7 +120,7 @@ function plausibleWrapToken(b: Uint8Array): boolean {
   return (b.length >= 16 && b[0] === 0x05 && b[1] === 0x04) || (b.length >= 2 && b[0] === 0x60);
 }
 
-const implausible = () => failure(syntheticFailure(S.SEC_E_INVALID_TOKEN, 0x90000, 'not a Kerberos wrap token'));
+const implausible = () => outcomeOf(ownFailure(GSS_S_DEFECTIVE_TOKEN, 'not a Kerberos wrap token'));
 
 export function decrypt(ctx: GssContext, buffers: MessageBuffer[]): MessageOutcome {
   const slots = buffers.map((b, index) => ({ index, type: iovType(b.type) })).filter((s) => s.type !== undefined);
@@ -135,7 +130,7 @@ export function decrypt(ctx: GssContext, buffers: MessageBuffer[]): MessageOutco
     return { status: S.SEC_E_INVALID_TOKEN, detail: 'DecryptMessage needs a SECBUFFER_STREAM, or a SECBUFFER_TOKEN with the DATA' };
   }
   const token = buffers[(stream ?? header)!.index].buffer;
-  if (token.byteLength === 0) return failure(emptyToken());
+  if (token.byteLength === 0) return outcomeOf(emptyToken());
   if (!plausibleWrapToken(token)) return implausible();
   const out = buffers.map((b) => ({ type: b.type, buffer: b.buffer }));
 
@@ -143,7 +138,7 @@ export function decrypt(ctx: GssContext, buffers: MessageBuffer[]): MessageOutco
     // The whole token: gss_unwrap (one copy of the plaintext) rather than gss_unwrap_iov with a STREAM buffer,
     // which MIT 1.20 does not parse safely. The plaintext is copied back into the STREAM buffer, where SSPI puts it.
     const r = ctx.unwrap(Buffer.from(token.buffer, token.byteOffset, token.byteLength), token);
-    if (isFailure(r)) return failure(r);
+    if (isFailure(r)) return outcomeOf(r);
     const data = slots.find((s) => s.type === G.GSS_IOV_BUFFER_TYPE_DATA);
     if (data) out[data.index] = { type: buffers[data.index].type, buffer: r.data };
     return { status: S.SEC_E_OK, buffers: out, qop: r.encrypted ? 0 : SECQOP_WRAP_NO_ENCRYPT };
@@ -159,7 +154,7 @@ export function decrypt(ctx: GssContext, buffers: MessageBuffer[]): MessageOutco
   const minor = [0];
   const confState = [0];
   const major = fn.gss_unwrap_iov(minor, ctx.handle, confState, [0], iov, iov.length);
-  if (major !== 0) return failure(gssFailure(major, minor[0], ctx.mech));
+  if (major !== 0) return outcomeOf(gssFailure(major, minor[0], ctx.mech));
   slots.forEach((s, i) => {
     if (s.type === G.GSS_IOV_BUFFER_TYPE_PADDING || s.type === G.GSS_IOV_BUFFER_TYPE_HEADER) {
       out[s.index] = { type: buffers[s.index].type, buffer: buffers[s.index].buffer.subarray(0, iov[i].buffer.length) };
@@ -181,7 +176,7 @@ export function sign(ctx: GssContext, qop: number, buffers: MessageBuffer[]): Me
   const slot = tokenIndex(buffers);
   if (slot < 0) return { status: S.SEC_E_INVALID_TOKEN, detail: 'MakeSignature needs a SECBUFFER_TOKEN buffer for the signature' };
   const mic = ctx.getMic(signedData(buffers));
-  if (isFailure(mic)) return failure(mic);
+  if (isFailure(mic)) return outcomeOf(mic);
   const dest = buffers[slot].buffer;
   if (mic.length > dest.byteLength) return { status: S.SEC_E_BUFFER_TOO_SMALL, detail: `the signature needs ${mic.length} bytes (SECPKG_ATTR_SIZES.cbMaxSignature)` };
   dest.set(mic);
@@ -195,5 +190,5 @@ export function verify(ctx: GssContext, buffers: MessageBuffer[]): MessageOutcom
   if (slot < 0) return { status: S.SEC_E_INVALID_TOKEN, detail: 'VerifySignature needs the SECBUFFER_TOKEN holding the signature' };
   const t = buffers[slot].buffer;
   const bad = ctx.verifyMic(signedData(buffers), Buffer.from(t.buffer, t.byteOffset, t.byteLength));
-  return bad ? failure(bad) : { status: S.SEC_E_OK, qop: 0 };
+  return bad ? outcomeOf(bad) : { status: S.SEC_E_OK, qop: 0 };
 }

@@ -1,6 +1,8 @@
 // Thin, typed wrappers over the GSS-API calls the provider makes: status text, names, credentials, one context.
 // Calls that may reach a KDC run on the libuv pool (koffi async); local ones stay synchronous (docs/performance.md:
-// a thread hop costs more than the call).
+// a thread hop costs more than the call). A failed call is a Failure (failure.ts) whose status the table decides
+// (gssapi-status.ts, failureOf); what the initiator decides around a step (a KRB-ERROR, clock skew) is in
+// gssapi-step.ts.
 import koffi from 'koffi';
 import {
   GSS_C_GSS_CODE,
@@ -9,35 +11,23 @@ import {
   GSS_C_MECH_CODE,
   GSS_C_QOP_DEFAULT,
   OIDS,
-  copyOut,
   gss_key_value_element_desc,
   gss_key_value_set_desc,
   gss_OID_desc,
   gss_OID_set_desc,
-  gssOid,
-  GSS_C_DCE_STYLE,
-  gssOidSet,
   gssapi,
-  readOid,
   type GssBuffer,
 } from '../../ffi/gssapi.js';
-import { SEC_E_INVALID_TOKEN, SEC_E_UNSUPPORTED_FUNCTION, type GssStatusDetail } from '../sspi/status.js';
-import { MINOR_ROWS, gssError, mapGssStatus, minorName, type Phase } from './gssapi-status.js';
-import { KRB_AP_ERR_SKEW, KRB_ERR_GENERIC, krb5ReplyProblem, krbErrorCode } from './krb5-token.js';
-
-/** com_err base of the krb5 error table: a KRB-ERROR's error-code plus this is its minor status. */
-const KRB5_ERROR_BASE = -1765328384;
+import { copyOut } from '../../ffi/memory.js';
+import { gssOid, gssOidSet, readOid } from './gssapi-oid.js';
+import type { GssStatusDetail } from '../sspi/status.js';
+import { GSS_S_CONTINUE_NEEDED, GSS_S_DEFECTIVE_TOKEN, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
+import { isFailure, type Failure } from './failure.js';
+import { MINOR_ROWS, failureOf, minorName, type Phase } from './gssapi-status.js';
 import { checkCString } from '../cstring.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
 import type { ChannelBindings } from './provider.js';
-
-/** A failed GSS call, already mapped: the SEC code and everything the library said. */
-export interface GssFailure {
-  status: number;
-  gss: GssStatusDetail;
-  detail?: string;
-}
 
 
 function displayStatus(code: number, type: number, mech: string): string {
@@ -57,8 +47,8 @@ function displayStatus(code: number, type: number, mech: string): string {
   return texts.map((t) => t.trim()).join('; ');
 }
 
-/** The failure for a major/minor pair: mapped to SEC, with both display texts. */
-export function gssFailure(major: number, minor: number, mech: string = OIDS.MECH_KRB5, detail?: string, phase: Phase = 'context'): GssFailure {
+/** A failed GSS call: both display texts of its major/minor pair, and the status the table gives them. */
+export function gssFailure(major: number, minor: number, mech: string = OIDS.MECH_KRB5, detail?: string, phase: Phase = 'context'): Failure {
   let minorText = minor ? displayStatus(minor, GSS_C_MECH_CODE, mech) : '';
   // Heimdal keeps a minor's text per thread, and our KDC calls run on pool threads: from here it can only say
   // "unknown mech-code". The table's symbolic name is better than that.
@@ -72,9 +62,7 @@ export function gssFailure(major: number, minor: number, mech: string = OIDS.MEC
   // MIT's SPNEGO mechanism renumbers the krb5 minor (a per-process code from its mechglue's error map, 100001 ...)
   // but keeps its text: the table reads the krb5 code whose text it is, when exactly one row has that text.
   const known = mech === OIDS.MECH_SPNEGO && minorName(minor) === undefined && minorText ? krb5MinorByText(minorText) : undefined;
-  const failure: GssFailure = { status: mapGssStatus(major, known ?? minor, phase).sec, gss };
-  if (detail) failure.detail = detail;
-  return failure;
+  return failureOf(gss, detail, phase, known ?? minor);
 }
 
 let krb5Texts: Map<string, number> | undefined;
@@ -96,13 +84,12 @@ function krb5MinorByText(text: string): number | undefined {
   return krb5Texts.get(text);
 }
 
-/** A failure raised by our own layers (SPNEGO framing, argument checks) in the same shape as the library's. */
-export function syntheticFailure(status: number, major: number, reason: string): GssFailure {
-  return {
-    status,
-    gss: { major: major >>> 0, minor: 0, majorText: displayStatus(major, GSS_C_GSS_CODE, OIDS.MECH_KRB5), minorText: reason },
-    detail: reason,
-  };
+/**
+ * A failure of our own layers (SPNEGO framing, checks before a call, a missing extension) told as the major a GSS
+ * mechanism would return: minor 0, our reason as the minor text and the detail; the table gives the status.
+ */
+export function ownFailure(major: number, reason: string): Failure {
+  return failureOf({ major: major >>> 0, minor: 0, majorText: displayStatus(major, GSS_C_GSS_CODE, OIDS.MECH_KRB5), minorText: reason }, reason);
 }
 
 /**
@@ -134,7 +121,7 @@ export class GssName {
   }
 
   /** Imports `text` with the given name-type OID. */
-  static import(text: string, nameType: string): GssName | GssFailure {
+  static import(text: string, nameType: string): GssName | Failure {
     // gss_import_name takes a length, but MIT and Heimdal parse a NUL-terminated copy: the text would end at a NUL.
     checkCString(text, 'name');
     const { fn } = gssapi();
@@ -218,7 +205,7 @@ export async function acquireCred(
   password?: Buffer,
   store?: Record<string, string>,
   usage: number = GSS_C_INITIATE,
-): Promise<AcquiredCred | GssFailure> {
+): Promise<AcquiredCred | Failure> {
   const { fn } = gssapi();
   const minor = [0];
   const out: Array<bigint | null> = [null];
@@ -227,7 +214,7 @@ export async function acquireCred(
   let major: number;
   if (store) {
     if (!fn.gss_acquire_cred_from) {
-      return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_acquire_cred_from (credential stores: ccache and keytab sources)');
+      return ownFailure(GSS_S_UNAVAILABLE, 'this GSS library has no gss_acquire_cred_from (credential stores: ccache and keytab sources)');
     }
     const set = credStore(store);
     try {
@@ -237,7 +224,7 @@ export async function acquireCred(
     }
   } else if (password) {
     if (!fn.gss_acquire_cred_with_password) {
-      return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_acquire_cred_with_password');
+      return ownFailure(GSS_S_UNAVAILABLE, 'this GSS library has no gss_acquire_cred_with_password');
     }
     checkCString(password, 'password');
     major = await callAsync(fn.gss_acquire_cred_with_password, minor, name?.handle ?? null,
@@ -250,10 +237,10 @@ export async function acquireCred(
 }
 
 /** S4U2Self: a credential for `name` obtained by the service whose credential is `impersonator` (on the pool). */
-export async function impersonate(impersonator: bigint, name: GssName, mechs: readonly string[]): Promise<AcquiredCred | GssFailure> {
+export async function impersonate(impersonator: bigint, name: GssName, mechs: readonly string[]): Promise<AcquiredCred | Failure> {
   const { fn } = gssapi();
   if (!fn.gss_acquire_cred_impersonate_name) {
-    return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_acquire_cred_impersonate_name (S4U)');
+    return ownFailure(GSS_S_UNAVAILABLE, 'this GSS library has no gss_acquire_cred_impersonate_name (S4U)');
   }
   const minor = [0];
   const out: Array<bigint | null> = [null];
@@ -265,10 +252,10 @@ export async function impersonate(impersonator: bigint, name: GssName, mechs: re
 }
 
 /** Restricts what the library's SPNEGO offers with this credential (gss_set_neg_mechs): how NTLM is refused. */
-export function setNegMechs(cred: bigint, mechs: readonly string[]): GssFailure | undefined {
+export function setNegMechs(cred: bigint, mechs: readonly string[]): Failure | undefined {
   const { fn } = gssapi();
   if (!fn.gss_set_neg_mechs) {
-    return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has no gss_set_neg_mechs: its SPNEGO cannot be kept from NTLM');
+    return ownFailure(GSS_S_UNAVAILABLE, 'this GSS library has no gss_set_neg_mechs: its SPNEGO cannot be kept from NTLM');
   }
   const minor = [0];
   const major = fn.gss_set_neg_mechs(minor, cred, gssOidSet(mechs)) as number;
@@ -276,7 +263,7 @@ export function setNegMechs(cred: bigint, mechs: readonly string[]): GssFailure 
 }
 
 /** gss_inquire_cred (name and remaining lifetime), on the pool: it may read a ccache; null asks about the default. */
-export async function inquireCred(cred: bigint | null): Promise<{ name?: string; expiry: Date } | GssFailure> {
+export async function inquireCred(cred: bigint | null): Promise<{ name?: string; expiry: Date } | Failure> {
   const { fn } = gssapi();
   const minor = [0];
   const name: Array<bigint | null> = [null];
@@ -337,8 +324,10 @@ export class GssContext {
     readonly mech: string,
     private readonly cred: bigint | null,
     private readonly target: GssName,
-    private readonly flags: number,
-    private readonly bindings?: ChannelBindings,
+    /** The GSS request flags (gss_init_sec_context's req_flags). */
+    readonly flags: number,
+    /** The channel bindings sent with the first call, if any. */
+    readonly bindings?: ChannelBindings,
   ) {}
 
   /** The gss_ctx_id_t, for the synchronous per-message and inquiry calls. */
@@ -346,16 +335,13 @@ export class GssContext {
     return this.ctx;
   }
 
-  /** One gss_init_sec_context call, on the pool: the first one usually fetches a service ticket from the KDC. */
-  async step(input?: Buffer): Promise<StepResult | GssFailure> {
+  /**
+   * One gss_init_sec_context call, on the pool (the first one usually fetches a service ticket from the KDC), or on
+   * this thread when `how.local` says the call is local work. `how.detail` gives the detail a failure carries. The
+   * initiator's checks and decisions around the call are gssapi-step.ts's.
+   */
+  async step(input?: Buffer, how: { local?: boolean; detail?: () => string | undefined } = {}): Promise<StepResult | Failure> {
     if (input && input.length === 0) return emptyToken();
-    if (input && this.ctx && this.mech === OIDS.MECH_KRB5) {
-      const problem = krb5ReplyProblem(input, (this.flags & GSS_C_DCE_STYLE) !== 0);
-      if (problem) return syntheticFailure(SEC_E_INVALID_TOKEN, 0x90000, problem);
-      if (krbErrorCode(input) === KRB_AP_ERR_SKEW) {
-        return gssFailure(0xd0000, KRB5_ERROR_BASE + KRB_AP_ERR_SKEW, OIDS.MECH_KRB5, 'the acceptor\'s clock and ours differ by more than the allowed skew');
-      }
-    }
     const { fn } = gssapi();
     const minor = [0];
     const ctx = [this.ctx];
@@ -372,21 +358,18 @@ export class GssContext {
     };
     const args = [minor, this.cred, ctx, this.target.handle, gssOid(this.mech), this.flags, 0, cb ?? null,
       input ? { length: input.length, value: input } : null, actualMech, out, retFlags, time];
-    // Only the first call fetches tickets from a KDC; reading the peer's AP-REP is local work, done on this thread
-    // (no hop to the pool and back for it). A KRB-ERROR goes to the pool: Heimdal answers some (an expired ticket)
-    // by asking the KDC again, which must not happen on the event loop.
     let major: number;
     const before = Date.now();
-    if (this.ctx && input && krbErrorCode(input) === undefined) {
+    if (how.local) {
       if (busy()) await nextTurn();
       major = fn.gss_init_sec_context(...args) as number;
     } else major = await callAsync(fn.gss_init_sec_context, ...args);
     this.ctx = ctx[0] ?? null;
     const token = copyOut(out.value as bigint | null, Number(out.length));
     if (out.value) fn.gss_release_buffer([0], out);
-    if (gssError(major)) return gssFailure(major, minor[0], this.mech, input && refusalDetail(input, !!this.bindings));
+    if (gssError(major)) return gssFailure(major, minor[0], this.mech, how.detail?.());
     return {
-      complete: (major & 1) === 0,
+      complete: (major & GSS_S_CONTINUE_NEEDED) === 0,
       token,
       flags: retFlags[0] >>> 0,
       expiry: this.endTime(time[0], before),
@@ -408,7 +391,7 @@ export class GssContext {
   }
 
   /** gss_get_mic over `message`. */
-  getMic(message: Buffer): Buffer | GssFailure {
+  getMic(message: Buffer): Buffer | Failure {
     const { fn } = gssapi();
     const minor = [0];
     const out: GssBuffer = { length: 0, value: null };
@@ -421,7 +404,7 @@ export class GssContext {
 
   /** gss_unwrap of a whole token: the plaintext (a copy) and whether it was encrypted. */
   /** gss_unwrap; the plaintext goes into `into` when given (it must be large enough: a wrap token always is). */
-  unwrap(token: Buffer, into?: Uint8Array): { data: Uint8Array; encrypted: boolean } | GssFailure {
+  unwrap(token: Buffer, into?: Uint8Array): { data: Uint8Array; encrypted: boolean } | Failure {
     if (token.length === 0) return emptyToken();
     const { fn } = gssapi();
     const minor = [0];
@@ -444,7 +427,7 @@ export class GssContext {
   }
 
   /** gss_verify_mic; undefined when the MIC is good. */
-  verifyMic(message: Buffer, mic: Buffer): GssFailure | undefined {
+  verifyMic(message: Buffer, mic: Buffer): Failure | undefined {
     if (mic.length === 0) return emptyToken();
     const { fn } = gssapi();
     const minor = [0];
@@ -460,22 +443,7 @@ export class GssContext {
   }
 }
 
-/**
- * What a KRB-ERROR from the acceptor tells beyond its code. KRB_ERR_GENERIC says only that the acceptor refused; when
- * we sent channel bindings, bindings that differ from the acceptor's are the usual cause (MIT's acceptor reports its
- * GSS_S_BAD_BINDINGS to the peer as KRB_ERR_GENERIC: docs/status-mapping.md).
- */
-function refusalDetail(input: Buffer, sentBindings: boolean): string | undefined {
-  if (krbErrorCode(input) !== KRB_ERR_GENERIC) return undefined;
-  return `the acceptor refused the authentication with a generic Kerberos error (KRB_ERR_GENERIC)${sentBindings
-    ? '; channel bindings were sent, and bindings that differ from the acceptor\'s are the usual cause' : ''}`;
-}
-
 /** A peer's empty token is a defective token (GSS would see a NULL buffer: a calling error, our bug, not theirs). */
-export function emptyToken(): GssFailure {
-  return syntheticFailure(SEC_E_INVALID_TOKEN, 0x90000, 'the token is empty');
-}
-
-export function isFailure<T extends object>(v: T | GssFailure): v is GssFailure {
-  return 'gss' in v && 'status' in v;
+export function emptyToken(): Failure {
+  return ownFailure(GSS_S_DEFECTIVE_TOKEN, 'the token is empty');
 }

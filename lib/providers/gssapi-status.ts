@@ -1,5 +1,20 @@
 // The GSS -> SSPI status table: data, read top-down by mapGssStatus. Documented row by row in docs/status-mapping.md.
+// failureOf is the one place a GSS status becomes a failure with a SEC_E status (docs/architecture.md).
+import {
+  ASN1_ERROR_BASE as ASN1,
+  GSS_S_CONTINUE_NEEDED,
+  GSS_S_DUPLICATE_TOKEN,
+  GSS_S_GAP_TOKEN,
+  GSS_S_OLD_TOKEN,
+  GSS_S_UNSEQ_TOKEN,
+  K5G_ERROR_BASE as K5G,
+  KRB5_ERROR_BASE as KRB5,
+  callingError,
+  routineError,
+} from '../../ffi/gss-status.js';
 import * as S from '../sspi/status.js';
+import type { GssStatusDetail } from '../sspi/status.js';
+import type { Failure } from './failure.js';
 
 /** A GSS routine error (bits 16-23 of a major status, RFC 2744 §3.9.1) and the SEC code it gives by default. */
 export interface RoutineRow {
@@ -45,16 +60,14 @@ export const ROUTINE_ROWS: readonly RoutineRow[] = [
 
 /** Supplementary bits (per-message tokens): replays and reordering. Read only when no routine error is set. */
 export const SUPPLEMENTARY_ROWS: ReadonlyArray<{ bit: number; name: string; sec: number }> = [
-  { bit: 2, name: 'GSS_S_DUPLICATE_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
-  { bit: 4, name: 'GSS_S_OLD_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
-  { bit: 8, name: 'GSS_S_UNSEQ_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
-  { bit: 16, name: 'GSS_S_GAP_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
+  { bit: GSS_S_DUPLICATE_TOKEN, name: 'GSS_S_DUPLICATE_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
+  { bit: GSS_S_OLD_TOKEN, name: 'GSS_S_OLD_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
+  { bit: GSS_S_UNSEQ_TOKEN, name: 'GSS_S_UNSEQ_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
+  { bit: GSS_S_GAP_TOKEN, name: 'GSS_S_GAP_TOKEN', sec: S.SEC_E_OUT_OF_SEQUENCE },
 ];
 
-// com_err bases: krb5 table "KRB5" (MIT and Heimdal share it), MIT's gssapi krb5 mech table "k5g", and "asn1".
-const KRB5 = -1765328384;
-const K5G = 39756032;
-const ASN1 = 1859794432;
+// Minor codes are com_err codes: a table's base (ffi/gss-status.ts: krb5 "KRB5", MIT's krb5 mechanism "k5g",
+// "asn1") plus the code's index in it.
 
 export const MINOR_ROWS: readonly MinorRow[] = [
   // Names the KDC does not know.
@@ -153,9 +166,8 @@ export interface Mapping {
  * default; then supplementary bits; COMPLETE and CONTINUE_NEEDED last.
  */
 export function mapGssStatus(major: number, minor: number, phase: Phase = 'context'): Mapping {
-  const calling = (major >>> 24) & 0xff;
-  const routine = (major >>> 16) & 0xff;
-  if (calling !== 0) return { sec: S.SEC_E_INTERNAL_ERROR, row: 'GSS calling error' };
+  const routine = routineError(major);
+  if (callingError(major) !== 0) return { sec: S.SEC_E_INTERNAL_ERROR, row: 'GSS calling error' };
   if (routine !== 0) {
     const r = ROUTINE.get(routine);
     const m = MINOR.get(minor | 0);
@@ -163,11 +175,18 @@ export function mapGssStatus(major: number, minor: number, phase: Phase = 'conte
     return r ? { sec: r.sec, row: r.name } : { sec: S.SEC_E_INTERNAL_ERROR, row: 'unknown routine error' };
   }
   for (const s of SUPPLEMENTARY_ROWS) if (major & s.bit) return { sec: s.sec, row: s.name };
-  if (major & 1) return { sec: S.SEC_I_CONTINUE_NEEDED, row: 'GSS_S_CONTINUE_NEEDED' };
+  if (major & GSS_S_CONTINUE_NEEDED) return { sec: S.SEC_I_CONTINUE_NEEDED, row: 'GSS_S_CONTINUE_NEEDED' };
   return { sec: S.SEC_E_OK, row: 'GSS_S_COMPLETE' };
 }
 
-/** True when `major` carries a routine or calling error (GSS_ERROR() in C). */
-export function gssError(major: number): boolean {
-  return (major & 0xffff0000) !== 0;
+/**
+ * The one place a GSS status becomes a failure: the SEC status the table gives `major` and `minor`, with the codes
+ * and texts (`gss`, whose major and minor are `major` and `minor`) kept. `readAs` is the minor the table reads when
+ * the reported one is not the mechanism's own (MIT's SPNEGO renumbers krb5 minors; gssapi-native.ts finds the krb5
+ * code by its text). A failure of our own layers passes minor 0 and its reason as the minor text.
+ */
+export function failureOf(gss: GssStatusDetail, detail?: string, phase: Phase = 'context', readAs: number = gss.minor): Failure {
+  const failure: { status: number; gss: GssStatusDetail; detail?: string } = { status: mapGssStatus(gss.major, readAs, phase).sec, gss };
+  if (detail) failure.detail = detail;
+  return failure;
 }

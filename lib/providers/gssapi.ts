@@ -2,6 +2,15 @@
 // and statuses are translated here; the status table is data in gssapi-status.ts, the SPNEGO framing in
 // spnego-initiator.ts.
 import * as G from '../../ffi/gssapi.js';
+import {
+  GSS_S_BAD_MECH,
+  GSS_S_BAD_NAME,
+  GSS_S_CONTEXT_EXPIRED,
+  GSS_S_CREDENTIALS_EXPIRED,
+  GSS_S_NO_CRED,
+  GSS_S_UNAVAILABLE,
+  KRB5_ERROR_BASE,
+} from '../../ffi/gss-status.js';
 import * as F from '../sspi/flags.js';
 import * as S from '../sspi/status.js';
 import {
@@ -12,13 +21,13 @@ import {
   inquireCred,
   installedMechs,
   gssFailure,
-  isFailure,
+  ownFailure,
   releaseCred,
   setNegMechs,
-  syntheticFailure,
-  type GssFailure,
   type StepResult,
 } from './gssapi-native.js';
+import { isFailure, outcomeOf, withStatus, type Failure } from './failure.js';
+import { initiatorStep } from './gssapi-step.js';
 import {
   SECPKG_ATTR_LIFESPAN,
   SECPKG_ATTR_NEGOTIATION_INFO,
@@ -46,6 +55,7 @@ import { decodeNegToken } from '../spnego/tokens.js';
 import { destroyCcache, importCcache, logon, renewTgt, tgtTimes, type TicketTimes } from './krb5-native.js';
 import { EXPIRY_MARGIN_MS, Renewer, type Renewable, type RenewalEvent } from './renewal.js';
 import { checkCString } from '../cstring.js';
+import { KRB_AP_ERR_TKT_EXPIRED } from './krb5-token.js';
 
 /** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
 const REQ_TO_GSS: ReadonlyArray<readonly [number, number]> = [
@@ -110,8 +120,6 @@ export function targetNameType(target: string, anyMech = false): { text: string;
   return undefined;
 }
 
-const GSS_S_BAD_NAME = 0x20000;
-
 let memoryCaches = 0;
 
 /**
@@ -130,22 +138,19 @@ function credentialStore(source: CredentialSource, cache?: string): Record<strin
 
 type Acquired = { cred: bigint | null; expiry?: Date; privateCache?: string };
 
-const GSS_S_CREDENTIALS_EXPIRED = 0xb0000;
-const KRB5KRB_AP_ERR_TKT_EXPIRED = -1765328352;
-
 /** A credential imported from a ccache, checked to be `principal`'s when one is named (as a cred store would). */
-async function imported(ccache: string, principal?: string): Promise<Acquired | GssFailure> {
+async function imported(ccache: string, principal?: string): Promise<Acquired | Failure> {
   const got = importCcache(ccache);
   if (isFailure(got)) return got;
   const info = await inquireCred(got.cred);
   if (isFailure(info) || (principal && info.name !== principal && info.name?.split('@')[0] !== principal)) {
     releaseCred(got.cred);
-    return isFailure(info) ? info : syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, `the ccache holds ${info.name ?? 'no principal'}, not ${principal}`);
+    return isFailure(info) ? info : ownFailure(GSS_S_NO_CRED, `the ccache holds ${info.name ?? 'no principal'}, not ${principal}`);
   }
   if (info.expiry.getTime() <= Date.now()) {
     // As MIT reports it (GSS_S_CREDENTIALS_EXPIRED, KRB5KRB_AP_ERR_TKT_EXPIRED), where Heimdal only finds no ticket.
     releaseCred(got.cred);
-    return gssFailure(GSS_S_CREDENTIALS_EXPIRED, KRB5KRB_AP_ERR_TKT_EXPIRED, G.OIDS.MECH_KRB5, 'the tickets in this ccache have expired', 'acquire');
+    return gssFailure(GSS_S_CREDENTIALS_EXPIRED, KRB5_ERROR_BASE + KRB_AP_ERR_TKT_EXPIRED, G.OIDS.MECH_KRB5, 'the tickets in this ccache have expired', 'acquire');
   }
   return { cred: got.cred, expiry: info.expiry };
 }
@@ -155,10 +160,10 @@ async function imported(ccache: string, principal?: string): Promise<Acquired | 
  * _with_password. Otherwise (Heimdal) caches are imported (gss_krb5_import_cred) and keytabs logged on. Logons with
  * options, or into a named cache, are krb5's own (krb5-native.ts), then GSS reads that cache.
  */
-async function obtain(source: CredentialSource, name: GssName | null, mechs: string[], cache?: string): Promise<Acquired | GssFailure> {
+async function obtain(source: CredentialSource, name: GssName | null, mechs: string[], cache?: string): Promise<Acquired | Failure> {
   const stores = G.gssapi().fn.gss_acquire_cred_from !== undefined;
   if (source.logon || (source.password && source.ccache) || (source.keytab && !stores)) {
-    if (!source.principal) return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'a keytab source without a principal needs gss_acquire_cred_from');
+    if (!source.principal) return ownFailure(GSS_S_UNAVAILABLE, 'a keytab source without a principal needs gss_acquire_cred_from');
     const target = (source.ccache ?? cache)!;
     const failed = await logon(source.principal, { password: source.password, keytab: source.keytab }, target, source.logon ?? {});
     if (isFailure(failed)) return failed;
@@ -205,7 +210,7 @@ export class GssCredential implements ProviderCredential {
   constructor(
     readonly source: CredentialSource,
     /** Resolves once: the acquired credential (null = the library's default) or why it failed. */
-    readonly acquired: Promise<Acquired | GssFailure>,
+    readonly acquired: Promise<Acquired | Failure>,
   ) {}
 
   /** For a default source: a bound credential, or null (GSS_C_NO_CREDENTIAL) where binding is not possible. */
@@ -233,7 +238,7 @@ export class GssCredential implements ProviderCredential {
   }
 
   /** The binding a new context uses (a renewing handle), retained for it; or a failure once the TGT has expired. */
-  async take(): Promise<Binding | GssFailure | undefined> {
+  async take(): Promise<Binding | Failure | undefined> {
     if (!this.renewer) return undefined;
     const b = await this.renewer.current();
     if (!isFailure(b)) b.refs++;
@@ -302,7 +307,7 @@ class GssContextState implements ProviderContext {
  * that settled on it, never leaves. The credential's mechanism list already keeps MIT from offering NTLM
  * (gss_set_neg_mechs); this is what enforces the policy on libraries without that call.
  */
-function ntlmRefusal(source: CredentialSource, step: StepResult | SpnegoStep, state: GssContextState): GssFailure | undefined {
+function ntlmRefusal(source: CredentialSource, step: StepResult | SpnegoStep, state: GssContextState): Failure | undefined {
   if (source.ntlm || state.spnego || mechFor(source) !== G.OIDS.MECH_SPNEGO) return undefined;
   let offered = false;
   if (!state.complete && step.token.length > 0) {
@@ -314,8 +319,10 @@ function ntlmRefusal(source: CredentialSource, step: StepResult | SpnegoStep, st
     }
   }
   if (!offered && state.negotiatedMech !== G.OIDS.MECH_NTLMSSP) return undefined;
-  return syntheticFailure(S.SEC_E_UNSUPPORTED_FUNCTION, 0x10000,
-    'NTLM is refused (ntlm: false), and the GSS library\'s SPNEGO offered or chose it; use spnego: "library" or allow NTLM');
+  // GSS would say GSS_S_BAD_MECH (the table's SEC_E_SECPKG_NOT_FOUND); the refusal is a policy, as SSPI's
+  // SEC_E_UNSUPPORTED_FUNCTION for a package it will not use.
+  const why = 'NTLM is refused (ntlm: false), and the GSS library\'s SPNEGO offered or chose it; use spnego: "library" or allow NTLM';
+  return withStatus(ownFailure(GSS_S_BAD_MECH, why), S.SEC_E_UNSUPPORTED_FUNCTION, why);
 }
 
 /** The mechanism the inner GSS context runs: krb5 for Kerberos and our SPNEGO, the library's SPNEGO otherwise. */
@@ -345,7 +352,7 @@ export class GssapiProvider implements Provider {
    * The next TGT of a renewing handle, into a new private cache: from the keytab (read afresh: a rotated key is
    * used); by the KDC's renewal of a renewable TGT; or, past its renew-till, by a logon with the callback's password.
    */
-  private async next(source: CredentialSource, previous: Binding): Promise<Binding | GssFailure> {
+  private async next(source: CredentialSource, previous: Binding): Promise<Binding | Failure> {
     const method = nextMethod(source, previous.times);
     if (method === 'renew') {
       const cache = privateCache();
@@ -353,10 +360,10 @@ export class GssapiProvider implements Provider {
       const got = isFailure(renewed) ? renewed : await this.credOver(source, cache);
       if (!isFailure(got) && !isFailure(renewed)) return { cred: got.cred!, cache, times: renewed, method, refs: 0, retired: false };
       destroyCcache(cache);
-      return isFailure(renewed) ? renewed : (got as GssFailure);
+      return isFailure(renewed) ? renewed : (got as Failure);
     }
     if (!method) {
-      return syntheticFailure(S.SEC_E_CONTEXT_EXPIRED, GSS_S_CREDENTIALS_EXPIRED,
+      return ownFailure(GSS_S_CREDENTIALS_EXPIRED,
         'the TGT cannot be renewed (not renewable, or past its renew-till time) and no password callback was given');
     }
     const got = await this.acquire(source);
@@ -366,7 +373,7 @@ export class GssapiProvider implements Provider {
   }
 
   /** A GSS credential over a cache of ours that holds a TGT (after a KDC renewal), as acquire() makes one. */
-  private async credOver(source: CredentialSource, cache: string): Promise<Acquired | GssFailure> {
+  private async credOver(source: CredentialSource, cache: string): Promise<Acquired | Failure> {
     const mechs = mechFor(source) === G.OIDS.MECH_SPNEGO ? [G.OIDS.MECH_SPNEGO, G.OIDS.MECH_KRB5] : [G.OIDS.MECH_KRB5];
     const stores = G.gssapi().fn.gss_acquire_cred_from !== undefined;
     const got = stores ? await acquireCred(null, mechs, undefined, { ccache: cache }) : await imported(cache, source.principal);
@@ -376,7 +383,7 @@ export class GssapiProvider implements Provider {
     return refused ?? got;
   }
 
-  private async acquire(source: CredentialSource): Promise<Acquired | GssFailure> {
+  private async acquire(source: CredentialSource): Promise<Acquired | Failure> {
     if (source.passwordCallback && !source.password) {
       // Asked for at each logon, copied, and the caller's bytes zeroed at once; ours are zeroed after the logon.
       let given: Uint8Array;
@@ -384,7 +391,7 @@ export class GssapiProvider implements Provider {
         given = await source.passwordCallback();
         if (!(given instanceof Uint8Array)) throw new TypeError('not a Uint8Array');
       } catch {
-        return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the password callback did not give a Uint8Array');
+        return ownFailure(GSS_S_NO_CRED, 'the password callback did not give a Uint8Array');
       }
       const password = Buffer.from(given);
       given.fill(0);
@@ -413,7 +420,7 @@ export class GssapiProvider implements Provider {
         if (held && isFailure(held)) return held;
         try {
           const cred = held?.cred ?? service.cred;
-          if (!cred) return syntheticFailure(S.SEC_E_NO_CREDENTIALS, 0x70000, 'the impersonating service needs an explicit credential (a keytab or ccache source)');
+          if (!cred) return ownFailure(GSS_S_NO_CRED, 'the impersonating service needs an explicit credential (a keytab or ccache source)');
           return await impersonate(cred, name, mechs);
         } finally {
           if (held) impersonator.drop(held);
@@ -457,13 +464,12 @@ export class GssapiProvider implements Provider {
       reauth = true;
     }
 
-    let step: StepResult | SpnegoStep | GssFailure;
+    let step: StepResult | SpnegoStep | Failure;
     const fresh = !state;
     if (!state) {
       const nameForm = targetNameType(request.targetName, credential.source.ntlm && mechFor(credential.source) === G.OIDS.MECH_SPNEGO);
       if (!nameForm) {
-        return fail(syntheticFailure(S.SEC_E_TARGET_UNKNOWN, GSS_S_BAD_NAME,
-          'the target name must be an SPN of the form service/host, service/host@REALM or service@host'));
+        return fail(ownFailure(GSS_S_BAD_NAME, 'the target name must be an SPN of the form service/host, service/host@REALM or service@host'));
       }
       const target = GssName.import(nameForm.text, nameForm.type);
       if (isFailure(target)) return fail(target);
@@ -473,7 +479,7 @@ export class GssapiProvider implements Provider {
           gssRequestFlags(request.contextReq, request.unconstrainedDelegation), request.channelBindings);
         const spnego = credential.source.package === 'Negotiate' && credential.source.spnego === 'library'
           ? new SpnegoInitiator(mech) : undefined;
-        return { mech, spnego, step: spnego ? await spnego.start() : await mech.step(request.token) };
+        return { mech, spnego, step: spnego ? await spnego.start() : await initiatorStep(mech, request.token) };
       };
       const held = await credential.take();
       if (held && isFailure(held)) {
@@ -496,7 +502,7 @@ export class GssapiProvider implements Provider {
       }
     } else {
       // The API passes a token here: it refuses a continuing context without one (api.ts, refusal).
-      step = state.spnego ? await state.spnego.continue(request.token!) : await state.mech.step(request.token!);
+      step = state.spnego ? await state.spnego.continue(request.token!) : await initiatorStep(state.mech, request.token!);
       if (isFailure(step)) return fail(step, state);
     }
 
@@ -554,7 +560,7 @@ export class GssapiProvider implements Provider {
     } finally {
       if (held && !isFailure(held)) cred.drop(held);
     }
-    if (isFailure(info)) return { status: info.status, gss: info.gss, detail: info.detail };
+    if (isFailure(info)) return outcomeOf(info);
     if (attribute === SECPKG_ATTR_LIFESPAN) return { status: S.SEC_E_OK, value: lifespan(cred, acquired as Acquired, info.expiry, (held as Binding | undefined)?.times) };
     return info.name ? { status: S.SEC_E_OK, value: { userName: info.name } } : { status: S.SEC_E_NO_CREDENTIALS, detail: 'the credential names no principal' };
   }
@@ -626,8 +632,7 @@ function usable(context: ProviderContext): MessageOutcome | undefined {
   if (notYet) return notYet;
   const expiry = (context as GssContextState).expiry;
   if (expiry && Date.now() >= expiry.getTime()) {
-    const f = gssFailure(0xc0000, 0, G.OIDS.MECH_KRB5, `the context expired at ${expiry.toISOString()} (its service ticket's end): establish a new one`);
-    return { status: f.status, gss: f.gss, detail: f.detail };
+    return outcomeOf(gssFailure(GSS_S_CONTEXT_EXPIRED, 0, G.OIDS.MECH_KRB5, `the context expired at ${expiry.toISOString()} (its service ticket's end): establish a new one`));
   }
   return undefined;
 }
@@ -640,9 +645,9 @@ function established(context: ProviderContext): { status: number; detail: string
   return state.mech.handle ? undefined : { status: S.SEC_E_INVALID_HANDLE, detail: 'the GSS library deleted this context' };
 }
 
-function fail(failure: GssFailure, context?: ProviderContext): InitializeOutcome {
-  const outcome: InitializeOutcome = { status: failure.status, contextAttr: 0, gss: failure.gss };
-  if (failure.detail) outcome.detail = failure.detail;
+/** A failed leg as the provider returns it: the failure, and the context when a later leg failed. */
+function fail(failure: Failure, context?: ProviderContext): InitializeOutcome {
+  const outcome: InitializeOutcome = { ...outcomeOf(failure), contextAttr: 0 };
   if (context) outcome.context = context;
   return outcome;
 }

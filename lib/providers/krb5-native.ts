@@ -5,12 +5,13 @@
 import koffi from 'koffi';
 import * as G from '../../ffi/gssapi.js';
 import { credsLayout, krb5, KRB5_CREDS_BUFFER, type Krb5Functions } from '../../ffi/krb5.js';
-import { SEC_E_UNSUPPORTED_FUNCTION } from '../sspi/status.js';
-import { adoptCred, gssFailure, syntheticFailure, type GssFailure } from './gssapi-native.js';
+import { isFailure, type Failure } from './failure.js';
+import { adoptCred, gssFailure, ownFailure } from './gssapi-native.js';
 import { checkCString } from '../cstring.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
-import { gssError } from './gssapi-status.js';
+import { GSS_S_FAILURE, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
+import { copyOut } from '../../ffi/memory.js';
 
 export interface LogonOptions {
   forwardable?: boolean;
@@ -20,16 +21,14 @@ export interface LogonOptions {
   lifetime?: number;
 }
 
-const GSS_S_FAILURE = 0xd0000;
-
-export function functions(): Krb5Functions | GssFailure {
+export function functions(): Krb5Functions | Failure {
   const { path, flavour } = G.gssapi();
   const k = krb5(path, flavour);
-  return k ? k.fn : syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, `no krb5 library beside ${path}: logon options (forwardable, renewable, lifetime) need one`);
+  return k ? k.fn : ownFailure(GSS_S_UNAVAILABLE, `no krb5 library beside ${path}: logon options (forwardable, renewable, lifetime) need one`);
 }
 
 /** A krb5 error code is a krb5 minor status: the status table maps it as the GSS library would. */
-export function failure(code: number, what: string): GssFailure {
+export function krb5Failure(code: number, what: string): Failure {
   return gssFailure(GSS_S_FAILURE, code, G.OIDS.MECH_KRB5, what, 'acquire');
 }
 
@@ -57,7 +56,7 @@ function ticketTimes(creds: Buffer): TicketTimes {
  */
 export function tgtTimes(ccache: string | null): TicketTimes | undefined {
   const fn = functions();
-  if ('status' in fn) return undefined;
+  if (isFailure(fn)) return undefined;
   const ctx: Array<bigint | null> = [null];
   if (fn.krb5_init_context(ctx)) return undefined;
   const cc: Array<bigint | null> = [null];
@@ -104,19 +103,19 @@ export async function logon(
   secret: { password?: Buffer; keytab?: string },
   ccache: string,
   options: LogonOptions,
-): Promise<GssFailure | TicketTimes> {
+): Promise<Failure | TicketTimes> {
   // Every one of these reaches krb5 as a C string.
   checkCString(principal, 'principal');
   checkCString(ccache, 'ccache');
   if (secret.keytab !== undefined) checkCString(secret.keytab, 'keytab');
   if (secret.password !== undefined) checkCString(secret.password, 'password');
   const fn = functions();
-  if ('status' in fn) return fn;
+  if (isFailure(fn)) return fn;
   // A krb5 context reads krb5.conf (about 1 ms): twenty logons started together must not do it all in one turn.
   if (busy()) await nextTurn();
   const ctx: Array<bigint | null> = [null];
   let code = fn.krb5_init_context(ctx) as number;
-  if (code) return failure(code, 'krb5_init_context failed');
+  if (code) return krb5Failure(code, 'krb5_init_context failed');
   const client: Array<bigint | null> = [null];
   const opt: Array<bigint | null> = [null];
   const cc: Array<bigint | null> = [null];
@@ -125,23 +124,23 @@ export async function logon(
   const password = secret.password ? Buffer.concat([secret.password, Buffer.from([0])]) : undefined;
   let got = false;
   try {
-    if ((code = fn.krb5_parse_name(ctx[0], principal, client) as number)) return failure(code, `"${principal}" is not a principal name`);
-    if ((code = fn.krb5_get_init_creds_opt_alloc(ctx[0], opt) as number)) return failure(code, 'krb5_get_init_creds_opt_alloc failed');
+    if ((code = fn.krb5_parse_name(ctx[0], principal, client) as number)) return krb5Failure(code, `"${principal}" is not a principal name`);
+    if ((code = fn.krb5_get_init_creds_opt_alloc(ctx[0], opt) as number)) return krb5Failure(code, 'krb5_get_init_creds_opt_alloc failed');
     if (options.forwardable !== undefined) fn.krb5_get_init_creds_opt_set_forwardable(opt[0], options.forwardable ? 1 : 0);
     if (options.renewable !== undefined) fn.krb5_get_init_creds_opt_set_renew_life(opt[0], options.renewable);
     if (options.lifetime !== undefined) fn.krb5_get_init_creds_opt_set_tkt_life(opt[0], options.lifetime);
-    if ((code = fn.krb5_cc_resolve(ctx[0], ccache, cc) as number)) return failure(code, 'the ccache name cannot be resolved');
+    if ((code = fn.krb5_cc_resolve(ctx[0], ccache, cc) as number)) return krb5Failure(code, 'the ccache name cannot be resolved');
     if (password) {
       code = await callAsync(fn.krb5_get_init_creds_password, ctx[0], creds, client[0], password, null, null, 0, null, opt[0]);
     } else {
-      if ((code = fn.krb5_kt_resolve(ctx[0], secret.keytab!, kt) as number)) return failure(code, 'the keytab name cannot be resolved');
+      if ((code = fn.krb5_kt_resolve(ctx[0], secret.keytab!, kt) as number)) return krb5Failure(code, 'the keytab name cannot be resolved');
       code = await callAsync(fn.krb5_get_init_creds_keytab, ctx[0], creds, client[0], kt[0], 0, null, opt[0]);
     }
-    if (code) return failure(code, 'the KDC did not issue the initial ticket');
+    if (code) return krb5Failure(code, 'the KDC did not issue the initial ticket');
     got = true;
     // As kinit: the cache now holds this principal's TGT and nothing else.
-    if ((code = fn.krb5_cc_initialize(ctx[0], cc[0], client[0]) as number)) return failure(code, 'the ccache cannot be initialized');
-    if ((code = fn.krb5_cc_store_cred(ctx[0], cc[0], creds) as number)) return failure(code, 'the ticket cannot be stored');
+    if ((code = fn.krb5_cc_initialize(ctx[0], cc[0], client[0]) as number)) return krb5Failure(code, 'the ccache cannot be initialized');
+    if ((code = fn.krb5_cc_store_cred(ctx[0], cc[0], creds) as number)) return krb5Failure(code, 'the ticket cannot be stored');
     return ticketTimes(creds);
   } finally {
     password?.fill(0);
@@ -159,28 +158,28 @@ export async function logon(
  * Renews the renewable TGT in `from` at the KDC (krb5_get_renewed_creds: RFC 4120 §3.3.3, no password or key) into
  * `to`, a new cache holding the renewed TGT alone; its times. The TGT must still be valid and renewable.
  */
-export async function renewTgt(principal: string, from: string, to: string): Promise<GssFailure | TicketTimes> {
+export async function renewTgt(principal: string, from: string, to: string): Promise<Failure | TicketTimes> {
   const fn = functions();
-  if ('status' in fn) return fn;
-  if (!fn.krb5_get_renewed_creds) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'the krb5 library has no krb5_get_renewed_creds');
+  if (isFailure(fn)) return fn;
+  if (!fn.krb5_get_renewed_creds) return ownFailure(GSS_S_UNAVAILABLE, 'the krb5 library has no krb5_get_renewed_creds');
   if (busy()) await nextTurn();
   const ctx: Array<bigint | null> = [null];
   let code = fn.krb5_init_context(ctx) as number;
-  if (code) return failure(code, 'krb5_init_context failed');
+  if (code) return krb5Failure(code, 'krb5_init_context failed');
   const client: Array<bigint | null> = [null];
   const src: Array<bigint | null> = [null];
   const dst: Array<bigint | null> = [null];
   const creds = Buffer.alloc(KRB5_CREDS_BUFFER);
   let got = false;
   try {
-    if ((code = fn.krb5_parse_name(ctx[0], principal, client) as number)) return failure(code, `"${principal}" is not a principal name`);
-    if ((code = fn.krb5_cc_resolve(ctx[0], from, src) as number)) return failure(code, 'the ccache name cannot be resolved');
-    if ((code = fn.krb5_cc_resolve(ctx[0], to, dst) as number)) return failure(code, 'the ccache name cannot be resolved');
+    if ((code = fn.krb5_parse_name(ctx[0], principal, client) as number)) return krb5Failure(code, `"${principal}" is not a principal name`);
+    if ((code = fn.krb5_cc_resolve(ctx[0], from, src) as number)) return krb5Failure(code, 'the ccache name cannot be resolved');
+    if ((code = fn.krb5_cc_resolve(ctx[0], to, dst) as number)) return krb5Failure(code, 'the ccache name cannot be resolved');
     code = await callAsync(fn.krb5_get_renewed_creds, ctx[0], creds, client[0], src[0], null);
-    if (code) return failure(code, 'the KDC did not renew the ticket');
+    if (code) return krb5Failure(code, 'the KDC did not renew the ticket');
     got = true;
-    if ((code = fn.krb5_cc_initialize(ctx[0], dst[0], client[0]) as number)) return failure(code, 'the ccache cannot be initialized');
-    if ((code = fn.krb5_cc_store_cred(ctx[0], dst[0], creds) as number)) return failure(code, 'the ticket cannot be stored');
+    if ((code = fn.krb5_cc_initialize(ctx[0], dst[0], client[0]) as number)) return krb5Failure(code, 'the ccache cannot be initialized');
+    if ((code = fn.krb5_cc_store_cred(ctx[0], dst[0], creds) as number)) return krb5Failure(code, 'the ticket cannot be stored');
     return ticketTimes(creds);
   } finally {
     if (got) fn.krb5_free_cred_contents(ctx[0], creds);
@@ -196,23 +195,23 @@ export async function renewTgt(principal: string, from: string, to: string): Pro
  * A GSS credential over a ccache, for libraries without credential stores (Heimdal): gss_krb5_import_cred on a
  * krb5 handle of the cache. Heimdal's import keeps the cache by name, so our handle is closed right after.
  */
-export function importCcache(ccache: string): { cred: bigint } | GssFailure {
+export function importCcache(ccache: string): { cred: bigint } | Failure {
   checkCString(ccache, 'ccache');
   const fn = functions();
-  if ('status' in fn) return fn;
+  if (isFailure(fn)) return fn;
   const gss = G.gssapi().fn;
-  if (!gss.gss_krb5_import_cred) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library has neither gss_acquire_cred_from nor gss_krb5_import_cred: ccache and keytab sources need one');
+  if (!gss.gss_krb5_import_cred) return ownFailure(GSS_S_UNAVAILABLE, 'this GSS library has neither gss_acquire_cred_from nor gss_krb5_import_cred: ccache and keytab sources need one');
   const ctx: Array<bigint | null> = [null];
   let code = fn.krb5_init_context(ctx) as number;
-  if (code) return failure(code, 'krb5_init_context failed');
+  if (code) return krb5Failure(code, 'krb5_init_context failed');
   const cc: Array<bigint | null> = [null];
   try {
-    if ((code = fn.krb5_cc_resolve(ctx[0], ccache, cc) as number)) return failure(code, 'the ccache name cannot be resolved');
+    if ((code = fn.krb5_cc_resolve(ctx[0], ccache, cc) as number)) return krb5Failure(code, 'the ccache name cannot be resolved');
     // A cache that does not exist or is empty: krb5's own code (KRB5_FCC_NOFILE ...), not the importer's errno.
     const owner: Array<bigint | null> = [null];
     if ((code = fn.krb5_cc_get_principal(ctx[0], cc[0], owner) as number)) {
       // Heimdal answers a missing FILE cache with the bare errno ENOENT (a row of the status table too).
-      return failure(code, 'the ccache holds no credentials');
+      return krb5Failure(code, 'the ccache holds no credentials');
     }
     fn.krb5_free_principal(ctx[0], owner[0]);
     const minor = [0];
@@ -229,7 +228,7 @@ export function importCcache(ccache: string): { cred: bigint } | GssFailure {
 /** Destroys a ccache we created (its tickets and keys leave memory). Best effort: nothing to report to anyone. */
 export function destroyCcache(name: string): void {
   const fn = functions();
-  if ('status' in fn) return;
+  if (isFailure(fn)) return;
   const ctx: Array<bigint | null> = [null];
   if (fn.krb5_init_context(ctx)) return;
   const cc: Array<bigint | null> = [null];
@@ -245,11 +244,11 @@ const KEYBLOCK_DATA_OFFSET = 16;
  * The context's current key (acceptor subkey, else initiator subkey, else the ticket session key) through Heimdal's
  * gsskrb5_get_subkey: what MIT gives for GSS_C_INQ_SSPI_SESSION_KEY, which Heimdal does not answer.
  */
-export function heimdalSubkey(ctx: bigint | null): { sessionKey: Buffer; keyType: number } | GssFailure {
+export function heimdalSubkey(ctx: bigint | null): { sessionKey: Buffer; keyType: number } | Failure {
   const gss = G.gssapi().fn;
   const fn = functions();
-  if ('status' in fn) return fn;
-  if (!gss.gsskrb5_get_subkey || !fn.krb5_free_keyblock) return syntheticFailure(SEC_E_UNSUPPORTED_FUNCTION, 0x100000, 'this GSS library gives no session key');
+  if (isFailure(fn)) return fn;
+  if (!gss.gsskrb5_get_subkey || !fn.krb5_free_keyblock) return ownFailure(GSS_S_UNAVAILABLE, 'this GSS library gives no session key');
   const minor = [0];
   const out: Array<bigint | null> = [null];
   const major = gss.gsskrb5_get_subkey(minor, ctx, out) as number;
@@ -259,7 +258,7 @@ export function heimdalSubkey(ctx: bigint | null): { sessionKey: Buffer; keyType
     const keyType = koffi.decode(out[0], 'int32_t') as number;
     const length = Number(koffi.decode(out[0], KEYBLOCK_LENGTH_OFFSET, 'size_t'));
     const data = koffi.decode(out[0], KEYBLOCK_DATA_OFFSET, 'void *') as bigint;
-    return { sessionKey: G.copyOut(data, length), keyType };
+    return { sessionKey: copyOut(data, length), keyType };
   } finally {
     if (!fn.krb5_init_context(kctx)) {
       fn.krb5_free_keyblock(kctx[0], out[0]);

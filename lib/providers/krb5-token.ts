@@ -59,6 +59,8 @@ export function krb5ReplyProblem(token: Buffer, dceStyle: boolean): string | und
 
 /** KRB_AP_ERR_SKEW's error-code (RFC 4120 §7.5.9). */
 export const KRB_AP_ERR_SKEW = 37;
+/** KRB_AP_ERR_TKT_EXPIRED's error-code (RFC 4120 §7.5.9): a ticket past its end time. */
+export const KRB_AP_ERR_TKT_EXPIRED = 32;
 /** KRB_ERR_GENERIC's error-code (RFC 4120 §7.5.9): what MIT's acceptor sends for a channel-binding mismatch. */
 export const KRB_ERR_GENERIC = 60;
 

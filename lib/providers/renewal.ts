@@ -7,8 +7,10 @@
 // they are halfway to expiration"): a new TGT once half the current one's lifetime has passed. Half leaves the other
 // half for retries against a KDC that is down, and costs one AS exchange per half-life (a 10-hour TGT: two a day).
 import type { TicketTimes } from './krb5-native.js';
-import type { GssFailure } from './gssapi-native.js';
-import { SEC_E_CONTEXT_EXPIRED, SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName, type GssStatusDetail } from '../sspi/status.js';
+import { isFailure, type Failure } from './failure.js';
+import { failureOf } from './gssapi-status.js';
+import { GSS_S_CREDENTIALS_EXPIRED, GSS_S_FAILURE } from '../../ffi/gss-status.js';
+import { SEC_E_OK, statusName, type GssStatusDetail } from '../sspi/status.js';
 
 /** The share of a TGT's lifetime after which a new one is obtained. */
 export const RENEW_AT = 0.5;
@@ -63,7 +65,7 @@ export class Renewer<B extends Renewable> {
   private active: B;
   private inflight?: Promise<void>;
   private failures = 0;
-  private lastFailure?: GssFailure;
+  private lastFailure?: Failure;
   private retryAt = 0;
   private lastAttemptEnd = 0;
   private timer?: ReturnType<typeof setTimeout>;
@@ -73,7 +75,7 @@ export class Renewer<B extends Renewable> {
   constructor(
     initial: B,
     /** Obtains the next TGT (on the pool); `previous` is the one in use. */
-    private readonly refresh: (previous: B) => Promise<B | GssFailure>,
+    private readonly refresh: (previous: B) => Promise<B | Failure>,
     /** A new TGT replaced `old`: the provider releases `old` once no context uses it. */
     private readonly replaced: (old: B) => void,
     private readonly notify?: (event: RenewalEvent) => void,
@@ -96,7 +98,7 @@ export class Renewer<B extends Renewable> {
   }
 
   /** What a call uses now. Starts a renewal when one is due; waits for it only when the TGT in use has expired. */
-  async current(): Promise<B | GssFailure> {
+  async current(): Promise<B | Failure> {
     const now = Date.now();
     if (!this.expired(now)) {
       if (now >= this.dueAt()) this.start();
@@ -127,16 +129,16 @@ export class Renewer<B extends Renewable> {
     if (!way) this.exhausted = true;
     const method = way ?? 'renew';
     const started = new Date();
-    let got: B | GssFailure;
+    let got: B | Failure;
     try {
       got = await this.refresh(previous);
     } catch (err) {
-      got = { status: SEC_E_INTERNAL_ERROR, gss: { major: 0xd0000, minor: 0, majorText: '', minorText: (err as Error).message }, detail: 'the renewal threw' };
+      got = failureOf({ major: GSS_S_FAILURE, minor: 0, majorText: '', minorText: (err as Error).message }, 'the renewal threw');
     }
     const durationMs = Date.now() - started.getTime();
     this.lastAttemptEnd = Date.now();
     const base = { method, started, durationMs, failuresBefore: this.failures, previous: previous.times };
-    if ('gss' in got) {
+    if (isFailure(got)) {
       this.failures++;
       this.lastFailure = got;
       // Backoff, but never past half the time the TGT in use has left: the last tries come before it expires.
@@ -196,11 +198,8 @@ export class Renewer<B extends Renewable> {
     return this.inflight ?? Promise.resolve();
   }
 
-  private refused(): GssFailure {
-    return {
-      status: SEC_E_CONTEXT_EXPIRED,
-      gss: { major: 0xb0000, minor: 0, majorText: 'The referenced credential has expired', minorText: 'the TGT expired and no renewal succeeded' },
-      detail: 'the TGT expired and no renewal succeeded',
-    };
+  private refused(): Failure {
+    const why = 'the TGT expired and no renewal succeeded';
+    return failureOf({ major: GSS_S_CREDENTIALS_EXPIRED, minor: 0, majorText: 'The referenced credential has expired', minorText: why }, why);
   }
 }

@@ -3,7 +3,8 @@
 // provider's checked accept (gssapi-acceptor.ts), MICs over the same context.
 import type { MechanismFailed, MechanismStep, SpnegoMechanism } from '../spnego/mechanism.js';
 import { KERBEROS_OIDS } from '../spnego/oids.js';
-import type { GssContext, GssFailure } from './gssapi-native.js';
+import type { Failure } from './failure.js';
+import type { GssContext } from './gssapi-native.js';
 
 /** One acceptor step of the krb5 mechanism: the MechanismStep, the granted GSS flags and the context's end. */
 export interface AcceptStep extends MechanismStep {
@@ -12,12 +13,12 @@ export interface AcceptStep extends MechanismStep {
   mech: string | null;
 }
 
-const failed = (failure: GssFailure): MechanismFailed<GssFailure> => ({ failure });
+const failed = (failure: Failure): MechanismFailed<Failure> => ({ failure });
 
 export function acceptorMechanism(
   context: GssContext,
-  step: (token: Buffer) => Promise<AcceptStep | MechanismFailed<GssFailure>>,
-): SpnegoMechanism<AcceptStep, GssFailure> {
+  step: (token: Buffer) => Promise<AcceptStep | MechanismFailed<Failure>>,
+): SpnegoMechanism<AcceptStep, Failure> {
   return {
     oids: KERBEROS_OIDS,
     step: (input) => step(input ?? Buffer.alloc(0)),

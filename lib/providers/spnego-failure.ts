@@ -2,7 +2,8 @@
 // chosen by the reason, and a mechanism's failure keeps its GSS codes (docs/spnego.md, "SPNEGO layer").
 import type { SpnegoFailure, SpnegoFailureReason } from '../spnego/failure.js';
 import * as S from '../sspi/status.js';
-import { syntheticFailure, type GssFailure } from './gssapi-native.js';
+import { withStatus, type Failure } from './failure.js';
+import { ownFailure } from './gssapi-native.js';
 
 const STATUS: Record<Exclude<SpnegoFailureReason, 'mechanism'>, number> = {
   malformed: S.SEC_E_INVALID_TOKEN,
@@ -14,12 +15,12 @@ const STATUS: Record<Exclude<SpnegoFailureReason, 'mechanism'>, number> = {
   'mic-bad': S.SEC_E_MESSAGE_ALTERED,
 };
 
-export function gssFailureOf(failure: SpnegoFailure<GssFailure>): GssFailure {
+export function gssFailureOf(failure: SpnegoFailure<Failure>): Failure {
   // The mechanism's own failure (a krb5 minor code) is the exact answer: passed on as it is.
   if (failure.reason === 'mechanism' && failure.mechanism) return failure.mechanism;
   const status = failure.reason === 'mechanism' ? S.SEC_E_INTERNAL_ERROR : STATUS[failure.reason];
   const detail = `SPNEGO: ${failure.detail}`;
-  // SPNEGO's verdict on a mechanism's answer (a MIC that does not verify): our status, the mechanism's codes.
-  if (failure.mechanism) return { ...failure.mechanism, status, detail };
-  return syntheticFailure(status, failure.major, detail);
+  // SPNEGO's verdict on a mechanism's answer (a MIC that does not verify): our status, the mechanism's codes. Our own
+  // failure otherwise, in the major a GSS mechanism would return, with the status SPNEGO gives its reason.
+  return withStatus(failure.mechanism ?? ownFailure(failure.major, detail), status, detail);
 }

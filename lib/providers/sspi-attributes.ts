@@ -2,7 +2,7 @@
 // values. Apart from the provider so the layouts can be checked on any OS: the caller passes what frees the members
 // SSPI allocated (FreeContextBuffer on Windows; a recorder in test/unit/sspi-attributes.test.ts).
 import koffi from 'koffi';
-import { copyOut } from '../../ffi/gssapi.js';
+import { copyOut } from '../../ffi/memory.js';
 import { SecPkgContext_Sizes, SecPkgInfoW } from '../../ffi/secur32.js';
 import * as A from '../sspi/attributes.js';
 

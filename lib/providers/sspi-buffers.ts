@@ -1,7 +1,7 @@
 // SecBufferDesc marshalling for the SSPI provider (sspi.h layouts): native copies for calls that run on the pool,
 // the caller's own memory for the synchronous message calls.
 import koffi from 'koffi';
-import { copyOut } from '../../ffi/gssapi.js';
+import { copyOut } from '../../ffi/memory.js';
 import { SECBUFFER_VERSION, SecBuffer, SecBufferDesc } from '../../ffi/secur32.js';
 import type { MessageBuffer } from './provider.js';
 

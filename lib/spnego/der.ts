@@ -1,6 +1,6 @@
 // A minimal strict DER reader and writer for SPNEGO: every length is checked against its enclosing buffer, only
 // minimal definite lengths are accepted, and nothing recurses on input (callers decode each level explicitly).
-import { decodeOid as decodeDotted, encodeOid } from '../../ffi/oid.js';
+import { decodeOid as decodeDotted, encodeOid } from './oid.js';
 
 /** A DER decoding failure. `reason` never contains input bytes. */
 export class DerError extends Error {

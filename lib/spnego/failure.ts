@@ -2,11 +2,8 @@
 // provider turns this into its own failure type in one function (providers/spnego-failure.ts), which picks the SEC_E
 // status from the reason and keeps a mechanism's failure, when there is one, as it came.
 
-/** GSS routine errors (RFC 2744 §3.9.1: the calling-error field is bits 16-23). */
-export const GSS_S_BAD_MECH = 0x10000;
-export const GSS_S_BAD_MIC = 0x60000;
-export const GSS_S_DEFECTIVE_TOKEN = 0x90000;
-export const GSS_S_FAILURE = 0xd0000;
+/** The GSS routine errors this layer reports (defined once, in ffi/gss-status.ts: numbers, no native code). */
+export { GSS_S_BAD_MECH, GSS_S_BAD_MIC, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE } from '../../ffi/gss-status.js';
 
 export type SpnegoFailureReason =
   /** The token is not a well-formed SPNEGO token, or exceeds a documented bound. */

@@ -2,7 +2,7 @@
 // meanwhile, single-flight, backoff, expiry and the end of the road. The real KDC's side is test/integration/renewal.
 import { expect } from 'chai';
 import { RETRY_MIN_MS, Renewer, type Renewable, type RenewalEvent } from '../../lib/providers/renewal.js';
-import type { GssFailure } from '../../lib/providers/gssapi-native.js';
+import type { Failure as GssFailure } from '../../lib/providers/failure.js';
 import { SEC_E_NO_AUTHENTICATING_AUTHORITY } from '../../lib/sspi/status.js';
 
 type T = Renewable & { id: number };

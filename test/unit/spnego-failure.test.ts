@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { GSS_S_BAD_MECH, GSS_S_BAD_MIC, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, SpnegoFailure } from '../../lib/spnego/failure.js';
 import { gssFailureOf } from '../../lib/providers/spnego-failure.js';
-import type { GssFailure } from '../../lib/providers/gssapi-native.js';
+import type { Failure as GssFailure } from '../../lib/providers/failure.js';
 import * as S from '../../lib/sspi/status.js';
 
 const MECH: GssFailure = {
