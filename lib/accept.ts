@@ -12,7 +12,7 @@ import {
   deleteContextState,
   failedContext,
 } from './handles.js';
-import { checkPolicy, inboundOf } from './inbound.js';
+import { checkPolicy, inboundOf, isServerState, markServerContext } from './inbound.js';
 import type { BindingsPolicy } from './providers/acceptor.js';
 import type { ChannelBindings, InitializeOutcome } from './providers/provider.js';
 import { currentAcceptor } from './providers/select-acceptor.js';
@@ -55,9 +55,6 @@ export interface AcceptSecurityContextOptions {
 export type AcceptResult = InitializeResult;
 
 const ASC_KEYS = new Set(['credential', 'context', 'input', 'contextReq', 'targetDataRep', 'output', 'channelBindings', 'signal']);
-
-/** The server contexts (a client context handed to acceptSecurityContext is not one). */
-const serverContexts = new WeakSet<ContextState>();
 
 function failed(status: number, detail: string | undefined, context?: ContextHandle, gss?: GssStatusDetail, token?: Buffer): AcceptResult {
   const result: AcceptResult = {
@@ -117,7 +114,7 @@ export async function acceptSecurityContext(options: AcceptSecurityContextOption
   let state: ContextState | undefined;
   if (handle !== undefined) {
     state = contextState(handle);
-    if (!state || !serverContexts.has(state)) return failed(S.SEC_E_INVALID_HANDLE, 'the context handle is not a live server ContextHandle (deleted, a client context, or not a context)');
+    if (!state || !isServerState(state)) return failed(S.SEC_E_INVALID_HANDLE, 'the context handle is not a live server ContextHandle (deleted, a client context, or not a context)');
   }
   let credential: CredentialState | undefined;
   if (options.credential !== undefined) {
@@ -154,7 +151,7 @@ export async function acceptSecurityContext(options: AcceptSecurityContextOption
   if (unsupported) return failed(S.SEC_E_UNSUPPORTED_FUNCTION, `this acceptor cannot honour ASC_REQ bits 0x${unsupported.toString(16)}`, handle);
   if (!state) {
     state = new ContextState(acceptor.provider, cred, '');
-    serverContexts.add(state);
+    markServerContext(state);
   }
   const policy = policyOf(contextReq, optionPolicy, inbound.policy);
   const ctx = state;
@@ -201,7 +198,7 @@ export async function acceptSecurityContext(options: AcceptSecurityContextOption
 /** Whether `context` is a server context (from acceptSecurityContext). */
 export function isServerContext(context: ContextHandle): boolean {
   const state = contextState(context);
-  return !!state && serverContexts.has(state);
+  return !!state && isServerState(state);
 }
 
 /**
@@ -212,7 +209,7 @@ export function isServerContext(context: ContextHandle): boolean {
  */
 export function delegatedCredential(context: ContextHandle): CredentialsHandle | undefined {
   const state = contextState(context);
-  if (!state || !serverContexts.has(state) || state.phase !== 'complete' || state.busy || !state.native) return undefined;
+  if (!state || !isServerState(state) || state.phase !== 'complete' || state.busy || !state.native) return undefined;
   const taken = currentAcceptor()?.takeDelegated(state.native);
   if (!taken) return undefined;
   return new CredentialsHandle(new CredentialState(taken.provider, taken.credential), taken.package, taken.expiry);

@@ -18,7 +18,7 @@ import {
 } from './handles.js';
 import { currentProvider } from './providers/select.js';
 import { ResultSecBuffer } from './secbuffer.js';
-import { acquireInbound, wantsInbound, type InboundCredentialsOptions } from './inbound.js';
+import { acquireInbound, inboundOf, isServerState, wantsInbound, type InboundCredentialsOptions } from './inbound.js';
 import type { ChannelBindings, CredentialSource, InitializeOutcome, PackageName } from './providers/provider.js';
 import type { RenewalEvent } from './providers/renewal.js';
 
@@ -354,11 +354,13 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
   if (handle !== undefined) {
     state = contextState(handle);
     if (!state) return failed(S.SEC_E_INVALID_HANDLE, 'the context handle is not a live ContextHandle (deleted, or not a context)');
+    if (isServerState(state)) return failed(S.SEC_E_INVALID_HANDLE, 'a server context (from acceptSecurityContext) cannot initialize', handle);
   }
   let credential: CredentialState | undefined;
   if (options.credential !== undefined) {
     credential = credentialState(options.credential);
     if (!credential) return failed(S.SEC_E_INVALID_HANDLE, 'the credential handle is not a live CredentialsHandle (freed, or not a credential)', handle);
+    if (inboundOf(credential)) return failed(S.SEC_E_NO_CREDENTIALS, 'an inbound (SECPKG_CRED_INBOUND) credential cannot initialize: acquire an outbound one', handle);
   }
   if (!state && !credential) return failed(S.SEC_E_NO_CREDENTIALS, 'the first call needs a credential from acquireCredentialsHandle');
   const provider = (state ?? credential)!.provider;

@@ -2,7 +2,7 @@
 // acceptSecurityContext (lib/accept.ts). Called by acquireCredentialsHandle (lib/api.ts) when `credentialUse` says
 // inbound; kept apart so that the acceptor's facade and the client's do not import each other.
 import { checkCString } from './cstring.js';
-import { CredentialState, CredentialsHandle } from './handles.js';
+import { CredentialState, CredentialsHandle, type ContextState } from './handles.js';
 import type { BindingsPolicy, InboundSource } from './providers/acceptor.js';
 import type { PackageName } from './providers/provider.js';
 import { currentProvider } from './providers/select.js';
@@ -32,6 +32,17 @@ const inbound = new WeakMap<CredentialState, { policy: BindingsPolicy }>();
 
 export function inboundOf(state: CredentialState): { policy: BindingsPolicy } | undefined {
   return inbound.get(state);
+}
+
+/** The server contexts (from acceptSecurityContext): initializeSecurityContext refuses them, and the reverse. */
+const serverContexts = new WeakSet<ContextState>();
+
+export function markServerContext(state: ContextState): void {
+  serverContexts.add(state);
+}
+
+export function isServerState(state: ContextState): boolean {
+  return serverContexts.has(state);
 }
 
 export function checkPolicy(value: unknown, what: string): BindingsPolicy | undefined {

@@ -22,6 +22,7 @@ export {
   type AcceptSecurityContextOptions,
 } from './accept.js';
 export type { InboundCredentialsOptions } from './inbound.js';
+export { NegotiateServer, type NegotiateServerOptions, type NegotiateServerStep } from './negotiate-server.js';
 export type { BindingsPolicy } from './providers/acceptor.js';
 export * from './sspi/accept-flags.js';
 export { NegotiateClient, fromBase64, toBase64, type NegotiateClientOptions, type NegotiateStep } from './negotiate.js';

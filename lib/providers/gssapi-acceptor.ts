@@ -41,6 +41,7 @@ import type {
   AttributeOutcome,
   ChannelBindings,
   InitializeOutcome,
+  InitializeRequest,
   MessageBuffer,
   MessageOutcome,
   PackageName,
@@ -434,8 +435,9 @@ export class GssAcceptor implements Acceptor, Provider {
     throw new Error('the acceptor acquires inbound credentials only (acquireInbound)');
   }
 
-  async initialize(): Promise<InitializeOutcome> {
-    return { status: S.SEC_E_NO_CREDENTIALS, contextAttr: 0, detail: 'an inbound (SECPKG_CRED_INBOUND) credential cannot initialize a context: acquire an outbound one' };
+  async initialize(request: InitializeRequest): Promise<InitializeOutcome> {
+    // lib/api.ts refuses inbound credentials and server contexts before this; kept safe all the same.
+    return { status: S.SEC_E_NO_CREDENTIALS, context: request.context, contextAttr: 0, detail: 'an inbound (SECPKG_CRED_INBOUND) credential cannot initialize a context: acquire an outbound one' };
   }
 
   encryptMessage(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {

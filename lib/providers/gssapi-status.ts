@@ -103,6 +103,9 @@ export const MINOR_ROWS: readonly MinorRow[] = [
   { minor: KRB5 + 36, name: 'KRB5KRB_AP_ERR_BADMATCH', sec: S.SEC_E_WRONG_PRINCIPAL },
   { minor: KRB5 + 46, name: 'KRB5KRB_AP_ERR_MUT_FAIL', sec: S.SEC_E_WRONG_PRINCIPAL },
   { minor: KRB5 + 158, name: 'KRB5_MUTUAL_FAILED', sec: S.SEC_E_WRONG_PRINCIPAL },
+  // Heimdal's acceptor, for a ticket to a service whose key its keytab does not hold (MIT: KRB5KRB_AP_ERR_NOT_US).
+  // While acquiring (a keytab logon) it is a keytab without the client's key.
+  { minor: KRB5 + 182, name: 'KRB5_KT_END', sec: S.SEC_E_WRONG_PRINCIPAL, acquiring: S.SEC_E_NO_CREDENTIALS },
   { minor: KRB5 + 45, name: 'KRB5KRB_AP_ERR_NOKEY', sec: S.SEC_E_NO_KERB_KEY },
   { minor: KRB5 + 44, name: 'KRB5KRB_AP_ERR_BADKEYVER', sec: S.SEC_E_NO_KERB_KEY },
   // Malformed or misdirected tokens.
