@@ -33,7 +33,7 @@ export class GssCredential implements ProviderCredential {
    * The default credential bound for reuse (MIT): GSS_C_NO_CREDENTIAL makes MIT acquire and select a ccache at every
    * gss_init_sec_context, about 0.1-0.25 ms of a 0.5 ms first leg. A credential acquired once binds to the default
    * ccache and principal at its first use; MIT still reads the cache at each use, so a renewal by kinit is seen.
-   * It is dropped when KRB5CCNAME changes and when it stops serving (initialize() then retries unbound).
+   * It is dropped when KRB5CCNAME changes and when it stops serving (initializeContext, gssapi-initialize.ts, then retries unbound).
    */
   private bound?: Promise<{ cred: bigint | null }>;
   /** The KRB5CCNAME `bound` was made under. */

@@ -53,7 +53,8 @@ export async function initializeContext(request: InitializeRequest): Promise<Ini
   let state = request.context as GssContextState | undefined;
   let reauth = false;
   if (state?.complete && !request.token) {
-    // Seed remark: calling again on a completed context asks for a re-authentication. Start over in place.
+    // Calling again on a completed context without a token asks for a re-authentication (docs/api.md, "Context
+    // states"): start over in place.
     state.release();
     state = undefined;
     reauth = true;
