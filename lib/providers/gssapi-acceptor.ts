@@ -32,7 +32,7 @@ import { copyOut } from '../../ffi/memory.js';
 import { GSS_S_BAD_BINDINGS, GSS_S_CONTEXT_EXPIRED, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, GSS_S_NO_CRED, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
 import { isFailure, withStatus, type Failure } from './failure.js';
 import { readOid } from './gssapi-oid.js';
-import { GssCredential } from './gssapi.js';
+import { GssCredential } from './gssapi-credential.js';
 import { authenticatorKey, krb5RequestProblem } from './krb5-request.js';
 import { functions as krb5Functions, krb5Failure } from './krb5-native.js';
 import { callAsync } from './pool.js';

@@ -3,7 +3,9 @@ import { expect } from 'chai';
 import * as G from '../../ffi/gssapi.js';
 import { gssOid, readOid } from '../../lib/providers/gssapi-oid.js';
 import { encodeOid } from '../../lib/spnego/oid.js';
-import { GssapiProvider, gssRequestFlags, iscRetFlags, targetNameType } from '../../lib/providers/gssapi.js';
+import { GssapiProvider } from '../../lib/providers/gssapi.js';
+import { gssRequestFlags, iscRetFlags } from '../../lib/providers/gssapi-flags.js';
+import { targetNameType } from '../../lib/providers/gssapi-target.js';
 import * as F from '../../lib/sspi/flags.js';
 
 describe('ISC_REQ / ISC_RET mapping', () => {

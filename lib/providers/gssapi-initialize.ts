@@ -1,0 +1,135 @@
+// InitializeSecurityContext of the GSS provider, and the state of one context across its legs.
+import * as G from '../../ffi/gssapi.js';
+import { GSS_S_BAD_NAME } from '../../ffi/gss-status.js';
+import * as F from '../sspi/flags.js';
+import * as S from '../sspi/status.js';
+import { isFailure, outcomeOf, type Failure } from './failure.js';
+import type { Binding, GssCredential } from './gssapi-credential.js';
+import { gssRequestFlags, iscRetFlags } from './gssapi-flags.js';
+import { GssContext, GssName, ownFailure, type StepResult } from './gssapi-native.js';
+import { mechFor, mechsFor, ntlmRefusal } from './gssapi-ntlm.js';
+import { initiatorStep } from './gssapi-step.js';
+import { targetNameType } from './gssapi-target.js';
+import type { InitializeOutcome, InitializeRequest, PackageName, ProviderContext } from './provider.js';
+import { SpnegoInitiator, type SpnegoStep } from './spnego-initiator.js';
+
+/** First-leg failures after which a bound default credential is dropped and the leg tried once unbound. */
+const UNBIND_ON = new Set([S.SEC_E_NO_CREDENTIALS, S.SEC_E_LOGON_DENIED, S.SEC_E_CONTEXT_EXPIRED, S.SEC_E_WRONG_PRINCIPAL]);
+
+export class GssContextState implements ProviderContext {
+  complete = false;
+  /** When the context completed: SECPKG_ATTR_LIFESPAN's start. */
+  established?: Date;
+  /** When it expires (its ticket's end): message calls are refused from then on. */
+  expiry?: Date;
+  /** The inner mechanism the system SPNEGO chose, as it reports it. */
+  negotiatedMech?: string;
+  constructor(
+    readonly mech: GssContext,
+    readonly target: GssName,
+    readonly pkg: PackageName,
+    readonly spnego?: SpnegoInitiator,
+    /** A renewing handle's TGT this context was begun with, and how to give it back. */
+    private readonly held?: { credential: GssCredential; binding: Binding },
+  ) {}
+
+  release(): void {
+    this.mech.release();
+    this.target.release();
+    this.held?.credential.drop(this.held.binding);
+  }
+}
+
+/**
+ * InitializeSecurityContext over GSS: the first leg (target name, flags, the credential: a renewing handle's TGT, the
+ * bound default one, or the handle's) or a later one, through our SPNEGO framing or the initiator step, then the
+ * NTLM policy and the SSPI result.
+ */
+export async function initializeContext(request: InitializeRequest): Promise<InitializeOutcome> {
+  const credential = request.credential as GssCredential;
+  const acquired = await credential.acquired;
+  if (isFailure(acquired)) return fail(acquired, request.context);
+
+  let state = request.context as GssContextState | undefined;
+  let reauth = false;
+  if (state?.complete && !request.token) {
+    // Calling again on a completed context without a token asks for a re-authentication (docs/api.md, "Context
+    // states"): start over in place.
+    state.release();
+    state = undefined;
+    reauth = true;
+  }
+
+  let step: StepResult | SpnegoStep | Failure;
+  const fresh = !state;
+  if (!state) {
+    const nameForm = targetNameType(request.targetName, credential.source.ntlm && mechFor(credential.source) === G.OIDS.MECH_SPNEGO);
+    if (!nameForm) {
+      return fail(ownFailure(GSS_S_BAD_NAME, 'the target name must be an SPN of the form service/host, service/host@REALM or service@host'));
+    }
+    const target = GssName.import(nameForm.text, nameForm.type);
+    if (isFailure(target)) return fail(target);
+    const mechs = mechsFor(credential.source);
+    const begin = async (cred: bigint | null) => {
+      const mech = new GssContext(mechFor(credential.source), cred, target,
+        gssRequestFlags(request.contextReq, request.unconstrainedDelegation), request.channelBindings);
+      const spnego = credential.source.package === 'Negotiate' && credential.source.spnego === 'library'
+        ? new SpnegoInitiator(mech) : undefined;
+      return { mech, spnego, step: spnego ? await spnego.start() : await initiatorStep(mech, request.token) };
+    };
+    const held = await credential.take();
+    if (held && isFailure(held)) {
+      target.release();
+      return fail(held);
+    }
+    const bound = acquired.cred === null ? await credential.defaultCred(mechs) : null;
+    let first = await begin(held?.cred ?? acquired.cred ?? bound);
+    if (bound && isFailure(first.step) && UNBIND_ON.has(first.step.status)) {
+      // The default ccache changed hands (kinit as someone else, kdestroy): what GSS_C_NO_CREDENTIAL says now.
+      first.mech.release();
+      credential.unbind();
+      first = await begin(null);
+    }
+    state = new GssContextState(first.mech, target, credential.source.package, first.spnego, held ? { credential, binding: held } : undefined);
+    step = first.step;
+    if (isFailure(step)) {
+      state.release();
+      return fail(step);
+    }
+  } else {
+    // The API passes a token here: it refuses a continuing context without one (api.ts, refusal).
+    step = state.spnego ? await state.spnego.continue(request.token!) : await initiatorStep(state.mech, request.token!);
+    if (isFailure(step)) return fail(step, state);
+  }
+
+  state.complete = step.complete;
+  if (step.complete) {
+    state.established = new Date();
+    state.expiry = step.expiry;
+  }
+  // The system SPNEGO reports the mechanism it settled on (krb5, or NTLM through gss-ntlmssp).
+  if (!state.spnego && state.pkg === 'Negotiate' && 'mech' in step && typeof step.mech === 'string') state.negotiatedMech = step.mech;
+  const refused = ntlmRefusal(credential.source, step, state);
+  if (refused) {
+    if (!fresh) return fail(refused, state);
+    state.release();
+    return fail(refused);
+  }
+  let contextAttr = iscRetFlags(step.flags, request.contextReq);
+  if (reauth) contextAttr |= F.ISC_RET_REAUTHENTICATION;
+  return {
+    status: step.complete ? S.SEC_E_OK : S.SEC_I_CONTINUE_NEEDED,
+    context: state,
+    token: step.token,
+    contextAttr,
+    expiry: step.expiry,
+  };
+}
+
+/** A failed leg as the provider returns it: the failure, and the context when a later leg failed. */
+function fail(failure: Failure, context?: ProviderContext): InitializeOutcome {
+  const outcome: InitializeOutcome = { ...outcomeOf(failure), contextAttr: 0 };
+  if (context) outcome.context = context;
+  return outcome;
+}
+
