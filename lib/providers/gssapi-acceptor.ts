@@ -34,6 +34,7 @@ import { isFailure, withStatus, type Failure } from './failure.js';
 import { readOid } from './gssapi-oid.js';
 import { GssCredential } from './gssapi-credential.js';
 import { authenticatorKey, krb5RequestProblem } from './krb5-request.js';
+import { krbErrorCode } from './krb5-token.js';
 import { functions as krb5Functions, krb5Failure } from './krb5-native.js';
 import { callAsync } from './pool.js';
 import type {
@@ -58,7 +59,8 @@ const GSS_C_ACCEPT = 2;
 /** MIT ≥ 1.19 sets it on an acceptor context whose initiator bound it to the channel (RFC 4121 checksum). */
 export const GSS_C_CHANNEL_BOUND_FLAG = 0x800;
 /** KRB5KRB_AP_ERR_REPEAT: what MIT's replay cache answers a replayed authenticator with. */
-const KRB5KRB_AP_ERR_REPEAT = -1765328384 + 34;
+const KRB5_ERROR_BASE = -1765328384;
+const KRB5KRB_AP_ERR_REPEAT = KRB5_ERROR_BASE + 34;
 
 /** GSS granted flag -> ASC_RET_*. */
 const GSS_TO_ASC: ReadonlyArray<readonly [number, number]> = [
@@ -268,6 +270,15 @@ export class GssAcceptorContext extends GssContext {
       return { failure: gssFailure(major, minor[0], G.OIDS.MECH_KRB5), token: token.length > 0 ? token : undefined };
     }
     const complete = (major & 1) === 0;
+    const krbError = complete ? undefined : krbErrorCode(token);
+    if (krbError !== undefined) {
+      // Heimdal answers a skewed authenticator with a KRB-ERROR and GSS_S_CONTINUE_NEEDED, inviting the client to try
+      // again with the server's time; MIT, and SSPI's SEC_E_TIME_SKEW, end the exchange. So do we, on both: the
+      // client gets the KRB-ERROR, the caller its code.
+      if (deleg[0]) fn.gss_release_cred([0], deleg);
+      if (key) this.replays!.forget(key);
+      return { failure: gssFailure(GSS_S_FAILURE, KRB5_ERROR_BASE + krbError, G.OIDS.MECH_KRB5, 'the acceptor refused the authenticator and answered with a Kerberos error'), token };
+    }
     const expiry = expiryFromNow(time[0], before);
     if (complete) {
       this.client = client;

@@ -3,7 +3,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { SYSTEM_PYTHON } from './python-acceptor.js';
+import { rmSync } from 'node:fs';
+import { LIBFAKETIME, SYSTEM_PYTHON } from './python-acceptor.js';
 
 const SCRIPT = fileURLToPath(new URL('./gssapi_initiator.py', import.meta.url));
 
@@ -18,8 +19,16 @@ export class PythonInitiator {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly lines: AsyncIterator<string>;
 
-  constructor(env: Record<string, string>) {
-    this.child = spawn(SYSTEM_PYTHON, [SCRIPT], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `clockOffset` like "+2h": the initiator's clock skewed, libfaketime preloaded (as PythonAcceptor does). */
+  constructor(env: Record<string, string>, clockOffset?: string) {
+    const skew: Record<string, string> = clockOffset ? { LD_PRELOAD: LIBFAKETIME ?? 'libfaketime.so.1', FAKETIME: clockOffset } : {};
+    this.child = spawn(SYSTEM_PYTHON, [SCRIPT], { env: { ...process.env, ...env, ...skew }, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (clockOffset) {
+      const pid = this.child.pid;
+      this.child.once('exit', () => {
+        for (const name of [`faketime_shm_${pid}`, `sem.faketime_sem_${pid}`]) rmSync(`/dev/shm/${name}`, { force: true });
+      });
+    }
     this.child.stderr.resume();
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
   }

@@ -45,7 +45,9 @@ import { liveNativeStates } from '../../lib/handles.js';
 import { gssapi } from '../../ffi/gssapi.js';
 import { KERBEROS_ADDON_MISSING, kerberosAddon } from '../harness/acceptor.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import { FAKETIME_MISSING, LIBFAKETIME, PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { PythonInitiator } from '../harness/python-initiator.js';
 import { needs } from '../harness/skip.js';
 
@@ -255,6 +257,30 @@ describe('acceptSecurityContext', function () {
       expect(r.server.statusName, r.server.error?.message).to.equal('SEC_E_WRONG_PRINCIPAL');
       expect(r.server.gss?.minor).to.equal(heimdal() ? -1765328202 : -1765328349);
       if (!heimdal()) expect(tokenOf(r.server).length).to.be.greaterThan(0);
+    });
+
+    it('a client whose clock is 2 hours ahead is SEC_E_TIME_SKEW, and the client gets the KRB-ERROR (KRB_AP_ERR_SKEW)', async function () {
+      needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
+      needs(this, LIBFAKETIME !== undefined, FAKETIME_MISSING);
+      // The service ticket is fetched at the true time (a skewed TGS request would be refused by the KDC); the skewed
+      // initiator then makes its AP-REQ from the cache, with an authenticator 2 hours ahead.
+      await promisify(execFile)('kvno', [kdc.principals.http.name], { env: { ...process.env, ...kdc.env } });
+      for (const [mech, pkg] of [['krb5', 'Kerberos'], ['spnego', 'Negotiate']] as const) {
+        const py = new PythonInitiator(kdc.env, '+2h');
+        try {
+          const c = await py.start(`HTTP@${kdc.hostname}`, { mech, flags: 2 });
+          expect(c.error, mech).to.equal(null);
+          const s = await acceptSecurityContext({ credential: await inbound(pkg), input: tok(c.token), contextReq: ASC });
+          expect(s.statusName, `${mech}: ${s.error?.message}`).to.equal('SEC_E_TIME_SKEW');
+          expect(s.gss?.minor).to.equal(-1765328384 + 37);
+          // The reply the client gets says why: MIT's python initiator reads the KRB-ERROR as a skew.
+          expect(tokenOf(s).length, mech).to.be.greaterThan(0);
+          const back = await py.step(tokenOf(s));
+          expect(back.error ?? '', mech).to.match(/skew/i);
+        } finally {
+          py.close();
+        }
+      }
     });
 
     it('a missing keytab is SEC_E_NO_CREDENTIALS at the first accept (and for queryCredentialsAttributes)', async () => {
