@@ -17,6 +17,7 @@ import {
   ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, SECBUFFER_DATA, SECBUFFER_PADDING, SECBUFFER_STREAM,
   SECBUFFER_TOKEN, SECPKG_ATTR_SIZES, acquireCredentialsHandle, decryptMessage, deleteSecurityContext, encryptMessage,
   freeCredentialsHandle, initializeSecurityContext, makeSignature, queryContextAttributes, setMaxConcurrentKdcCalls,
+  ASC_REQ_MUTUAL_AUTH, SECPKG_CRED_INBOUND, acceptSecurityContext,
   type CredentialsHandle,
 } from '../lib/index.js';
 import { KERBEROS_ADDON_MISSING, kerberosAddon } from '../test/harness/acceptor.js';
@@ -137,6 +138,51 @@ async function main(): Promise<void> {
     }
     scenarios.push({ name: 'establish-cached', unit: 'ms', c: stat(est.c), kerberos: stat(est.k), ours: stat(est.o) });
     scenarios.push({ name: 'establish-cached-initiator', unit: 'ms', c: stat(est.cInit), kerberos: stat(est.kInit), ours: stat(est.oInit) });
+
+    // 1b. accept-cached: one accept (first client token in, AP-REP out) per token, one at a time, the tokens made
+    // beforehand by our initiator (a service ticket cached; no replay cache, KRB5RCACHETYPE=none, for all). The C
+    // baseline has no accept loop yet: n/a.
+    log('accept-cached ...');
+    const inbound = await acquireCredentialsHandle({ credentialUse: SECPKG_CRED_INBOUND, keytab: kdc.principals.http.keytab! });
+    const tokens = async (n: number) => {
+      const out: Buffer[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+        out.push(Buffer.from(r.output[0].buffer));
+        deleteSecurityContext(r.context!);
+      }
+      return out;
+    };
+    const acc = { k: [] as number[], o: [] as number[] };
+    const oursAccept = async (token: Buffer) => {
+      const t = performance.now();
+      const s = await acceptSecurityContext({ credential: inbound, input: [{ type: SECBUFFER_TOKEN, buffer: token }], contextReq: ASC_REQ_MUTUAL_AUTH });
+      const ms = performance.now() - t;
+      if (s.statusName !== 'SEC_E_OK') throw new Error(s.error?.message);
+      deleteSecurityContext(s.context!);
+      return ms;
+    };
+    const kerberosAccept = async (token: Buffer) => {
+      const t = performance.now();
+      const server = await kerberos.initializeServer(`HTTP@${host}`);
+      await server.step(token.toString('base64'));
+      return performance.now() - t;
+    };
+    for (const t of await tokens(20)) await oursAccept(t);
+    for (const t of await tokens(20)) await kerberosAccept(t);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of await tokens(BATCH)) acc.k.push(await kerberosAccept(t));
+      for (const t of await tokens(BATCH)) acc.o.push(await oursAccept(t));
+    }
+    // The event loop while 100 accepts are in flight.
+    const inflight = await tokens(100);
+    const acceptLoop = monitorEventLoopDelay({ resolution: 1 });
+    acceptLoop.enable();
+    await Promise.all(inflight.map((t) => oursAccept(t)));
+    acceptLoop.disable();
+    scenarios.push({ name: 'accept-cached', unit: 'ms', c: null, kerberos: stat(acc.k), ours: stat(acc.o),
+      note: `kerberos: initializeServer + step (its server needs a new object per context); event loop with 100 accepts in flight: p99 ${(acceptLoop.percentile(99) / 1e6).toFixed(2)} ms, max ${(acceptLoop.max / 1e6).toFixed(2)} ms` });
+    freeCredentialsHandle(inbound);
 
     // 2. Cold: a new process loads the library and fetches the service ticket (kdestroy'd cache each time).
     log('establish-cold ...');
