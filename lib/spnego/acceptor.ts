@@ -1,8 +1,8 @@
 // The acceptor half of SPNEGO (RFC 4178) over the mechanisms a server runs. It picks the client's most preferred
 // mechanism it can run, answering with the OID the client used; feeds the optimistic token only to the mechanism it
 // was made for; enforces the mechListMIC rules of §5 (downgrade protection); and passes a raw mechanism token (a
-// Kerberos AP-REQ sent without SPNEGO) straight to its mechanism. Bounded: see ACCEPTOR_LIMITS. Not yet wired to a
-// provider (issue 18 does that).
+// Kerberos AP-REQ sent without SPNEGO) straight to its mechanism. Bounded: see ACCEPTOR_LIMITS. The GSS acceptor
+// runs it (lib/providers/spnego-acceptor.ts, gssapi-acceptor.ts).
 import { GSS_S_BAD_MECH, GSS_S_BAD_MIC, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, SpnegoFailure, type SpnegoFailureReason } from './failure.js';
 import { mechanismFailed, type Awaitable, type MechanismFailed, type MechanismStep, type SpnegoMechanism } from './mechanism.js';
 import { MECH_OID } from './oids.js';
