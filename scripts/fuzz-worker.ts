@@ -7,7 +7,7 @@
 import {
   ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, ISC_REQ_REPLAY_DETECT, SECBUFFER_DATA, SECBUFFER_STREAM,
   SECBUFFER_TOKEN, acquireCredentialsHandle, decryptMessage, deleteSecurityContext, initializeSecurityContext, knownStatuses,
-  verifySignature, type ContextHandle,
+  verifySignature, type ContextHandle, type CredentialsHandle, ISC_REQ_USE_DCE_STYLE, SECPKG_CRED_INBOUND, acceptSecurityContext,
 } from '../lib/index.js';
 import { ftruncateSync, openSync, writeSync } from 'node:fs';
 import { decodeNegToken, describeToken, SpnegoError } from '../lib/spnego/index.js';
@@ -15,7 +15,7 @@ import { HttpNegotiateError, findNegotiate } from '../lib/http/index.js';
 import { newAcceptor } from '../test/harness/acceptor.js';
 import { mulberry32, mutate } from '../test/harness/mutate.js';
 
-export type Entry = 'isc-reply' | 'decrypt' | 'verify' | 'spnego-decode' | 'www-authenticate';
+export type Entry = 'isc-reply' | 'decrypt' | 'verify' | 'spnego-decode' | 'www-authenticate' | 'asc-token';
 export interface WorkerJob {
   seed: number;
   runs: number;
@@ -84,9 +84,44 @@ async function main(): Promise<void> {
     established = r.context;
   }
 
+  // The acceptor's entry: the service keytab of the environment (KRB5_KTNAME), one inbound handle per package.
+  const inbound: Record<string, CredentialsHandle> = {};
+  const outbound: Record<string, CredentialsHandle> = {};
+  if (job.entry === 'asc-token') {
+    for (const pkg of ['Negotiate', 'Kerberos'] as const) {
+      inbound[pkg] = await acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED_INBOUND });
+      outbound[pkg] = await acquireCredentialsHandle({ package: pkg });
+    }
+  }
+
   for (let i = job.from; i < job.runs; i++) {
     writeSync(progress, `${i}        `, 0);
     switch (job.entry) {
+      case 'asc-token': {
+        // A real first token of our initiator (each case its own: an unmutated one would be a replay), mutated into
+        // a first acceptSecurityContext; every fourth case a DCE context's second client token into a later leg.
+        const pkg = i % 2 ? 'Kerberos' : 'Negotiate';
+        const dce = i % 4 === 3;
+        const req = REQ | (dce ? ISC_REQ_USE_DCE_STYLE : 0);
+        const first = await initializeSecurityContext({ credential: outbound[pkg], targetName: job.spn, contextReq: req });
+        let context: ContextHandle | undefined;
+        let base = Buffer.from(first.output[0].buffer);
+        if (dce) {
+          const s = await acceptSecurityContext({ credential: inbound[pkg], input: [{ type: SECBUFFER_TOKEN, buffer: base }], contextReq: 0 });
+          context = s.context;
+          const second = await initializeSecurityContext({ context: first.context, contextReq: req, input: [{ type: SECBUFFER_TOKEN, buffer: s.output[0]?.buffer ?? new Uint8Array(0) }] });
+          base = Buffer.from(second.output[0]?.buffer ?? []);
+        }
+        const r = await acceptSecurityContext({
+          credential: context ? undefined : inbound[pkg], context, contextReq: 0,
+          input: [{ type: SECBUFFER_TOKEN, buffer: record(caseInput(job.seed, job.entry, i, base)) }],
+        });
+        count(check(r.status, `case ${i}`, r.gss));
+        if (r.context) deleteSecurityContext(r.context);
+        if (context) deleteSecurityContext(context);
+        deleteSecurityContext(first.context!);
+        break;
+      }
       case 'isc-reply': {
         const first = await initializeSecurityContext({ credential, targetName: job.spn, contextReq: REQ });
         const acceptor = await newAcceptor();

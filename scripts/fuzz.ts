@@ -1,4 +1,4 @@
-// npm run fuzz -- --runs N --seed S [--entries isc-reply,decrypt,verify,spnego-decode,www-authenticate] [--json] [--use-env]
+// npm run fuzz -- --runs N --seed S [--entries isc-reply,decrypt,verify,spnego-decode,www-authenticate,asc-token] [--json] [--use-env]
 // A reproducible fuzz campaign over every place a peer's bytes enter. Mutated real tokens (from a real exchange with
 // a real KDC and python-gssapi as the peer) run in a child process per entry point: a native crash or a hang is
 // caught, its input saved under .tmp/fuzz-crashes/, and the campaign goes on from the next case.
@@ -20,7 +20,7 @@ import { PythonAcceptor } from '../test/harness/python-acceptor.js';
 import type { Entry, WorkerJob } from './fuzz-worker.js';
 
 const WORKER = fileURLToPath(new URL('./fuzz-worker.ts', import.meta.url));
-const ENTRIES: Entry[] = ['isc-reply', 'decrypt', 'verify', 'spnego-decode', 'www-authenticate'];
+const ENTRIES: Entry[] = ['isc-reply', 'decrypt', 'verify', 'spnego-decode', 'www-authenticate', 'asc-token'];
 const HANG_MS = 30_000;
 
 export interface EntryReport {

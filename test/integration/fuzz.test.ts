@@ -1,5 +1,6 @@
 // A short seeded fuzz campaign in every run (`npm run fuzz` runs long ones): mutated real tokens into the second
-// initializeSecurityContext leg, decryptMessage, verifySignature and the SPNEGO decoder, in child processes.
+// initializeSecurityContext leg, decryptMessage, verifySignature, the SPNEGO decoder, WWW-Authenticate and
+// acceptSecurityContext (first and later client tokens), in child processes.
 // Zero crashes and zero hangs; every result a SEC_E status (or, for the decoder, a value or SpnegoError).
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
@@ -23,7 +24,7 @@ describe(`fuzz campaign (${RUNS} cases per entry point, seed 20261124)`, functio
       maxBuffer: 1 << 20,
     });
     const { reports } = JSON.parse(stdout) as { reports: Array<{ entry: string; cases: number; crashes: number; hangs: number; statuses: Record<string, number>; skipped?: string }> };
-    expect(reports.map((r) => r.entry)).to.deep.equal(['isc-reply', 'decrypt', 'verify', 'spnego-decode', 'www-authenticate']);
+    expect(reports.map((r) => r.entry)).to.deep.equal(['isc-reply', 'decrypt', 'verify', 'spnego-decode', 'www-authenticate', 'asc-token']);
     for (const r of reports) {
       expect(r.skipped, r.entry).to.equal(undefined);
       expect(r.cases, r.entry).to.equal(RUNS);
