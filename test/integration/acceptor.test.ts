@@ -393,6 +393,50 @@ describe('acceptSecurityContext', function () {
     });
   });
 
+  describe('the call itself', () => {
+    it('50 first legs accepted concurrently on one handle all complete, each its own client context', async () => {
+      const client = await outbound('Kerberos');
+      const server = await inbound('Kerberos');
+      const firsts = await Promise.all(Array.from({ length: 50 }, () => initializeSecurityContext({ credential: client, targetName: spn, contextReq: ISC })));
+      const accepted = await Promise.all(firsts.map((c) => acceptSecurityContext({ credential: server, input: tok(tokenOf(c)), contextReq: ASC })));
+      track(...firsts.map((c) => c.context), ...accepted.map((s) => s.context));
+      expect(accepted.map((s) => s.statusName)).to.deep.equal(Array(50).fill('SEC_E_OK'));
+      const done = await Promise.all(firsts.map((c, i) => initializeSecurityContext({ context: c.context, contextReq: ISC, input: tok(tokenOf(accepted[i])) })));
+      expect(done.map((d) => d.statusName)).to.deep.equal(Array(50).fill('SEC_E_OK'));
+    });
+
+    it('an aborted call rejects with the signal\'s reason and leaves nothing behind; arguments are checked (TypeError)', async () => {
+      const server = await inbound();
+      const c = await initializeSecurityContext({ credential: await outbound(), targetName: spn, contextReq: ISC });
+      track(c.context);
+      const before = liveNativeStates().contexts;
+      const controller = new AbortController();
+      const call = acceptSecurityContext({ credential: server, input: tok(tokenOf(c)), contextReq: ASC, signal: controller.signal });
+      controller.abort(new Error('deadline'));
+      let reason = '';
+      await call.catch((e: Error) => (reason = e.message));
+      expect(reason).to.equal('deadline');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(liveNativeStates().contexts).to.be.at.most(before);
+      const bad: unknown[] = [null, { input: tok(tokenOf(c)) }, { credential: server, input: 'x', contextReq: 0 }, { credential: server, input: [], contextReq: -1 },
+        { credential: server, input: [], contextReq: 0, nonsense: 1 }, { credential: server, input: [], contextReq: 0, channelBindings: 'sometimes' }];
+      for (const options of bad) {
+        let threw = false;
+        try {
+          await acceptSecurityContext(options as never);
+        } catch (err) {
+          threw = err instanceof TypeError;
+        }
+        expect(threw, JSON.stringify(options)).to.equal(true);
+      }
+      for (const options of [{ credentialUse: 3 }, { credentialUse: SECPKG_CRED_INBOUND, password: 'x' }, { credentialUse: SECPKG_CRED_INBOUND, channelBindings: 'maybe' }]) {
+        let threw = false;
+        await acquireCredentialsHandle(options as never).catch((e) => (threw = e instanceof TypeError));
+        expect(threw, JSON.stringify(options)).to.equal(true);
+      }
+    });
+  });
+
   describe('NegotiateServer', () => {
     it('step() with base64 tokens: the reply, done, the client; mutual required by default', async () => {
       const server = new NegotiateServer({ credential: await inbound() });
