@@ -37,6 +37,7 @@ import { authenticatorKey, krb5RequestProblem } from './krb5-request.js';
 import { krbErrorCode } from './krb5-token.js';
 import { functions as krb5Functions, krb5Failure } from './krb5-native.js';
 import { callAsync } from './pool.js';
+import { busy, nextTurn } from './slice.js';
 import type {
   AcquireOutcome,
   AttributeOutcome,
@@ -259,6 +260,8 @@ export class GssAcceptorContext extends GssContext {
     const before = Date.now();
     const major = await callAsync(fn.gss_accept_sec_context, minor, ctx, this.acceptorCred, { length: input.length, value: input },
       cb ?? null, src, mech, out, flags, time, deleg);
+    // The continuation (names, the SPNEGO reply) waits its turn when many accepts complete at once (slice.ts).
+    if (busy()) await nextTurn();
     this.ctx = ctx[0] ?? null;
     const token = copyOut(out.value as bigint | null, Number(out.length));
     if (out.value) fn.gss_release_buffer([0], out);
@@ -374,6 +377,8 @@ export class GssAcceptor implements Acceptor, Provider {
   }
 
   async accept(request: AcceptRequest): Promise<AcceptOutcome> {
+    // Many accepts started in one turn (a burst of connections) do their local work (SPNEGO, checks) a slice at a time.
+    if (busy()) await nextTurn();
     const credential = request.credential as GssAcceptorCredential;
     const acquired = await credential.acquired;
     if (isFailure(acquired)) return fail(acquired, undefined, request.context);
