@@ -21,19 +21,29 @@ interface EntryPoint {
   types: string;
 }
 
-/** The package's entry points that have declarations: each subpath of "exports" with a "types" condition. */
+/** The package's entry points: each subpath of "exports" with the declarations its "types" condition names. */
 export function entryPoints(): EntryPoint[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    name: string; types?: string; exports?: Record<string, string | Record<string, string>>;
+  type Target = string | null | Target[] | { [condition: string]: Target };
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; types?: string; exports?: Record<string, Target> };
+  /** The first "types" condition in a (possibly nested) conditions object. */
+  const typesOf = (target: Target): string | undefined => {
+    if (typeof target === 'string') return target.endsWith('.d.ts') ? target : undefined;
+    if (Array.isArray(target)) return target.map(typesOf).find((t) => t !== undefined);
+    if (!target) return undefined;
+    if (typeof target.types === 'string') return target.types;
+    return Object.values(target).map(typesOf).find((t) => t !== undefined);
   };
   const out: EntryPoint[] = [];
-  for (const [subpath, target] of Object.entries(pkg.exports ?? { '.': { types: pkg.types! } })) {
-    const types = typeof target === 'string' ? (target.endsWith('.d.ts') ? target : undefined) : target.types;
-    if (types) out.push({ specifier: subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`, types });
+  for (const [subpath, target] of Object.entries(pkg.exports ?? { '.': pkg.types ?? null })) {
+    if (subpath.endsWith('.json')) continue;
+    if (subpath.includes('*')) throw new Error(`exports["${subpath}"]: subpath patterns are not listed by this script yet`);
+    const types = typesOf(target);
+    if (!types) throw new Error(`exports["${subpath}"] names no declarations ("types"): its API cannot be listed`);
+    out.push({ specifier: subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`, types });
   }
   const main = out.find((e) => e.specifier === pkg.name);
   if (pkg.types && main && resolve(ROOT, pkg.types) !== resolve(ROOT, main.types)) {
-    throw new Error(`package.json "types" (${pkg.types}) and exports["."].types (${main.types}) name different files`);
+    throw new Error(`package.json "types" (${pkg.types}) and exports["."] (${main.types}) name different files`);
   }
   return out.sort((a, b) => compare(a.specifier, b.specifier));
 }
@@ -71,7 +81,7 @@ export function apiSurface(): string {
     const configOutDir = emitDeclarations(dir);
     const entries = entryPoints().map((e) => {
       const file = join(dir, relative(configOutDir, resolve(ROOT, e.types)));
-      if (file.startsWith('..') || relative(dir, file).startsWith('..')) throw new Error(`${e.types} is not under the build's outDir`);
+      if (relative(dir, file).startsWith('..')) throw new Error(`${e.types} is not under the build's outDir`);
       return { ...e, file };
     });
     return listSurface(dir, entries);
