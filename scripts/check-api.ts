@@ -91,9 +91,11 @@ export function apiSurface(): string {
 }
 
 function listSurface(dir: string, entries: Array<EntryPoint & { file: string }>): string {
+  // Only our own declarations are resolved (to name and follow them); everything else is printed as written, so
+  // neither the standard library nor @types is loaded.
   const program = ts.createProgram({
     rootNames: entries.map((e) => e.file),
-    options: { noEmit: true, types: [], skipLibCheck: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
+    options: { noEmit: true, noLib: true, types: [], skipLibCheck: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
   });
   const checker = program.getTypeChecker();
   const printer = ts.createPrinter({ removeComments: true, newLine: ts.NewLineKind.LineFeed });
