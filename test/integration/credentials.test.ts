@@ -7,7 +7,7 @@ import {
   SECPKG_ATTR_LIFESPAN, SECPKG_CRED_ATTR_NAMES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle,
   initializeSecurityContext, queryCredentialsAttributes, type AcquireCredentialsOptions,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { newAcceptor } from '../harness/acceptor.js';
 import { KERBEROS_ADDON, realmSuite } from '../harness/realm-suite.js';
 import { expectAcquireRefused } from '../harness/refusals.js';

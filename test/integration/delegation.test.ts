@@ -3,7 +3,7 @@
 // to authenticate to a third service as the client.
 import { expect } from 'chai';
 import { deleteSecurityContext, initializeSecurityContext } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 

@@ -5,8 +5,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   acquireCredentialsHandle, freeCredentialsHandle, initializeSecurityContext, kdcCallStats, setMaxConcurrentKdcCalls,
 } from '../../lib/index.js';
-import { liveNativeStates } from '../../lib/handles.js';
-import * as F from '../../lib/sspi/flags.js';
+import { liveNativeStates } from '../../lib/facade/handles.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { isHeimdal } from '../harness/flavour.js';
 import { realmSuite } from '../harness/realm-suite.js';
 

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import {
   acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, type InitializeResult,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
 import { minorTextMatches } from '../harness/flavour.js';
 import { newAcceptor } from '../harness/acceptor.js';
@@ -100,7 +100,7 @@ describe('KDC and account faults', function () {
     const silent = createSocket('udp4', () => tried++);
     await new Promise<void>((resolve) => silent.bind(Number(deadPort), '127.0.0.1', resolve));
     const started = Date.now();
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'lib/cli.ts', 'token', `HTTP/${realm.kdc.hostname}`, '--json'], {
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'token', `HTTP/${realm.kdc.hostname}`, '--json'], {
       env: { ...process.env, ...realm.kdc.env, KRB5_CONFIG: failover, KRB5CCNAME: ccache },
     }).finally(() => {
       broken.close();

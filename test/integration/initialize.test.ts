@@ -13,9 +13,9 @@ import {
   type CredentialsHandle,
   type InitializeResult,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import * as S from '../../lib/sspi/status.js';
-import { liveNativeStates } from '../../lib/handles.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import * as S from '../../lib/vocabulary/status.js';
+import { liveNativeStates } from '../../lib/facade/handles.js';
 import { kdcWithAlice } from '../harness/kdc.js';
 import { newAcceptor } from '../harness/acceptor.js';
 import { isHeimdal, minorTextMatches } from '../harness/flavour.js';

@@ -9,7 +9,7 @@ import {
   SECPKG_CRED_ATTR_NAMES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext,
   queryCredentialsAttributes, type AcquireCredentialsOptions,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { realmSuite } from '../harness/realm-suite.js';
 import { privateMemoryCaches } from '../harness/memory-caches.js';
 import { isHeimdal } from '../harness/flavour.js';

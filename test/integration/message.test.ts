@@ -8,7 +8,7 @@ import {
   encryptMessage, enumerateSecurityPackages, freeCredentialsHandle, initializeSecurityContext, makeSignature,
   queryContextAttributes, querySecurityPackageInfo, verifySignature, type ContextHandle,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
 import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';

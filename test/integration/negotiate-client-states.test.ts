@@ -4,7 +4,7 @@
 // default handle, and never acquire one of their own.
 import { expect } from 'chai';
 import { NegotiateClient, SecurityError } from '../../lib/index.js';
-import { liveNativeStates } from '../../lib/handles.js';
+import { liveNativeStates } from '../../lib/facade/handles.js';
 import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
 import { newAcceptor } from '../harness/acceptor.js';
 import { realmSuite } from '../harness/realm-suite.js';

@@ -1,7 +1,7 @@
 // NegotiateClient, the idiomatic layer, against the real KDC and acceptor.
 import { expect } from 'chai';
 import { ISC_RET_MUTUAL_AUTH, NegotiateClient, SecurityError, toBase64 } from '../../lib/index.js';
-import { encodeNegTokenResp } from '../../lib/spnego/index.js';
+import { encodeNegTokenResp } from '../../lib/protocol/index.js';
 import { newAcceptor } from '../harness/acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
 import { KERBEROS_ADDON, realmSuite } from '../harness/realm-suite.js';

@@ -10,8 +10,8 @@ import {
   SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_ATTR_PACKAGE_INFO, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle,
   initializeSecurityContext, queryContextAttributes, type AcquireCredentialsOptions,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import { decodeNegToken } from '../../lib/spnego/tokens.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import { decodeNegToken } from '../../lib/protocol/tokens.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 import { isHeimdal, minorTextMatches } from '../harness/flavour.js';
 import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';

@@ -7,7 +7,7 @@ import {
   secChannelBindings,
   type SecBuffer,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { FAKETIME_MISSING, LIBFAKETIME, PythonAcceptor } from '../harness/python-acceptor.js';
 import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 import { needs } from '../harness/skip.js';

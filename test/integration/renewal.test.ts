@@ -10,7 +10,7 @@ import {
   SECPKG_ATTR_LIFESPAN, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, makeSignature,
   negotiateFetch, queryCredentialsAttributes, type AcquireCredentialsOptions, type CredentialsHandle, type PackageName, type RenewalEvent,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { newAcceptor } from '../harness/acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
 import { privateMemoryCaches } from '../harness/memory-caches.js';

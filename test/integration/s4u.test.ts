@@ -7,7 +7,7 @@ import {
   SECPKG_CRED_ATTR_NAMES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext,
   queryCredentialsAttributes,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
 import { ldapKdcAvailable, ldapKdcMissing, startLdapKdc } from '../harness/ldap-kdc.js';

@@ -1,4 +1,4 @@
-// The SPNEGO acceptor state machine (lib/spnego/acceptor.ts) over a real Kerberos acceptor: python-gssapi's krb5
+// The SPNEGO acceptor state machine (lib/protocol/acceptor.ts) over a real Kerberos acceptor: python-gssapi's krb5
 // mechanism (MIT), fed the raw mechanism tokens the machine unwraps, against our own initiator. The machine is not
 // wired to a provider yet (issue 18); this shows its framing, OID choice, mechListMIC and reject paths work with real
 // Kerberos tokens, MICs and errors, not only with the unit tests' fake mechanism.
@@ -8,12 +8,12 @@ import {
   initializeSecurityContext,
   type InitializeResult,
 } from '../../lib/index.js';
-import { AcceptorMachine } from '../../lib/spnego/acceptor.js';
-import { SpnegoFailure } from '../../lib/spnego/failure.js';
-import type { MechanismStep, SpnegoMechanism } from '../../lib/spnego/mechanism.js';
-import { KERBEROS_OIDS, MECH_OID } from '../../lib/spnego/oids.js';
-import { decodeNegToken, encodeNegTokenInit, type NegTokenInit, type NegTokenResp } from '../../lib/spnego/tokens.js';
-import * as F from '../../lib/sspi/flags.js';
+import { AcceptorMachine } from '../../lib/protocol/acceptor.js';
+import { SpnegoFailure } from '../../lib/protocol/failure.js';
+import type { MechanismStep, SpnegoMechanism } from '../../lib/protocol/mechanism.js';
+import { KERBEROS_OIDS, MECH_OID } from '../../lib/protocol/oids.js';
+import { decodeNegToken, encodeNegTokenInit, type NegTokenInit, type NegTokenResp } from '../../lib/protocol/tokens.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { FAKETIME_MISSING, LIBFAKETIME, PythonAcceptor } from '../harness/python-acceptor.js';
 import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 import { needs } from '../harness/skip.js';

@@ -10,8 +10,8 @@ import {
   type CredentialsHandle,
   type InitializeResult,
 } from '../../lib/index.js';
-import { MECH_OID, decodeNegToken, encodeNegTokenInit, encodeNegTokenResp, type NegTokenResp } from '../../lib/spnego/index.js';
-import * as F from '../../lib/sspi/flags.js';
+import { MECH_OID, decodeNegToken, encodeNegTokenInit, encodeNegTokenResp, type NegTokenResp } from '../../lib/protocol/index.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { newAcceptor } from '../harness/acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
 import { KERBEROS_ADDON, realmSuite } from '../harness/realm-suite.js';

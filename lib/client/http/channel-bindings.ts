@@ -2,7 +2,7 @@
 // hash being the one in the certificate's signature algorithm, except that MD5 and SHA-1 become SHA-256. An
 // algorithm without a single hash (Ed25519, Ed448) has no defined binding: that is reported, never guessed.
 import { createHash } from 'node:crypto';
-import { DerError, TAG, decodeOid, readAll, readOnly } from '../spnego/der.js';
+import { DerError, TAG, decodeOid, readAll, readOnly } from '../../protocol/der.js';
 import { HttpNegotiateError } from './errors.js';
 
 const PREFIX = Buffer.from('tls-server-end-point:', 'latin1');

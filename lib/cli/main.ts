@@ -7,10 +7,10 @@ import { parseArgs } from 'node:util';
 import {
   HttpNegotiateError, ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, SecurityError, acquireCredentialsHandle,
   deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, iscRetNames,
-} from './index.js';
-import { describeToken } from './spnego/describe.js';
-import { credentialsCommand, fetchCommand, httpFailure, loadedLibrary, UsageError } from './cli-http.js';
-import { EXIT, failure, print } from './cli-output.js';
+} from '../index.js';
+import { describeToken } from '../protocol/describe.js';
+import { credentialsCommand, fetchCommand, httpFailure, loadedLibrary, UsageError } from './http.js';
+import { EXIT, failure, print } from './output.js';
 
 const HELP = `Usage: kerberos-negotiate <command> [options]
 

@@ -1,6 +1,6 @@
 // Which native security library this process uses: for diagnostics and bug reports.
 import { checkCString } from './cstring.js';
-import { openGssapiLibrary, type GssFlavour } from './providers/gssapi-library.js';
+import { openGssapiLibrary, type GssFlavour } from '../providers/gssapi-library.js';
 
 export interface GssapiLibraryInfo {
   /** The path or soname that was opened. */

@@ -2,9 +2,9 @@
 // krb5 mechanism reads past the end of a reply whose framing is inconsistent (a mutated OID in the RFC 2743 header:
 // SIGSEGV in decode_AP_REP, found by the fuzz campaign), so a reply must be well-formed DER all the way down before
 // it is handed over. MIT is not known to need this; the check is cheap and the same for every library.
-import { DerError, TAG, decodeOid, readTlv } from '../spnego/der.js';
-import { describeKerberos } from '../spnego/describe.js';
-import { isKerberosOid } from '../spnego/oids.js';
+import { DerError, TAG, decodeOid, readTlv } from './der.js';
+import { describeKerberos } from './describe.js';
+import { isKerberosOid } from './oids.js';
 
 /** TOK_IDs of RFC 4121 §4.1 context tokens an initiator can receive: AP-REP, KRB-ERROR. */
 const REPLY_TOK_IDS = new Set([0x0200, 0x0300]);

@@ -1,12 +1,12 @@
 // The command line's HTTP and diagnostic commands: `fetch URL` (curl --negotiate, verified) and `credentials`.
 import { readFileSync } from 'node:fs';
 import type { LookupFunction } from 'node:net';
-import { EXIT, failure, print } from './cli-output.js';
+import { EXIT, failure, print } from './output.js';
 import {
   HttpNegotiateError, SEC_E_SECPKG_NOT_FOUND, SECPKG_CRED_ATTR_NAMES, SECPKG_ATTR_LIFESPAN, SecurityError, acquireCredentialsHandle,
   freeCredentialsHandle, gssapiLibrary, negotiateFetch, queryCredentialsAttributes, type DelegationPolicy, type GssapiLibraryInfo,
   type MutualPolicy,
-} from './index.js';
+} from '../index.js';
 
 export class UsageError extends Error {}
 

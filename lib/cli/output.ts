@@ -1,7 +1,7 @@
 // How the command line prints: one JSON object with --json, text otherwise; SSPI failures with their status.
-import type { SecurityError } from './sspi/status.js';
+import type { SecurityError } from '../vocabulary/status.js';
 
-/** The exit codes of every command (lib/cli.ts HELP and docs/http.md list them). */
+/** The exit codes of every command (lib/cli/main.ts HELP and docs/http.md list them). */
 export const EXIT = {
   OK: 0,
   /** A SEC_E status, an HTTP Negotiate error, no (or an expired) credential, no GSS-API library. */

@@ -1,4 +1,4 @@
-// AcceptSecurityContext: the server's half, shaped like initializeSecurityContext (lib/api.ts): the same handles,
+// AcceptSecurityContext: the server's half, shaped like initializeSecurityContext (lib/facade/api.ts): the same handles,
 // context states, per-context serialization, statuses and AbortSignal. Server contexts are ContextHandles like
 // client ones: queryContextAttributes, the message calls and deleteSecurityContext take both.
 import { abortable, baseType, checkBuffers, checkOptions, checkSignal, placeToken, type InitializeResult, type SecBuffer } from './api.js';
@@ -13,15 +13,15 @@ import {
   failedContext,
 } from './handles.js';
 import { checkPolicy, inboundOf, isServerState, markServerContext } from './inbound.js';
-import type { BindingsPolicy } from './providers/acceptor.js';
-import type { ChannelBindings, InitializeOutcome } from './providers/provider.js';
-import { currentAcceptor } from './providers/select-acceptor.js';
+import type { BindingsPolicy } from '../providers/acceptor.js';
+import type { ChannelBindings, InitializeOutcome } from '../providers/provider.js';
+import { currentAcceptor } from '../providers/select-acceptor.js';
 import { ResultSecBuffer } from './secbuffer.js';
-import * as AF from './sspi/accept-flags.js';
-import { parseSecChannelBindings } from './sspi/bindings.js';
-import * as F from './sspi/flags.js';
-import * as S from './sspi/status.js';
-import { SecurityError, type GssStatusDetail } from './sspi/status.js';
+import * as AF from '../vocabulary/accept-flags.js';
+import { parseSecChannelBindings } from '../vocabulary/bindings.js';
+import * as F from '../vocabulary/flags.js';
+import * as S from '../vocabulary/status.js';
+import { SecurityError, type GssStatusDetail } from '../vocabulary/status.js';
 
 /** The largest token acceptSecurityContext reads (docs/api.md): larger ones are SEC_E_INVALID_TOKEN unread. */
 export const MAX_ACCEPT_TOKEN = 64 * 1024;

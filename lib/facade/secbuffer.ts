@@ -4,7 +4,7 @@
 // results end up in logs (docs/security.md).
 import { inspect } from 'node:util';
 import type { SecBuffer } from './api.js';
-import * as F from './sspi/flags.js';
+import * as F from '../vocabulary/flags.js';
 
 const FLAG_BITS = new Set(['SECBUFFER_ATTRMASK', 'SECBUFFER_READONLY', 'SECBUFFER_READONLY_WITH_CHECKSUM', 'SECBUFFER_VERSION']);
 const TYPE_NAMES = new Map<number, string>(

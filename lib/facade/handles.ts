@@ -1,7 +1,7 @@
 // Credential and context handles: what callers hold. The native state lives in objects the handles never expose;
 // a FinalizationRegistry releases it when a caller forgets, and a freed handle is refused, never dereferenced.
-import { SEC_E_INVALID_HANDLE } from './sspi/status.js';
-import type { AcquireOutcome, PackageName, Provider, ProviderContext, ProviderCredential } from './providers/provider.js';
+import { SEC_E_INVALID_HANDLE } from '../vocabulary/status.js';
+import type { AcquireOutcome, PackageName, Provider, ProviderContext, ProviderCredential } from '../providers/provider.js';
 
 /** Native states not yet released, for leak checks in tests and diagnostics. */
 const live = { credentials: 0, contexts: 0 };

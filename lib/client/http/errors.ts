@@ -1,6 +1,6 @@
 // The one error the HTTP layer throws for what a server (or the network) did. A caller's mistake is a TypeError;
 // a failure inside the security context is a SecurityError, kept as `cause`.
-import type { SecurityError } from '../sspi/status.js';
+import type { SecurityError } from '../../vocabulary/status.js';
 
 export type HttpNegotiateErrorCode =
   /** A WWW-Authenticate / Proxy-Authenticate header that is not RFC 9110 syntax, or a Negotiate token not base64. */

@@ -2,8 +2,8 @@
 // per package, shared by the whole process, instead of a handle acquired and freed for every authentication. A
 // default handle reads the default ccache at each use (docs/api.md), so sharing it loses nothing: an external kinit,
 // k5start or sssd renewal is seen, and MIT's bound credential (acquired once per handle) is paid once per process.
-import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialsHandle } from './api.js';
-import type { PackageName } from './providers/provider.js';
+import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialsHandle } from '../facade/api.js';
+import type { PackageName } from '../vocabulary/packages.js';
 
 const shared = new Map<PackageName, { ccname: string | undefined; handle: Promise<CredentialsHandle> }>();
 

@@ -1,13 +1,13 @@
 // acquireCredentialsHandle for SECPKG_CRED_INBOUND: a service's credential (its keytab, per handle), for
-// acceptSecurityContext (lib/accept.ts). Called by acquireCredentialsHandle (lib/api.ts) when `credentialUse` says
+// acceptSecurityContext (lib/facade/accept.ts). Called by acquireCredentialsHandle (lib/facade/api.ts) when `credentialUse` says
 // inbound; kept apart so that the acceptor's facade and the client's do not import each other.
 import { checkCString } from './cstring.js';
 import { CredentialState, CredentialsHandle, type ContextState } from './handles.js';
-import type { BindingsPolicy, InboundSource } from './providers/acceptor.js';
-import type { PackageName } from './providers/provider.js';
-import { currentProvider } from './providers/select.js';
-import { NO_ACCEPTOR, currentAcceptor } from './providers/select-acceptor.js';
-import { SECPKG_CRED_BOTH, SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND } from './sspi/accept-flags.js';
+import type { BindingsPolicy, InboundSource } from '../providers/acceptor.js';
+import type { PackageName } from '../providers/provider.js';
+import { currentProvider } from '../providers/select.js';
+import { NO_ACCEPTOR, currentAcceptor } from '../providers/select-acceptor.js';
+import { SECPKG_CRED_BOTH, SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND } from '../vocabulary/accept-flags.js';
 
 export interface InboundCredentialsOptions {
   package?: PackageName;

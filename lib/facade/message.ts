@@ -3,9 +3,9 @@
 // written directly, and the result's buffers are views of them resized to what was written.
 import type { SecBuffer } from './api.js';
 import { contextState, failedContext, type ContextHandle } from './handles.js';
-import type { MessageOutcome } from './providers/provider.js';
+import type { MessageOutcome } from '../providers/provider.js';
 import { resultBuffer } from './secbuffer.js';
-import * as S from './sspi/status.js';
+import * as S from '../vocabulary/status.js';
 
 export interface MessageResult {
   status: number;

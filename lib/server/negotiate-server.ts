@@ -2,15 +2,15 @@
 // multi-leg exchanges), `step(token)` until done, exceptions instead of statuses, and secure defaults: mutual
 // authentication required, the client's identity and delegated credential only once complete.
 import { inspect } from 'node:util';
-import { acceptSecurityContext, delegatedCredential } from './accept.js';
-import { deleteSecurityContext, type ContextHandle, type CredentialsHandle, type SecBuffer } from './api.js';
-import { queryContextAttributes } from './query.js';
-import type { BindingsPolicy } from './providers/acceptor.js';
-import * as AF from './sspi/accept-flags.js';
-import { SECPKG_ATTR_NAMES } from './sspi/attributes.js';
-import { secChannelBindings } from './sspi/bindings.js';
-import * as F from './sspi/flags.js';
-import * as S from './sspi/status.js';
+import { acceptSecurityContext, delegatedCredential } from '../facade/accept.js';
+import { deleteSecurityContext, type ContextHandle, type CredentialsHandle, type SecBuffer } from '../facade/api.js';
+import { queryContextAttributes } from '../facade/query.js';
+import type { BindingsPolicy } from '../vocabulary/packages.js';
+import * as AF from '../vocabulary/accept-flags.js';
+import { SECPKG_ATTR_NAMES } from '../vocabulary/attributes.js';
+import { secChannelBindings } from '../vocabulary/bindings.js';
+import * as F from '../vocabulary/flags.js';
+import * as S from '../vocabulary/status.js';
 
 export interface NegotiateServerOptions {
   /** An inbound credential: acquireCredentialsHandle({ credentialUse: SECPKG_CRED_INBOUND, keytab }). */

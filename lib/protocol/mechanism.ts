@@ -23,7 +23,7 @@ export type Awaitable<T> = T | Promise<T>;
 export interface SpnegoMechanism<S extends MechanismStep = MechanismStep, F = unknown> {
   /**
    * The OIDs this mechanism answers to, its own first: an initiator offers the first, and a peer may name any of
-   * them (Kerberos has two, lib/spnego/oids.ts).
+   * them (Kerberos has two, lib/protocol/oids.ts).
    */
   readonly oids: readonly string[];
   /**

@@ -1,13 +1,13 @@
 // QueryContextAttributes, QuerySecurityPackageInfo and EnumerateSecurityPackages.
 import { contextState, credentialState, failedContext, type ContextHandle, type CredentialsHandle } from './handles.js';
-import type { AttributeOutcome } from './providers/provider.js';
-import { currentProvider } from './providers/select.js';
+import type { AttributeOutcome } from '../providers/provider.js';
+import { currentProvider } from '../providers/select.js';
 import { SessionKeyValue } from './secbuffer.js';
 import {
   SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_ATTR_PACKAGE_INFO, SECPKG_ATTR_SESSION_KEY, type ContextAttribute, type ContextAttributeValues,
   type CredentialAttribute, type CredentialAttributeValues, type SecPkgInfo,
-} from './sspi/attributes.js';
-import * as S from './sspi/status.js';
+} from '../vocabulary/attributes.js';
+import * as S from '../vocabulary/status.js';
 
 export interface AttributeResult<T> {
   status: number;

@@ -1,10 +1,10 @@
 // The SSPI-shaped API: argument checks (TypeError for programmer errors), provider choice, per-context
 // serialization and handle lifetimes. SSPI-level failures are statuses in the result, never exceptions.
 import { checkCString } from './cstring.js';
-import { parseSecChannelBindings } from './sspi/bindings.js';
-import * as F from './sspi/flags.js';
-import * as S from './sspi/status.js';
-import { SecurityError, type GssStatusDetail } from './sspi/status.js';
+import { parseSecChannelBindings } from '../vocabulary/bindings.js';
+import * as F from '../vocabulary/flags.js';
+import * as S from '../vocabulary/status.js';
+import { SecurityError, type GssStatusDetail } from '../vocabulary/status.js';
 import {
   ContextHandle,
   ContextState,
@@ -16,11 +16,11 @@ import {
   failedContext,
   freeCredentialState,
 } from './handles.js';
-import { currentProvider } from './providers/select.js';
+import { currentProvider } from '../providers/select.js';
 import { ResultSecBuffer } from './secbuffer.js';
 import { acquireInbound, inboundOf, isServerState, wantsInbound, type InboundCredentialsOptions } from './inbound.js';
-import type { ChannelBindings, CredentialSource, InitializeOutcome, PackageName } from './providers/provider.js';
-import type { RenewalEvent } from './providers/renewal.js';
+import type { ChannelBindings, CredentialSource, InitializeOutcome, PackageName } from '../providers/provider.js';
+import type { RenewalEvent } from '../providers/renewal.js';
 
 export { ContextHandle, CredentialsHandle };
 
@@ -33,7 +33,7 @@ export interface SecBuffer {
 export interface AcquireCredentialsOptions {
   /** `Negotiate` (SPNEGO, the default) or `Kerberos` (raw krb5 tokens). */
   package?: PackageName;
-  /** Outbound (client) credentials; SECPKG_CRED_INBOUND takes InboundCredentialsOptions (lib/inbound.ts). */
+  /** Outbound (client) credentials; SECPKG_CRED_INBOUND takes InboundCredentialsOptions (lib/facade/inbound.ts). */
   use?: 'outbound';
   credentialUse?: number | 'outbound';
   /** The client principal, e.g. `alice@EXAMPLE.COM`: picked from the credential cache, or logged on with `password`. */

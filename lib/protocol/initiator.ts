@@ -1,6 +1,6 @@
 // The initiator half of SPNEGO (RFC 4178) over one mechanism: it offers the mechanism with its optimistic token,
 // reads the acceptor's NegTokenResps, and enforces the mechListMIC rules of §5. No I/O and no native calls: the
-// mechanism does the cryptography (lib/spnego/mechanism.ts).
+// mechanism does the cryptography (lib/protocol/mechanism.ts).
 import { GSS_S_BAD_MECH, GSS_S_BAD_MIC, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, SpnegoFailure } from './failure.js';
 import { mechanismFailed, type MechanismStep, type SpnegoMechanism } from './mechanism.js';
 import { SpnegoError, decodeNegToken, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp, type NegTokenResp } from './tokens.js';
@@ -108,7 +108,7 @@ export class InitiatorMachine<S extends MechanismStep, F> {
       }
       return undefined;
     }
-    // Any OID of our mechanism counts: Kerberos acceptors may answer with Microsoft's OID (lib/spnego/oids.ts).
+    // Any OID of our mechanism counts: Kerberos acceptors may answer with Microsoft's OID (lib/protocol/oids.ts).
     const ours = this.mech.oids.includes(resp.supportedMech);
     if (this.selected !== undefined && !ours) return new SpnegoFailure('unexpected', GSS_S_DEFECTIVE_TOKEN, 'the acceptor changed its selected mechanism');
     if (!ours) return new SpnegoFailure('bad-mech', GSS_S_BAD_MECH, `the acceptor selected ${resp.supportedMech}, which we did not offer`);

@@ -35,7 +35,7 @@ export class AcceptorMachine<S extends MechanismStep, F> {
   private busy = false;
   private mech?: SpnegoMechanism<S, F>;
   /** The selected mechanism as the client named it: what supportedMech answers, so a Windows client
-   * that lists Microsoft's Kerberos OID first gets that OID back (lib/spnego/oids.ts). */
+   * that lists Microsoft's Kerberos OID first gets that OID back (lib/protocol/oids.ts). */
   private oid?: string;
   /** The mechTypes exactly as received: what both mechListMICs cover (RFC 4178 §5 a). */
   private mechTypesDer?: Buffer;

@@ -6,14 +6,14 @@ import {
   type ContextHandle,
   type CredentialsHandle,
   type SecBuffer,
-} from './api.js';
+} from '../facade/api.js';
 import { inspect } from 'node:util';
-import { checkCString } from './cstring.js';
+import { checkCString } from '../facade/cstring.js';
 import { defaultCredential } from './default-credential.js';
-import { secChannelBindings } from './sspi/bindings.js';
-import * as F from './sspi/flags.js';
-import * as S from './sspi/status.js';
-import type { PackageName } from './providers/provider.js';
+import { secChannelBindings } from '../vocabulary/bindings.js';
+import * as F from '../vocabulary/flags.js';
+import * as S from '../vocabulary/status.js';
+import type { PackageName } from '../vocabulary/packages.js';
 
 export interface NegotiateClientOptions {
   /** The SPN of the service: `HTTP/web.example.com`, `HTTP/web.example.com@REALM` or `HTTP@web.example.com`. */

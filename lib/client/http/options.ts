@@ -1,8 +1,8 @@
 // The options and results of an HTTP Negotiate exchange (RFC 4559), and the check of the options.
 import type * as http from 'node:http';
 import type * as https from 'node:https';
-import type { CredentialsHandle } from '../api.js';
-import { checkCString } from '../cstring.js';
+import type { CredentialsHandle } from '../../facade/api.js';
+import { checkCString } from '../../facade/cstring.js';
 import type { FetchHeaders, RequestBody } from './body.js';
 import type { SpnOptions } from './spn.js';
 
