@@ -126,8 +126,8 @@ function inDocker(command: string[], missing: string, why: string): void {
   const node = realpathSync(process.execPath);
   const nodePrefix = dirname(dirname(node));
   const uid = process.getuid?.() ?? 0;
-  const common = ['--rm', '--network', 'host', ...mount(ROOT, true), '-w', ROOT, ...mount(node),
-    '-e', `PATH=${dirname(node)}:${join(ROOT, 'node_modules', '.bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`];
+  const pathThere = `${dirname(node)}:${join(ROOT, 'node_modules', '.bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+  const common = ['--rm', '--network', 'host', ...mount(ROOT, true), '-w', ROOT, ...mount(node)];
   // Not root here: the same uid there, so that nothing in the clone becomes root's. HOME for npm's cache.
   if (uid !== 0) common.push('--user', `${uid}:${process.getgid?.() ?? uid}`, '-e', 'HOME=/tmp');
   // The registry's CA, where npm or node are told of one (a proxy's): the same file there.
@@ -137,13 +137,16 @@ function inDocker(command: string[], missing: string, why: string): void {
     if (file && existsSync(file)) npmEnv.push(...mount(realpathSync(file)), '-e', `${name}=${realpathSync(file)}`);
   }
   if (process.env.npm_config_registry) npmEnv.push('-e', 'npm_config_registry');
+  // npm's cache, so that the packages npm ci fetched here are not fetched again.
+  const cache = process.env.npm_config_cache;
+  if (cache && existsSync(cache)) npmEnv.push(...mount(realpathSync(cache), true), '-e', `npm_config_cache=${realpathSync(cache)}`);
   // Node's headers for node-gyp (the kerberos add-on), from an official build's include/ beside bin/node.
   if (existsSync(join(nodePrefix, 'include', 'node', 'node.h'))) {
     npmEnv.push('-v', `${join(nodePrefix, 'include', 'node')}:/opt/kn-node/include/node:ro`, '-e', 'npm_config_nodedir=/opt/kn-node');
   }
 
   // Does the host's node run there, and does the clone's kerberos add-on load there?
-  const probe = () => docker(['run', ...common, image, 'node', '-e',
+  const probe = () => docker(['run', ...common, '-e', `PATH=${pathThere}`, image, 'node', '-e',
     'console.log(process.version); try { require("kerberos"); console.log("add-on: loads") } catch (e) { console.log("add-on: " + e.message.split("\\n")[0]) }']);
   let p = probe();
   if (p.status !== 0) {
@@ -155,7 +158,9 @@ function inDocker(command: string[], missing: string, why: string): void {
     if (!npmCli || !existsSync(npmCli)) fail([`the kerberos add-on does not load in ${image} (${p.out.split('\n').pop()}), and npm is unknown (run this through npm: npm test)`]);
     const npmRoot = dirname(dirname(realpathSync(npmCli)));
     say(`the clone's kerberos add-on does not load there (${p.out.split('\n').pop()}): npm ci in ${image}, which has its compiler and headers`);
-    const rc = runVisible('docker', ['run', ...common, ...npmEnv, ...mount(npmRoot), image, 'node', join(npmRoot, 'bin', 'npm-cli.js'), 'ci', '--no-audit', '--no-fund']);
+    // npm's bin/ on PATH too: the clone's prepare script runs `npm run build`.
+    const rc = runVisible('docker', ['run', ...common, ...npmEnv, ...mount(npmRoot), '-e', `PATH=${join(npmRoot, 'bin')}:${pathThere}`,
+      image, 'node', join(npmRoot, 'bin', 'npm-cli.js'), 'ci', '--no-audit', '--no-fund']);
     if (rc !== 0) fail([`npm ci in ${image} failed (output above)`]);
     p = probe();
     if (!p.out.includes('add-on: loads')) fail([`the kerberos add-on still does not load in ${image}: ${p.out.split('\n').pop()}`]);
@@ -176,7 +181,7 @@ function inDocker(command: string[], missing: string, why: string): void {
   say(`running \`${command.join(' ')}\` in ${image} (${why})`);
   // The inner with-peers checks the image has everything, then runs the command (KN_PEERS=host there).
   exec('docker', ['run', ...common, '--init', '--name', name, ...(process.stdout.isTTY ? ['-t'] : []), ...env,
-    '-e', 'KN_PEERS=host', '-e', 'KN_KDC_MODE=native', '-e', `KN_SUITE_IMAGE=${image}`,
+    '-e', `PATH=${pathThere}`, '-e', 'KN_PEERS=host', '-e', 'KN_KDC_MODE=native', '-e', `KN_SUITE_IMAGE=${image}`,
     image, 'node', '--import', 'tsx', join(ROOT, 'scripts', 'with-peers.ts'), ...command],
   {}, () => spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore' }));
 }
