@@ -158,9 +158,11 @@ function inDocker(command: string[], missing: string, why: string): void {
     if (!npmCli || !existsSync(npmCli)) fail([`the kerberos add-on does not load in ${image} (${p.out.split('\n').pop()}), and npm is unknown (run this through npm: npm test)`]);
     const npmRoot = dirname(dirname(realpathSync(npmCli)));
     say(`the clone's kerberos add-on does not load there (${p.out.split('\n').pop()}): npm ci in ${image}, which has its compiler and headers`);
-    // npm's bin/ on PATH too: the clone's prepare script runs `npm run build`.
-    const rc = runVisible('docker', ['run', ...common, ...npmEnv, ...mount(npmRoot), '-e', `PATH=${join(npmRoot, 'bin')}:${pathThere}`,
-      image, 'node', join(npmRoot, 'bin', 'npm-cli.js'), 'ci', '--no-audit', '--no-fund']);
+    // An `npm` on PATH there too, for the clone's prepare script (`npm run build`): a link to npm-cli.js, as in a
+    // Node tarball (npm's own bin/npm script looks for npm beside node).
+    const npmCliThere = join(npmRoot, 'bin', 'npm-cli.js');
+    const rc = runVisible('docker', ['run', ...common, ...npmEnv, ...mount(npmRoot), '-e', `PATH=/tmp/kn-npm-bin:${pathThere}`, image,
+      'sh', '-c', 'mkdir -p /tmp/kn-npm-bin && ln -sf "$1" /tmp/kn-npm-bin/npm && exec node "$1" ci --no-audit --no-fund', 'sh', npmCliThere]);
     if (rc !== 0) fail([`npm ci in ${image} failed (output above)`]);
     p = probe();
     if (!p.out.includes('add-on: loads')) fail([`the kerberos add-on still does not load in ${image}: ${p.out.split('\n').pop()}`]);
