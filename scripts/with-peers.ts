@@ -176,7 +176,7 @@ function inDocker(command: string[], missing: string, why: string): void {
   if (out) {
     const dir = dirname(resolve(out));
     mkdirSync(dir, { recursive: true });
-    if (!dir.startsWith(ROOT + '/') && statSync(dir).isDirectory()) env.push(...mount(dir, true));
+    if (dir !== ROOT && !dir.startsWith(ROOT + '/') && statSync(dir).isDirectory()) env.push(...mount(dir, true));
   }
   if (process.env.KN_KDC_MODE && process.env.KN_KDC_MODE !== 'native') say(`KN_KDC_MODE=${process.env.KN_KDC_MODE} is not used in the container: its KDC runs there natively`);
   const name = `kn-suite-${process.pid}-${Date.now() % 100000}`;
