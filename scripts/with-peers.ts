@@ -115,7 +115,7 @@ function inDocker(command: string[], missing: string, why: string): void {
   const info = docker(['info', '--format', '{{.ServerVersion}}']);
   if (info.status !== 0) {
     fail([
-      'this host lacks peers of the suite, and no Docker engine answers to run them in a container instead.',
+      why === 'KN_PEERS=docker' ? 'KN_PEERS=docker, and no Docker engine answers.' : 'this host lacks peers of the suite, and no Docker engine answers to run them in a container instead.',
       `Missing here:\n${missing}`,
       `docker info: ${info.err.split('\n').slice(-1)[0] || 'docker not found'}`,
       'Either install the packages above, or start a Docker engine (then the suite image, docker/suite/Dockerfile, is built and used).',
