@@ -2,7 +2,7 @@
 // allows it (`ntlm: true`); by default it is neither offered nor accepted (curl's `!ntlm`). The acceptor is
 // python-gssapi with gss-ntlmssp's user file, the same independent peer as elsewhere.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -16,29 +16,16 @@ import { PythonAcceptor } from '../harness/python-acceptor.js';
 import { isHeimdal, minorTextMatches } from '../harness/flavour.js';
 import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 import { expectAcquireRefused } from '../harness/refusals.js';
+import { NTLMSSP, NTLM_MISSING, ntlmInstalled } from '../harness/ntlm.js';
 
 const REQ = F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
-const NTLMSSP = '1.3.6.1.4.1.311.2.2.10';
 
 function mechTypes(token: Uint8Array): string[] {
   const t = decodeNegToken(token);
   return t.kind === 'init' ? t.token.mechTypes : [];
 }
 
-/** MIT's mechglue loads gss-ntlmssp when a file in /etc/gss/mech.d names NTLMSSP's OID and a library that exists. */
-function ntlmInstalled(): boolean {
-  const dir = '/etc/gss/mech.d';
-  if (!existsSync(dir)) return false;
-  return readdirSync(dir).some((f) => readFileSync(join(dir, f), 'utf8').split('\n').some((line) => {
-    const [, oid, lib] = line.trim().split(/\s+/);
-    return !line.trim().startsWith('#') && oid === NTLMSSP && lib !== undefined && existsSync(lib);
-  }));
-}
-
-const NTLMSSP_INSTALLED = {
-  available: ntlmInstalled,
-  reason: 'no gss-ntlmssp mechanism is registered in /etc/gss/mech.d with its library present (apt-get install gss-ntlmssp)',
-};
+const NTLMSSP_INSTALLED = { available: ntlmInstalled, reason: NTLM_MISSING };
 
 describe('NTLM through gss-ntlmssp (the system SPNEGO)', function () {
   this.timeout(60_000);
