@@ -23,7 +23,6 @@ import {
   displayName,
   expiryFromNow,
   gssFailure,
-  inquireCred,
   ownFailure,
   releaseCred,
   type StepResult,
@@ -478,9 +477,10 @@ export class GssAcceptor implements Acceptor, Provider {
     const acquired = await cred.acquired;
     if (isFailure(acquired)) return { status: acquired.status, gss: acquired.gss, detail: acquired.detail };
     if (cred.source.principal) return { status: S.SEC_E_OK, value: { userName: cred.source.principal } };
-    const info = await inquireCred(acquired.cred);
-    if (isFailure(info)) return { status: info.status, gss: info.gss, detail: info.detail };
-    return info.name ? { status: S.SEC_E_OK, value: { userName: info.name } } : { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: 'the credential takes any service key of its keytab: it names no principal' };
+    // Without a principal the credential takes any key of its keytab: there is no name to give, on any library. Never
+    // ask GSS: Heimdal 7.8's gss_inquire_cred on such an imported acceptor credential dereferences its null principal
+    // (SIGSEGV, observed), and MIT has no single name either.
+    return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: 'the credential takes any service key of its keytab: it names no principal' };
   }
 
   securityPackages(): SecPkgInfo[] {
