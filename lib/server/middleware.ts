@@ -6,10 +6,10 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialsHandle } from '../api.js';
 import { NegotiateServer } from '../negotiate-server.js';
-import { queryContextAttributes } from '../query.js';
+import { queryContextAttributes, queryCredentialsAttributes } from '../query.js';
 import { tlsServerEndPoint } from '../http/channel-bindings.js';
 import * as AF from '../sspi/accept-flags.js';
-import { SECPKG_ATTR_PACKAGE_INFO } from '../sspi/attributes.js';
+import { SECPKG_ATTR_PACKAGE_INFO, SECPKG_CRED_ATTR_NAMES } from '../sspi/attributes.js';
 import * as S from '../sspi/status.js';
 import { isInitialToken, parseAuthorization } from './authorization.js';
 import { connectionState, dropPending, existingState, type ConnectionState } from './connection-state.js';
@@ -71,8 +71,11 @@ const OPTION_KEYS = new Set([
 ]);
 
 const CHALLENGE = { 'WWW-Authenticate': 'Negotiate' };
-/** Statuses that are the server's own trouble (its keytab, its memory), not the client's: 500. */
-const SERVER_SIDE = new Set([S.SEC_E_NO_CREDENTIALS, S.SEC_E_INTERNAL_ERROR, S.SEC_E_INSUFFICIENT_MEMORY, S.SEC_E_SECPKG_NOT_FOUND, S.SEC_E_UNSUPPORTED_FUNCTION]);
+/**
+ * Statuses that may be the server's own trouble (no keytab, no key for its principal, no GSS library): a 500 when the
+ * credential itself then fails a check, a 401 otherwise (a hostile token can produce any status, even INTERNAL_ERROR).
+ */
+const MAYBE_SERVER_SIDE = new Set([S.SEC_E_NO_CREDENTIALS, S.SEC_E_SECPKG_NOT_FOUND, S.SEC_E_UNSUPPORTED_FUNCTION]);
 
 function reply(status: number, body: string, headers: Record<string, string> = {}): NegotiateDecision {
   return { action: 'reply', status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, body };
@@ -162,9 +165,21 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
     }
   };
 
-  const refusal = (req: IncomingMessage, err: unknown): NegotiateDecision => {
+  /** Whether the credential works (checked at most every 10 s, and only after a status that may be ours). */
+  let credentialCheck: { at: number; ok: Promise<boolean> } | undefined;
+  const credentialBroken = async (): Promise<boolean> => {
+    if (!credentialCheck || Date.now() - credentialCheck.at > 10_000) {
+      credentialCheck = {
+        at: Date.now(),
+        ok: credentialOf().then((c) => queryCredentialsAttributes(c, SECPKG_CRED_ATTR_NAMES)).then((r) => S.isSuccess(r.status), () => false),
+      };
+    }
+    return !(await credentialCheck.ok);
+  };
+
+  const refusal = async (req: IncomingMessage, err: unknown): Promise<NegotiateDecision> => {
     const sec = err instanceof S.SecurityError ? err : undefined;
-    const serverSide = sec !== undefined && SERVER_SIDE.has(sec.status);
+    const serverSide = !sec || (MAYBE_SERVER_SIDE.has(sec.status) && (await credentialBroken()));
     const status = serverSide ? 500 : 401;
     report(req, {
       status,
@@ -226,7 +241,7 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
       try {
         cred = await credentialOf();
       } catch (err) {
-        return refusal(req, err);
+        return await refusal(req, err);
       }
       server = new NegotiateServer({
         credential: cred,
@@ -243,13 +258,13 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
       step = await server.step(auth.token);
     } catch (err) {
       server.dispose();
-      return refusal(req, err);
+      return await refusal(req, err);
     }
     const headers: Record<string, string> = step.token ? { 'WWW-Authenticate': `Negotiate ${step.token.toString('base64')}` } : {};
     if (!step.done) {
       if (!step.token) {
         server.dispose();
-        return refusal(req, new S.SecurityError(S.SEC_E_INTERNAL_ERROR, 'the acceptor wants another leg but gave no token'));
+        return await refusal(req, new S.SecurityError(S.SEC_E_INTERNAL_ERROR, 'the acceptor wants another leg but gave no token'));
       }
       if (socket && !socket.destroyed) state.pending = server;
       else server.dispose();
