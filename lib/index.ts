@@ -47,3 +47,4 @@ export * from './http/index.js';
 export { negotiate, realmOf, type ChannelBindingsMode, type NegotiateDecision, type NegotiateHandler, type NegotiateMiddlewareOptions, type NegotiateRequest } from './server/middleware.js';
 export type { NegotiateErrorEvent, NegotiateIdentity } from './server/types.js';
 export { connectionsWithState } from './server/connection-state.js';
+export { negotiateFastify, negotiateKoa } from './server/adapters.js';
