@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-type Layer = 'ffi' | 'sspi' | 'spnego' | 'providers' | 'facade' | 'http' | 'cli';
+type Layer = 'ffi' | 'sspi' | 'spnego' | 'providers' | 'facade' | 'http' | 'server' | 'cli';
 
 function layerOf(file: string): Layer {
   if (file.startsWith('ffi/')) return 'ffi';
@@ -17,6 +17,7 @@ function layerOf(file: string): Layer {
   if (file.startsWith('lib/spnego/')) return 'spnego';
   if (file.startsWith('lib/providers/')) return 'providers';
   if (file.startsWith('lib/http/')) return 'http';
+  if (file.startsWith('lib/server/')) return 'server';
   if (/^lib\/cli[^/]*\.ts$/.test(file)) return 'cli';
   return 'facade';
 }
@@ -27,9 +28,10 @@ const ALLOWED: Record<Layer, Layer[]> = {
   sspi: [],
   spnego: ['sspi'],
   providers: ['ffi', 'sspi', 'spnego', 'facade'],
-  facade: ['providers', 'sspi', 'spnego', 'http'],
+  facade: ['providers', 'sspi', 'spnego', 'http', 'server'],
   http: ['facade', 'sspi', 'spnego'],
-  cli: ['facade', 'http', 'sspi', 'spnego', 'providers'],
+  server: ['facade', 'http', 'sspi', 'spnego'],
+  cli: ['facade', 'http', 'server', 'sspi', 'spnego', 'providers'],
 };
 
 /**
