@@ -22,6 +22,8 @@ import { needs } from '../harness/skip.js';
 
 const exec = promisify(execFile);
 const PY_CLIENT = fileURLToPath(new URL('../harness/negotiate_http_client.py', import.meta.url));
+const RK_CLIENT = fileURLToPath(new URL('../harness/requests_kerberos_client.py', import.meta.url));
+const requestsKerberos = spawnSync(SYSTEM_PYTHON, ['-c', 'import requests_kerberos']).status === 0;
 
 /** The test realm's host names do not resolve: every connection goes to loopback. */
 const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
@@ -231,6 +233,37 @@ describe('HTTP acceptor middleware (RFC 4559) with real clients', function () {
       const r = await py(`https://${host}:${secure}/`, secure, ['--cafile', join(dir, 'cert.pem')]);
       expect(r.status).to.equal(401);
       expect(errors.slice(before).map((e) => e.statusName)).to.include('SEC_E_BAD_BINDINGS');
+    });
+  });
+
+  describe('python requests + requests-kerberos (mutual authentication REQUIRED)', () => {
+    async function rk(url: string, extra: string[] = []): Promise<{ status?: number; body?: string; error?: string }> {
+      const { stdout } = await exec(SYSTEM_PYTHON, [RK_CLIENT, url, ...extra], {
+        env: { ...process.env, KRB5_CONFIG: kdc.env.KRB5_CONFIG, KRB5CCNAME: kdc.env.KRB5CCNAME }, timeout: 30_000,
+      });
+      return JSON.parse(stdout.trim().split('\n').pop()!);
+    }
+
+    it('authenticates, and accepts our final token', async function () {
+      needs(this, requestsKerberos, 'python3-requests-kerberos is not installed');
+      const r = await rk(`http://${host}:${front}/`);
+      expect(r.error, r.error).to.equal(undefined);
+      expect(r.status).to.equal(200);
+      expect(JSON.parse(r.body!)).to.include({ principal: kdc.principals.alice.name, mutual: true });
+    });
+
+    it('with delegation: the double hop reaches the back end as alice', async function () {
+      needs(this, requestsKerberos, 'python3-requests-kerberos is not installed');
+      const r = await rk(`http://${host}:${front}/hop`, ['--delegate']);
+      expect(r.status, r.body ?? r.error).to.equal(200);
+      expect(JSON.parse(r.body!)).to.include({ principal: kdc.principals.alice.name });
+    });
+
+    it('a denied principal gets 403 after authenticating', async function () {
+      needs(this, requestsKerberos, 'python3-requests-kerberos is not installed');
+      const r = await rk(`http://${host}:${policy}/`);
+      expect(r.error, r.error).to.equal(undefined);
+      expect(r.status).to.equal(403);
     });
   });
 
