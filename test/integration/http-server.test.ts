@@ -19,6 +19,7 @@ import {
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor, SYSTEM_PYTHON } from '../harness/python-acceptor.js';
 import { needs } from '../harness/skip.js';
+import { APACHE_MISSING, apacheAvailable, startApache, type Apache } from '../harness/apache.js';
 
 const exec = promisify(execFile);
 const PY_CLIENT = fileURLToPath(new URL('../harness/negotiate_http_client.py', import.meta.url));
@@ -60,6 +61,7 @@ describe('HTTP acceptor middleware (RFC 4559) with real clients', function () {
   let connect_: number; // Express-shaped chain: (req, res, next) then a route
   let certPem: string;
   let curlHasGss = false;
+  let apache: Apache | undefined;
 
   before(async function () {
     kdc = await kdcWithAlice();
@@ -80,11 +82,12 @@ describe('HTTP acceptor middleware (RFC 4559) with real clients', function () {
     const frontAuth = negotiate({ keytab: kdc.principals.http.keytab!, delegation: true, onError });
     handlers.push(frontAuth);
     const frontServer = createServer((req, res) => void frontAuth(req, res, () => {
-      if (req.url !== '/hop') return whoami(req, res);
+      if (req.url !== '/hop' && req.url !== '/apache') return whoami(req, res);
       // The double hop: this service calls the back end as the user, with the credential the user delegated.
       const credential = (req as NegotiateRequest).negotiate!.delegatedCredential;
       if (!credential) return void res.writeHead(412).end('no delegated credential\n');
-      negotiateFetch(`http://other.${kdc.domain}:${back}/`, { negotiate: { credential, connect: { lookup } } }).then(
+      const target = req.url === '/apache' ? `http://${host}:${apache?.httpPort}/private/echo` : `http://other.${kdc.domain}:${back}/`;
+      negotiateFetch(target, { negotiate: { credential, connect: { lookup } } }).then(
         async (r) => res.writeHead(r.status, { 'Content-Type': 'application/json' }).end(await r.text()),
         (err: Error) => res.writeHead(502).end(`${err.name}: ${err.message}\n`),
       );
@@ -133,6 +136,7 @@ describe('HTTP acceptor middleware (RFC 4559) with real clients', function () {
       await new Promise((resolve) => s.close(resolve));
     }
     for (const h of handlers) h.close();
+    await apache?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -185,6 +189,15 @@ describe('HTTP acceptor middleware (RFC 4559) with real clients', function () {
       const r = await curl(front, ['--negotiate', '-u', ':', '--delegation', 'always', `http://${host}:${front}/hop`]);
       expect(r.status, r.body).to.equal(200);
       expect(JSON.parse(r.body)).to.include({ principal: kdc.principals.alice.name, realm: kdc.realm });
+    });
+
+    it('--delegation always: the service reaches Apache mod_auth_gssapi as alice (its REMOTE_USER), not as itself', async function () {
+      needs(this, curlHasGss, 'curl has no GSS-API/SPNEGO support');
+      needs(this, apacheAvailable(), APACHE_MISSING);
+      apache ??= await startApache(kdc);
+      const r = await curl(front, ['--negotiate', '-u', ':', '--delegation', 'always', `http://${host}:${front}/apache`]);
+      expect(r.status, r.body).to.equal(200);
+      expect(r.body.split('\n')[0]).to.equal(kdc.principals.alice.name);
     });
 
     it('a denied principal gets 403 after authenticating, with the final token', async function () {
