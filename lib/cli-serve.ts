@@ -1,12 +1,12 @@
 // `kerberos-negotiate serve`: a whoami server for diagnosing a client or a keytab. Each request's outcome is printed
 // with its SEC_E status and GSS codes (never a token); the answer's body names the principal that authenticated.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from './cli-http.js';
 import { EXIT, print } from './cli-output.js';
-import { acquireCredentialsHandle, freeCredentialsHandle, negotiate, queryCredentialsAttributes, SECPKG_CRED_ATTR_NAMES, SECPKG_CRED_INBOUND, SecurityError, type ChannelBindingsMode, type NegotiateErrorEvent, type NegotiateRequest } from './index.js';
+import { acquireCredentialsHandle, freeCredentialsHandle, negotiate, SEC_E_NO_CREDENTIALS, SECPKG_CRED_INBOUND, SecurityError, type ChannelBindingsMode, type NegotiateErrorEvent, type NegotiateRequest } from './index.js';
 
 export interface ServeFlags {
   keytab?: string;
@@ -37,11 +37,15 @@ export async function serveCommand(f: ServeFlags, json: boolean, stop?: AbortSig
   if (!['required', 'when-supported', 'never'].includes(mode)) throw new UsageError('serve: --channel-bindings must be required, when-supported or never');
   const tls = f['tls-cert'] ? { cert: readTls(f['tls-cert'], 'the certificate'), key: readTls(f['tls-key']!, 'the key') } : undefined;
 
+  // A keytab that cannot be read is reported now, with its status, rather than at the first client. (Not through
+  // queryCredentialsAttributes: Heimdal 7.8 crashes on NAMES of an inbound credential without a principal.)
+  try {
+    accessSync(f.keytab.replace(/^(?:WR)?FILE:/, ''), constants.R_OK);
+  } catch (err) {
+    throw new SecurityError(SEC_E_NO_CREDENTIALS, `cannot read the keytab ${f.keytab}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   const credential = await acquireCredentialsHandle({ credentialUse: SECPKG_CRED_INBOUND, keytab: f.keytab, ...(f.principal ? { principal: f.principal } : {}) });
   try {
-    // A keytab that cannot serve is reported now, with its status, rather than at the first client.
-    const check = await queryCredentialsAttributes(credential, SECPKG_CRED_ATTR_NAMES);
-    if (check.error) throw check.error;
 
     const line = (value: Record<string, unknown>, text: string) => print(json, { time: new Date().toISOString(), ...value }, `${new Date().toISOString()} ${text}`);
     const where = (req: IncomingMessage) => `${req.socket.remoteAddress}:${req.socket.remotePort} ${req.method} ${req.url}`;
@@ -90,8 +94,7 @@ export async function serveCommand(f: ServeFlags, json: boolean, stop?: AbortSig
     });
     const address = server.address() as AddressInfo;
     const url = `${tls ? 'https' : 'http'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/`;
-    const serviceName = check.value?.userName;
-    line({ event: 'listening', url, port: address.port, keytab: f.keytab, principal: f.principal ?? serviceName ?? '(any in the keytab)', channelBindings: mode },
+    line({ event: 'listening', url, port: address.port, keytab: f.keytab, principal: f.principal ?? '(any in the keytab)', channelBindings: mode },
       `listening on ${url} (keytab ${f.keytab}, ${f.principal ? `principal ${f.principal}` : 'any principal of the keytab'}, channel bindings ${mode})`);
 
     await new Promise<void>((resolve) => {

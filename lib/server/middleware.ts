@@ -1,15 +1,17 @@
 // RFC 4559 on the server: `negotiate(options)` is a node:http-level handler, `(req, res, next)` as Express 5 and
 // Connect call it. The decision itself (`authenticator.decide`) writes nothing, so that the Fastify and Koa adapters
 // answer through their own reply objects. docs/http-server.md describes the protocol, the statuses and the policy.
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialsHandle } from '../api.js';
 import { NegotiateServer } from '../negotiate-server.js';
-import { queryContextAttributes, queryCredentialsAttributes } from '../query.js';
+import { queryContextAttributes } from '../query.js';
 import { tlsServerEndPoint } from '../http/channel-bindings.js';
 import * as AF from '../sspi/accept-flags.js';
-import { SECPKG_ATTR_PACKAGE_INFO, SECPKG_CRED_ATTR_NAMES } from '../sspi/attributes.js';
+import { SECPKG_ATTR_PACKAGE_INFO } from '../sspi/attributes.js';
 import * as S from '../sspi/status.js';
 import { isInitialToken, parseAuthorization } from './authorization.js';
 import { connectionState, dropPending, existingState, type ConnectionState } from './connection-state.js';
@@ -73,9 +75,10 @@ const OPTION_KEYS = new Set([
 const CHALLENGE = { 'WWW-Authenticate': 'Negotiate' };
 /**
  * Statuses that may be the server's own trouble (no keytab, no key for its principal, no GSS library): a 500 when the
- * credential itself then fails a check, a 401 otherwise (a hostile token can produce any status, even INTERNAL_ERROR).
+ * credential itself is broken (credentialBroken), a 401 otherwise (a hostile token can produce any status, even
+ * INTERNAL_ERROR).
  */
-const MAYBE_SERVER_SIDE = new Set([S.SEC_E_NO_CREDENTIALS, S.SEC_E_SECPKG_NOT_FOUND, S.SEC_E_UNSUPPORTED_FUNCTION]);
+const MAYBE_SERVER_SIDE = new Set([S.SEC_E_NO_CREDENTIALS, S.SEC_E_INVALID_HANDLE, S.SEC_E_SECPKG_NOT_FOUND, S.SEC_E_UNSUPPORTED_FUNCTION]);
 
 function reply(status: number, body: string, headers: Record<string, string> = {}): NegotiateDecision {
   return { action: 'reply', status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, body };
@@ -165,16 +168,19 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
     }
   };
 
-  /** Whether the credential works (checked at most every 10 s, and only after a status that may be ours). */
-  let credentialCheck: { at: number; ok: Promise<boolean> } | undefined;
+  /**
+   * Whether the server's own credential is what failed: a freed handle, or a keytab of ours that cannot be read.
+   * (Not queryCredentialsAttributes: Heimdal 7.8 crashes on NAMES of an inbound credential without a principal.)
+   */
   const credentialBroken = async (): Promise<boolean> => {
-    if (!credentialCheck || Date.now() - credentialCheck.at > 10_000) {
-      credentialCheck = {
-        at: Date.now(),
-        ok: credentialOf().then((c) => queryCredentialsAttributes(c, SECPKG_CRED_ATTR_NAMES)).then((r) => S.isSuccess(r.status), () => false),
-      };
+    if (options.credential) return options.credential.freed;
+    const path = options.keytab!.replace(/^(?:WR)?FILE:/, '');
+    try {
+      await access(path, constants.R_OK);
+      return false;
+    } catch {
+      return true;
     }
-    return !(await credentialCheck.ok);
   };
 
   const refusal = async (req: IncomingMessage, err: unknown): Promise<NegotiateDecision> => {
