@@ -327,16 +327,26 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
       return;
     }
     for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
-    (req as NegotiateRequest).negotiate = decision.identity;
-    options.onAuthenticated?.(decision.identity, req);
-    next?.();
+    authenticated(req, decision.identity);
+    try {
+      next?.();
+    } catch (err) {
+      // A route that throws synchronously under plain node:http: a 500, not an unhandled rejection.
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Internal error.\n');
+      report(req, { status: 500, reason: 'server', detail: `the handler after negotiate() threw: ${err instanceof Error ? err.name : typeof err}` });
+    }
   }) as NegotiateHandler;
+  const authenticated = (req: IncomingMessage, identity: NegotiateIdentity): void => {
+    (req as NegotiateRequest).negotiate = identity;
+    try {
+      options.onAuthenticated?.(identity, req);
+    } catch {
+      // The hook's own failure must not change the answer.
+    }
+  };
   handler.decide = async (req, res) => {
     const decision = await decide(req, res);
-    if (decision.action === 'next') {
-      (req as NegotiateRequest).negotiate = decision.identity;
-      options.onAuthenticated?.(decision.identity, req);
-    }
+    if (decision.action === 'next') authenticated(req, decision.identity);
     return decision;
   };
   handler.close = () => {

@@ -242,6 +242,26 @@ describe('HTTP acceptor middleware: protocol edges and hostile input', function 
     }
   });
 
+  it('a route that throws after negotiate() under plain node:http: 500 and onError, no unhandled rejection, the server stays up', async () => {
+    const events: NegotiateErrorEvent[] = [];
+    const h = negotiate({ keytab: kdc.principals.http.keytab!, onError: (e) => void events.push(e), onAuthenticated: () => { throw new Error('hook'); } });
+    const s = createServer((req, res) => void h(req, res, () => { throw new Error('route'); }));
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    try {
+      const p = (s.address() as AddressInfo).port;
+      for (let i = 0; i < 2; i++) {
+        const { token, client } = await firstToken();
+        expect((await send(p, agent(), `Negotiate ${token}`)).status).to.equal(500);
+        client.dispose();
+      }
+      expect(events.map((e) => [e.status, e.reason])).to.deep.equal([[500, 'server'], [500, 'server']]);
+    } finally {
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
+      h.close();
+    }
+  });
+
   it('hostile input: 300 mutated and random tokens, 100 half-finished exchanges dropped mid-way, raw garbage: the server stays up and frees every connection state', async () => {
     const base = connectionsWithState();
     const rng = mulberry32(4559);
