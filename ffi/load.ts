@@ -74,7 +74,7 @@ export function pinLoaded(path: string): void {
  */
 export function loadGssapi(path?: string): LoadedGssapi {
   const override = path ?? process.env[GSSAPI_LIBRARY_ENV];
-  // dlopen takes a C string: lib/library.ts refuses a `path` with a NUL before it comes here (lib/cstring.ts). An
+  // dlopen takes a C string: lib/facade/library.ts refuses a `path` with a NUL before it comes here (lib/facade/cstring.ts). An
   // environment value cannot hold one (Node cuts it when the variable is set; execve cannot pass one).
   const candidates = override ? [override] : gssapiCandidates();
   const failures: string[] = [];

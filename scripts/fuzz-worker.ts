@@ -10,8 +10,8 @@ import {
   verifySignature, type ContextHandle, type CredentialsHandle, ISC_REQ_USE_DCE_STYLE, SECPKG_CRED_INBOUND, acceptSecurityContext,
 } from '../lib/index.js';
 import { ftruncateSync, openSync, writeSync } from 'node:fs';
-import { decodeNegToken, describeToken, SpnegoError } from '../lib/spnego/index.js';
-import { HttpNegotiateError, findNegotiate } from '../lib/http/index.js';
+import { decodeNegToken, describeToken, SpnegoError } from '../lib/protocol/index.js';
+import { HttpNegotiateError, findNegotiate } from '../lib/client/http/index.js';
 import { newAcceptor } from '../test/harness/acceptor.js';
 import { mulberry32, mutate } from '../test/harness/mutate.js';
 

@@ -7,7 +7,7 @@ import {
   SECBUFFER_TOKEN, SECPKG_ATTR_SIZES, acquireCredentialsHandle, decryptMessage, deleteSecurityContext, encryptMessage,
   freeCredentialsHandle, initializeSecurityContext, makeSignature, queryContextAttributes,
 } from '../lib/index.js';
-import { liveNativeStates } from '../lib/handles.js';
+import { liveNativeStates } from '../lib/facade/handles.js';
 import { startKdc } from '../test/harness/kdc.js';
 import { PythonAcceptor } from '../test/harness/python-acceptor.js';
 

@@ -1,10 +1,10 @@
-// What an acceptor backend must do, in SSPI terms (AcceptSecurityContext). lib/accept.ts validates arguments and
+// What an acceptor backend must do, in SSPI terms (AcceptSecurityContext). lib/facade/accept.ts validates arguments and
 // owns handles; an acceptor only adapts. Its `provider` serves the calls every context shares (attributes, message
 // protection) on the contexts and credentials it makes.
 import type { AcquireOutcome, ChannelBindings, InitializeOutcome, PackageName, Provider, ProviderContext, ProviderCredential } from './provider.js';
+import type { BindingsPolicy } from '../vocabulary/packages.js';
 
-/** Channel bindings on the acceptor, as .NET's ExtendedProtectionPolicy: docs/api.md, "The acceptor". */
-export type BindingsPolicy = 'required' | 'when-supported' | 'never';
+export type { BindingsPolicy };
 
 /** Where an inbound (service) credential comes from. Validated by the API before an acceptor sees it. */
 export interface InboundSource {

@@ -2,7 +2,7 @@
 // of our own layers told in GSS terms, is a Failure: its SEC status, decided once by the status table
 // (gssapi-status.ts, failureOf), and the GSS major/minor with their display texts, kept whatever happens above.
 // Policy above the table (the SPNEGO verdicts, the NTLM refusal) may choose another status, only through withStatus.
-import type { GssStatusDetail } from '../sspi/status.js';
+import type { GssStatusDetail } from '../vocabulary/status.js';
 
 export interface Failure {
   /** The SEC_E_* status the caller reads. */

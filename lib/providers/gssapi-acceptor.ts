@@ -5,13 +5,13 @@
 // gsskrb5_register_acceptor_identity or KRB5_KTNAME, which are process-wide).
 import { existsSync } from 'node:fs';
 import * as G from '../../ffi/gssapi.js';
-import * as A from '../sspi/attributes.js';
-import * as AF from '../sspi/accept-flags.js';
-import * as S from '../sspi/status.js';
-import type { SecPkgInfo } from '../sspi/attributes.js';
-import { AcceptorMachine } from '../spnego/acceptor.js';
-import { SpnegoFailure } from '../spnego/failure.js';
-import { checkCString } from '../cstring.js';
+import * as A from '../vocabulary/attributes.js';
+import * as AF from '../vocabulary/accept-flags.js';
+import * as S from '../vocabulary/status.js';
+import type { SecPkgInfo } from '../vocabulary/attributes.js';
+import { AcceptorMachine } from '../protocol/acceptor.js';
+import { SpnegoFailure } from '../protocol/failure.js';
+import { checkCString } from '../facade/cstring.js';
 import type { Acceptor, AcceptOutcome, AcceptRequest, BindingsPolicy, InboundSource } from './acceptor.js';
 import { queryAttribute } from './gssapi-attributes.js';
 import { decrypt, encrypt, sign, verify } from './gssapi-message.js';
@@ -34,7 +34,7 @@ import { isFailure, withStatus, type Failure } from './failure.js';
 import { readOid } from './gssapi-oid.js';
 import { GssCredential } from './gssapi-credential.js';
 import { authenticatorKey, krb5RequestProblem } from './krb5-request.js';
-import { krbErrorCode } from './krb5-token.js';
+import { krbErrorCode } from '../protocol/krb5-token.js';
 import { functions as krb5Functions, krb5Failure } from './krb5-native.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
@@ -452,7 +452,7 @@ export class GssAcceptor implements Acceptor, Provider {
   }
 
   async initialize(request: InitializeRequest): Promise<InitializeOutcome> {
-    // lib/api.ts refuses inbound credentials and server contexts before this; kept safe all the same.
+    // lib/facade/api.ts refuses inbound credentials and server contexts before this; kept safe all the same.
     return { status: S.SEC_E_NO_CREDENTIALS, context: request.context, contextAttr: 0, detail: 'an inbound (SECPKG_CRED_INBOUND) credential cannot initialize a context: acquire an outbound one' };
   }
 

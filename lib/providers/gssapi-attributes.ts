@@ -3,14 +3,14 @@
 // gss_inquire_sec_context_by_oid (GSS_C_INQ_SSPI_SESSION_KEY), package information from what we negotiated.
 import koffi from 'koffi';
 import * as G from '../../ffi/gssapi.js';
-import * as A from '../sspi/attributes.js';
-import * as S from '../sspi/status.js';
+import * as A from '../vocabulary/attributes.js';
+import * as S from '../vocabulary/status.js';
 import { wrapLengths } from './gssapi-message.js';
 import { isFailure, outcomeOf, type Failure } from './failure.js';
 import { displayName, expiryFromNow, gssFailure, type GssContext } from './gssapi-native.js';
 import { gssError } from '../../ffi/gss-status.js';
 import { copyOut } from '../../ffi/memory.js';
-import { decodeOid } from '../spnego/oid.js';
+import { decodeOid } from '../protocol/oid.js';
 import { gssOid } from './gssapi-oid.js';
 import type { AttributeOutcome } from './provider.js';
 import { heimdalSubkey } from './krb5-native.js';

@@ -1,7 +1,7 @@
 // ISC_REQ_* and ISC_RET_* flags of SSPI to and from the GSS request and return flags (RFC 2744 §5.19): tables, read
 // both ways, and the bits the GSS provider honours.
 import * as G from '../../ffi/gssapi.js';
-import * as F from '../sspi/flags.js';
+import * as F from '../vocabulary/flags.js';
 
 /** ISC_REQ_* -> GSS request flag. ISC_REQ_DELEGATE means Windows' delegation: only to ok-as-delegate targets. */
 const REQ_TO_GSS: ReadonlyArray<readonly [number, number]> = [

@@ -1,8 +1,8 @@
 // InitializeSecurityContext of the GSS provider, and the state of one context across its legs.
 import * as G from '../../ffi/gssapi.js';
 import { GSS_S_BAD_NAME } from '../../ffi/gss-status.js';
-import * as F from '../sspi/flags.js';
-import * as S from '../sspi/status.js';
+import * as F from '../vocabulary/flags.js';
+import * as S from '../vocabulary/status.js';
 import { isFailure, outcomeOf, type Failure } from './failure.js';
 import type { Binding, GssCredential } from './gssapi-credential.js';
 import { gssRequestFlags, iscRetFlags } from './gssapi-flags.js';

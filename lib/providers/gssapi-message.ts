@@ -4,9 +4,9 @@
 // HEADER with the trailer rotated into it (RFC 4121 RRC), which is exactly the token Windows' Kerberos writes.
 import koffi from 'koffi';
 import * as G from '../../ffi/gssapi.js';
-import { SECQOP_WRAP_NO_ENCRYPT } from '../sspi/attributes.js';
-import * as F from '../sspi/flags.js';
-import * as S from '../sspi/status.js';
+import { SECQOP_WRAP_NO_ENCRYPT } from '../vocabulary/attributes.js';
+import * as F from '../vocabulary/flags.js';
+import * as S from '../vocabulary/status.js';
 import { isFailure, outcomeOf, type Failure } from './failure.js';
 import { emptyToken, gssFailure, ownFailure, type GssContext } from './gssapi-native.js';
 import { GSS_S_DEFECTIVE_TOKEN, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';

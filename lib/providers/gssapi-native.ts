@@ -20,11 +20,11 @@ import {
 } from '../../ffi/gssapi.js';
 import { copyOut } from '../../ffi/memory.js';
 import { gssOid, gssOidSet, readOid } from './gssapi-oid.js';
-import type { GssStatusDetail } from '../sspi/status.js';
+import type { GssStatusDetail } from '../vocabulary/status.js';
 import { GSS_S_CONTINUE_NEEDED, GSS_S_DEFECTIVE_TOKEN, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
 import { isFailure, type Failure } from './failure.js';
 import { MINOR_ROWS, failureOf, minorName, type Phase } from './gssapi-status.js';
-import { checkCString } from '../cstring.js';
+import { checkCString } from '../facade/cstring.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
 import type { ChannelBindings } from './provider.js';

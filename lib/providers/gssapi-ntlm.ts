@@ -3,8 +3,8 @@
 // can (gss_set_neg_mechs), and enforced on the tokens everywhere.
 import * as G from '../../ffi/gssapi.js';
 import { GSS_S_BAD_MECH } from '../../ffi/gss-status.js';
-import { decodeNegToken } from '../spnego/tokens.js';
-import * as S from '../sspi/status.js';
+import { decodeNegToken } from '../protocol/tokens.js';
+import * as S from '../vocabulary/status.js';
 import { withStatus, type Failure } from './failure.js';
 import { ownFailure, releaseCred, setNegMechs } from './gssapi-native.js';
 import type { CredentialSource } from './provider.js';

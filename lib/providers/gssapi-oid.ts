@@ -1,8 +1,8 @@
 // OIDs as the GSS library takes them: gss_OID and gss_OID_set structures in memory we own, built from dotted
-// strings with the X.690 codec (lib/spnego/oid.ts), and read back.
+// strings with the X.690 codec (lib/protocol/oid.ts), and read back.
 import koffi from 'koffi';
 import { gss_OID_desc, gss_OID_set_desc } from '../../ffi/gssapi.js';
-import { decodeOid, encodeOid } from '../spnego/oid.js';
+import { decodeOid, encodeOid } from '../protocol/oid.js';
 
 const oidCache = new Map<string, bigint>();
 

@@ -3,13 +3,13 @@
 // TGT. The credential object itself, with its default-credential binding, is gssapi-credential.ts.
 import * as G from '../../ffi/gssapi.js';
 import { GSS_S_CREDENTIALS_EXPIRED, GSS_S_NO_CRED, GSS_S_UNAVAILABLE, KRB5_ERROR_BASE } from '../../ffi/gss-status.js';
-import { checkCString } from '../cstring.js';
+import { checkCString } from '../facade/cstring.js';
 import { isFailure, type Failure } from './failure.js';
 import type { Binding, GssCredential } from './gssapi-credential.js';
 import { GssName, acquireCred, gssFailure, impersonate, inquireCred, ownFailure, releaseCred } from './gssapi-native.js';
 import { mechsFor, refusesNtlm, restrictToKerberos } from './gssapi-ntlm.js';
 import { destroyCcache, importCcache, logon, renewTgt, tgtTimes, type TicketTimes } from './krb5-native.js';
-import { KRB_AP_ERR_TKT_EXPIRED } from './krb5-token.js';
+import { KRB_AP_ERR_TKT_EXPIRED } from '../protocol/krb5-token.js';
 import type { CredentialSource } from './provider.js';
 import { EXPIRY_MARGIN_MS, type RenewalEvent } from './renewal.js';
 

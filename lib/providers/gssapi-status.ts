@@ -12,8 +12,8 @@ import {
   callingError,
   routineError,
 } from '../../ffi/gss-status.js';
-import * as S from '../sspi/status.js';
-import type { GssStatusDetail } from '../sspi/status.js';
+import * as S from '../vocabulary/status.js';
+import type { GssStatusDetail } from '../vocabulary/status.js';
 import type { Failure } from './failure.js';
 
 /** A GSS routine error (bits 16-23 of a major status, RFC 2744 §3.9.1) and the SEC code it gives by default. */

@@ -7,7 +7,7 @@ import { GSS_C_DCE_STYLE, OIDS } from '../../ffi/gssapi.js';
 import { GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, KRB5_ERROR_BASE } from '../../ffi/gss-status.js';
 import type { Failure } from './failure.js';
 import { gssFailure, ownFailure, type GssContext, type StepResult } from './gssapi-native.js';
-import { KRB_AP_ERR_SKEW, KRB_ERR_GENERIC, krb5ReplyProblem, krbErrorCode } from './krb5-token.js';
+import { KRB_AP_ERR_SKEW, KRB_ERR_GENERIC, krb5ReplyProblem, krbErrorCode } from '../protocol/krb5-token.js';
 
 /** One leg of the initiator on `context`: the peer's token in (none on the first leg), ours out. */
 export async function initiatorStep(context: GssContext, input?: Buffer): Promise<StepResult | Failure> {

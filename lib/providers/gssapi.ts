@@ -5,14 +5,14 @@
 // (gssapi-message.ts), attributes (gssapi-attributes.ts), and the status table (gssapi-status.ts).
 import * as G from '../../ffi/gssapi.js';
 import { GSS_S_CONTEXT_EXPIRED } from '../../ffi/gss-status.js';
-import * as S from '../sspi/status.js';
+import * as S from '../vocabulary/status.js';
 import {
   SECPKG_ATTR_LIFESPAN,
   SECPKG_ATTR_NEGOTIATION_INFO,
   SECPKG_ATTR_PACKAGE_INFO,
   SECPKG_CRED_ATTR_NAMES,
   type SecPkgInfo,
-} from '../sspi/attributes.js';
+} from '../vocabulary/attributes.js';
 import { isFailure, outcomeOf } from './failure.js';
 import { packageInfo, queryAttribute } from './gssapi-attributes.js';
 import { GssCredential, lifespan, type Binding } from './gssapi-credential.js';

@@ -7,7 +7,7 @@ import * as G from '../../ffi/gssapi.js';
 import { credsLayout, krb5, KRB5_CREDS_BUFFER, type Krb5Functions } from '../../ffi/krb5.js';
 import { isFailure, type Failure } from './failure.js';
 import { adoptCred, gssFailure, ownFailure } from './gssapi-native.js';
-import { checkCString } from '../cstring.js';
+import { checkCString } from '../facade/cstring.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
 import { GSS_S_FAILURE, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';

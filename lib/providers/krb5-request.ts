@@ -4,9 +4,9 @@
 // inconsistent framing in the initiator's direction (krb5-token.ts); the same guard stands in this direction.
 // Also the replay-cache key of an AP-REQ: its authenticator's ciphertext.
 import { createHash } from 'node:crypto';
-import { DerError, TAG, decodeOid, readOnly, readTlv, readAll } from '../spnego/der.js';
-import { isKerberosOid } from '../spnego/oids.js';
-import { checkDer } from './krb5-token.js';
+import { DerError, TAG, decodeOid, readOnly, readTlv, readAll } from '../protocol/der.js';
+import { isKerberosOid } from '../protocol/oids.js';
+import { checkDer } from '../protocol/krb5-token.js';
 
 const AP_REQ = 0x6e;
 const AP_REP = 0x6f;

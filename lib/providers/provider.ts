@@ -1,9 +1,11 @@
-// What a backend must do, in SSPI terms. lib/api.ts validates arguments and owns handles; a provider only adapts.
-import type { SecPkgInfo } from '../sspi/attributes.js';
-import type { GssStatusDetail } from '../sspi/status.js';
+// What a backend must do, in SSPI terms. lib/facade/api.ts validates arguments and owns handles; a provider only adapts.
+import type { SecPkgInfo } from '../vocabulary/attributes.js';
+import type { GssStatusDetail } from '../vocabulary/status.js';
 import type { RenewalEvent } from './renewal.js';
 
-export type PackageName = 'Negotiate' | 'Kerberos';
+import type { PackageName } from '../vocabulary/packages.js';
+
+export type { PackageName };
 
 /** Where an outbound credential comes from. Validated by the API before a provider sees it. */
 export interface CredentialSource {

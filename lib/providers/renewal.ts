@@ -10,7 +10,7 @@ import type { TicketTimes } from './krb5-native.js';
 import { isFailure, type Failure } from './failure.js';
 import { failureOf } from './gssapi-status.js';
 import { GSS_S_CREDENTIALS_EXPIRED, GSS_S_FAILURE } from '../../ffi/gss-status.js';
-import { SEC_E_OK, statusName, type GssStatusDetail } from '../sspi/status.js';
+import { SEC_E_OK, statusName, type GssStatusDetail } from '../vocabulary/status.js';
 
 /** The share of a TGT's lifetime after which a new one is obtained. */
 export const RENEW_AT = 0.5;

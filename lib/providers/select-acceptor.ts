@@ -1,7 +1,7 @@
 // Picks the acceptor for this platform once: GSS-API on Linux and macOS. Windows' SSPI acceptor is not wired yet
 // (docs/api.md, "The acceptor"): there acquireCredentialsHandle(SECPKG_CRED_INBOUND) answers
 // SEC_E_UNSUPPORTED_FUNCTION.
-import * as S from '../sspi/status.js';
+import * as S from '../vocabulary/status.js';
 import type { Acceptor } from './acceptor.js';
 import { GssAcceptor } from './gssapi-acceptor.js';
 import { currentProvider } from './select.js';

@@ -1,7 +1,7 @@
 // Picks the backend for this platform once: GSS-API on Linux and macOS, SSPI on Windows.
 import { gssapi } from '../../ffi/gssapi.js';
 import { secur32 } from '../../ffi/secur32.js';
-import * as S from '../sspi/status.js';
+import * as S from '../vocabulary/status.js';
 import { GssapiProvider } from './gssapi.js';
 import type { Provider } from './provider.js';
 import { SspiProvider } from './sspi.js';

@@ -1,8 +1,8 @@
-// The SPNEGO acceptor of the GSS provider: the protocol's acceptor half (lib/spnego/acceptor.ts) runs over one GSS
+// The SPNEGO acceptor of the GSS provider: the protocol's acceptor half (lib/protocol/acceptor.ts) runs over one GSS
 // krb5 acceptor context, which this file fits to the mechanism interface: both Kerberos OIDs, each step through the
 // provider's checked accept (gssapi-acceptor.ts), MICs over the same context.
-import type { MechanismFailed, MechanismStep, SpnegoMechanism } from '../spnego/mechanism.js';
-import { KERBEROS_OIDS } from '../spnego/oids.js';
+import type { MechanismFailed, MechanismStep, SpnegoMechanism } from '../protocol/mechanism.js';
+import { KERBEROS_OIDS } from '../protocol/oids.js';
 import type { Failure } from './failure.js';
 import type { GssContext } from './gssapi-native.js';
 

@@ -1,7 +1,7 @@
-// The one place a SPNEGO protocol failure (lib/spnego/failure.ts) becomes the GSS provider's failure: the status is
+// The one place a SPNEGO protocol failure (lib/protocol/failure.ts) becomes the GSS provider's failure: the status is
 // chosen by the reason, and a mechanism's failure keeps its GSS codes (docs/spnego.md, "SPNEGO layer").
-import type { SpnegoFailure, SpnegoFailureReason } from '../spnego/failure.js';
-import * as S from '../sspi/status.js';
+import type { SpnegoFailure, SpnegoFailureReason } from '../protocol/failure.js';
+import * as S from '../vocabulary/status.js';
 import { withStatus, type Failure } from './failure.js';
 import { ownFailure } from './gssapi-native.js';
 

@@ -1,10 +1,10 @@
-// The SPNEGO initiator of the GSS provider: the protocol's state machine (lib/spnego/initiator.ts) over one GSS krb5
+// The SPNEGO initiator of the GSS provider: the protocol's state machine (lib/protocol/initiator.ts) over one GSS krb5
 // context, which this file fits to the mechanism interface. SPNEGO is framed by us, not by the GSS library, so that
 // minor codes stay the mechanism's own (docs/spnego.md).
-import { InitiatorMachine, type InitiatorOutput } from '../spnego/initiator.js';
-import { SpnegoFailure } from '../spnego/failure.js';
-import type { MechanismFailed, SpnegoMechanism } from '../spnego/mechanism.js';
-import { KERBEROS_OIDS } from '../spnego/oids.js';
+import { InitiatorMachine, type InitiatorOutput } from '../protocol/initiator.js';
+import { SpnegoFailure } from '../protocol/failure.js';
+import type { MechanismFailed, SpnegoMechanism } from '../protocol/mechanism.js';
+import { KERBEROS_OIDS } from '../protocol/oids.js';
 import { isFailure, type Failure } from './failure.js';
 import type { GssContext, StepResult } from './gssapi-native.js';
 import { initiatorStep } from './gssapi-step.js';

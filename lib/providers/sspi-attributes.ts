@@ -4,7 +4,7 @@
 import koffi from 'koffi';
 import { copyOut } from '../../ffi/memory.js';
 import { SecPkgContext_Sizes, SecPkgInfoW } from '../../ffi/secur32.js';
-import * as A from '../sspi/attributes.js';
+import * as A from '../vocabulary/attributes.js';
 
 /** Frees a buffer SSPI allocated. */
 export type FreeContextBuffer = (ptr: unknown) => void;

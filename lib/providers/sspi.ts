@@ -5,15 +5,15 @@ import koffi from 'koffi';
 import {
   SECPKG_CRED_OUTBOUND, SECURITY_NATIVE_DREP, SEC_WINNT_AUTH_IDENTITY_UNICODE, SEC_WINNT_AUTH_IDENTITY_W, SecPkgInfoW, secur32,
 } from '../../ffi/secur32.js';
-import * as A from '../sspi/attributes.js';
-import * as F from '../sspi/flags.js';
-import * as S from '../sspi/status.js';
-import { secChannelBindings } from '../sspi/bindings.js';
+import * as A from '../vocabulary/attributes.js';
+import * as F from '../vocabulary/flags.js';
+import * as S from '../vocabulary/status.js';
+import { secChannelBindings } from '../vocabulary/bindings.js';
 import {
   CONTEXT_ATTRIBUTE_BYTES, decodeContextAttribute, decodesContextAttribute, keyInfoEncryptAlgorithm, packageInfo, takeString, timeStamp,
   type FreeContextBuffer,
 } from './sspi-attributes.js';
-import { checkCString } from '../cstring.js';
+import { checkCString } from '../facade/cstring.js';
 import { callAsync } from './pool.js';
 import { InPlaceDesc, NativeDesc } from './sspi-buffers.js';
 import { utf8ToUtf16z } from './utf16.js';

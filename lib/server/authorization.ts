@@ -1,6 +1,6 @@
 // The Authorization header of RFC 4559 as a server reads it: `Negotiate <base64 token68>`. Everything a client may
 // send is classified here, never thrown: no header, another scheme, a Negotiate token, or a malformed one (400).
-import { MAX_ACCEPT_TOKEN } from '../accept.js';
+import { MAX_ACCEPT_TOKEN } from '../facade/accept.js';
 
 export type Authorization =
   | { kind: 'none' }

@@ -3,7 +3,7 @@
 // nothing), and dropped when the socket closes. A continuation token that arrives on another connection finds no
 // state there and is taken as a first token, which the acceptor refuses.
 import type { Socket } from 'node:net';
-import type { NegotiateServer } from '../negotiate-server.js';
+import type { NegotiateServer } from './negotiate-server.js';
 import type { NegotiateIdentity } from './types.js';
 
 export interface ConnectionState {

@@ -1,6 +1,6 @@
 // What the HTTP acceptor puts on the request, and what it tells the error hook.
-import type { CredentialsHandle } from '../api.js';
-import type { GssStatusDetail } from '../sspi/status.js';
+import type { CredentialsHandle } from '../facade/api.js';
+import type { GssStatusDetail } from '../vocabulary/status.js';
 
 /** `req.negotiate` once the client is authenticated. */
 export interface NegotiateIdentity {

@@ -1,9 +1,9 @@
-// A fake SPNEGO mechanism for the state-machine tests (lib/spnego/mechanism.ts): a fixed number of legs, tokens that
+// A fake SPNEGO mechanism for the state-machine tests (lib/protocol/mechanism.ts): a fixed number of legs, tokens that
 // name their leg and side, and MICs that are an HMAC under a key the two sides share. It checks what it receives, so
 // a machine that forwards the wrong token, or a MIC over the wrong bytes, fails the test.
 import { createHmac } from 'node:crypto';
-import type { MechanismFailed, MechanismStep, SpnegoMechanism } from '../../lib/spnego/mechanism.js';
-import { KERBEROS_OIDS } from '../../lib/spnego/oids.js';
+import type { MechanismFailed, MechanismStep, SpnegoMechanism } from '../../lib/protocol/mechanism.js';
+import { KERBEROS_OIDS } from '../../lib/protocol/oids.js';
 
 export interface FakeStep extends MechanismStep {
   leg: number;

@@ -1,7 +1,7 @@
 // Which GSS-API library this run loaded (npm test: MIT; npm run test:heimdal: Heimdal), for the differences the
 // suite asserts per library (docs/platforms.md lists them with their reasons).
 import { gssapiLibrary } from '../../lib/index.js';
-import type { GssStatusDetail } from '../../lib/sspi/status.js';
+import type { GssStatusDetail } from '../../lib/vocabulary/status.js';
 
 export const isHeimdal = (): boolean => gssapiLibrary().flavour === 'heimdal';
 

@@ -26,8 +26,8 @@ import {
   type ContextHandle,
   type CredentialsHandle,
 } from '../../lib/index.js';
-import { liveNativeStates } from '../../lib/handles.js';
-import * as F from '../../lib/sspi/flags.js';
+import { liveNativeStates } from '../../lib/facade/handles.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { gssapi } from '../../ffi/gssapi.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { mulberry32, mutate } from '../harness/mutate.js';

@@ -40,8 +40,8 @@ import {
   type CredentialsHandle,
   type InitializeResult,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import { liveNativeStates } from '../../lib/handles.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import { liveNativeStates } from '../../lib/facade/handles.js';
 import { gssapi } from '../../ffi/gssapi.js';
 import { KERBEROS_ADDON_MISSING, kerberosAddon } from '../harness/acceptor.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';

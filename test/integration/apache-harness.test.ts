@@ -5,9 +5,7 @@ import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { APACHE_MISSING, apacheAvailable, startApache, type Apache } from '../harness/apache.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { needs } from '../harness/skip.js';
+import { realmSuite } from '../harness/realm-suite.js';
 
 const exec = promisify(execFile);
 
@@ -19,28 +17,16 @@ interface Response {
 
 describe('test harness: Apache with mod_auth_gssapi', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
-  let apache: Apache | undefined;
-  let host: string;
-
-  before(async function () {
-    // Needs Debian's apache2 and libapache2-mod-auth-gssapi (.ci installs them); without them nothing here can run.
-    needs(this, apacheAvailable(), APACHE_MISSING);
-    kdc = await kdcWithAlice();
-    host = kdc.hostname;
-    apache = await startApache(kdc);
-  });
-  after(async () => {
-    // The KDC is shared by the whole run: the root hook stops it.
-    await apache?.stop();
-  });
+  // Needs Debian's apache2 and libapache2-mod-auth-gssapi (.ci installs them); without them nothing here can run.
+  // The KDC is shared by the whole run: the root hook stops it.
+  const realm = realmSuite({ apache: 'required' });
 
   /** curl -i, the test host names mapped to 127.0.0.1, alice's cache and the realm's krb5.conf. */
   async function curl(args: string[]): Promise<Response> {
-    const a = apache!;
-    const resolve = [a.httpPort, a.httpsPort, a.proxyPort].flatMap((p) => ['--resolve', `${host}:${p}:127.0.0.1`, '--resolve', `other.${kdc.domain}:${p}:127.0.0.1`]);
+    const a = realm.apache!;
+    const resolve = [a.httpPort, a.httpsPort, a.proxyPort].flatMap((p) => ['--resolve', `${realm.host}:${p}:127.0.0.1`, '--resolve', `other.${realm.kdc.domain}:${p}:127.0.0.1`]);
     const { stdout } = await exec('curl', ['-sS', '-i', '--max-time', '20', ...resolve, ...args], {
-      env: { ...process.env, KRB5_CONFIG: kdc.env.KRB5_CONFIG, KRB5CCNAME: kdc.env.KRB5CCNAME },
+      env: { ...process.env, KRB5_CONFIG: realm.kdc.env.KRB5_CONFIG, KRB5CCNAME: realm.kdc.env.KRB5CCNAME },
       timeout: 30_000,
     });
     // -i prints the response head (possibly after a 100 Continue's), a blank line, then the body. With only one
@@ -58,15 +44,15 @@ describe('test harness: Apache with mod_auth_gssapi', function () {
     return { status, headers, body: rest };
   }
 
-  const url = (path: string, scheme: 'http' | 'https' = 'http') => `${scheme}://${host}:${scheme === 'http' ? apache!.httpPort : apache!.httpsPort}${path}`;
+  const url = (path: string, scheme: 'http' | 'https' = 'http') => `${scheme}://${realm.host}:${scheme === 'http' ? realm.apache!.httpPort : realm.apache!.httpsPort}${path}`;
 
   it('serves /public without authentication and hands out its certificate', async () => {
     const r = await curl([url('/public/hello.txt')]);
     expect(r.status).to.equal(200);
     expect(r.body).to.equal('hello, public\n');
-    const cert = new X509Certificate(apache!.certPem);
-    expect(cert.subjectAltName).to.contain(`DNS:${host}`).and.to.contain(`DNS:other.${kdc.domain}`);
-    expect(Buffer.from(cert.raw).equals(apache!.certDer)).to.equal(true);
+    const cert = new X509Certificate(realm.apache!.certPem);
+    expect(cert.subjectAltName).to.contain(`DNS:${realm.host}`).and.to.contain(`DNS:other.${realm.kdc.domain}`);
+    expect(Buffer.from(cert.raw).equals(realm.apache!.certDer)).to.equal(true);
   });
 
   it('answers an unauthenticated /private request with 401 and a bare WWW-Authenticate: Negotiate', async () => {
@@ -78,9 +64,9 @@ describe('test harness: Apache with mod_auth_gssapi', function () {
 
   for (const scheme of ['http', 'https'] as const) {
     it(`authenticates alice with curl --negotiate over ${scheme}`, async () => {
-      const r = await curl(['--negotiate', '-u', ':', '--cacert', join(apache!.dir, 'cert.pem'), url('/private/hello.txt', scheme)]);
+      const r = await curl(['--negotiate', '-u', ':', '--cacert', join(realm.apache!.dir, 'cert.pem'), url('/private/hello.txt', scheme)]);
       expect(r.status).to.equal(200);
-      expect(r.headers['x-remote-user']).to.equal(kdc.principals.alice.name);
+      expect(r.headers['x-remote-user']).to.equal(realm.kdc.principals.alice.name);
       expect(r.body).to.equal('hello, private\n');
       // mod_auth_gssapi returns the acceptor's final token (mutual authentication) on the 200.
       expect(r.headers['www-authenticate']).to.match(/^Negotiate [A-Za-z0-9+/]+=*$/);
@@ -88,29 +74,29 @@ describe('test harness: Apache with mod_auth_gssapi', function () {
   }
 
   it('accepts tickets for HTTP/other.<domain> too (the combined keytab)', async () => {
-    const r = await curl(['--negotiate', '-u', ':', `http://other.${kdc.domain}:${apache!.httpPort}/private/hello.txt`]);
+    const r = await curl(['--negotiate', '-u', ':', `http://other.${realm.kdc.domain}:${realm.apache!.httpPort}/private/hello.txt`]);
     expect(r.status).to.equal(200);
-    expect(r.headers['x-remote-user']).to.equal(kdc.principals.alice.name);
+    expect(r.headers['x-remote-user']).to.equal(realm.kdc.principals.alice.name);
   });
 
   it('echoes the user and the body of a POST and a PUT to /private/echo', async () => {
     const post = await curl(['--negotiate', '-u', ':', '--data-binary', 'line 1\nline 2', url('/private/echo')]);
     expect(post.status).to.equal(200);
     expect(post.headers['content-type']).to.match(/^text\/plain/);
-    expect(post.body).to.equal(`${kdc.principals.alice.name}\nline 1\nline 2`);
-    const put = await curl(['--negotiate', '-u', ':', '-X', 'PUT', '--data-binary', 'put body', url('/private/echo', 'https'), '--cacert', join(apache!.dir, 'cert.pem')]);
+    expect(post.body).to.equal(`${realm.kdc.principals.alice.name}\nline 1\nline 2`);
+    const put = await curl(['--negotiate', '-u', ':', '-X', 'PUT', '--data-binary', 'put body', url('/private/echo', 'https'), '--cacert', join(realm.apache!.dir, 'cert.pem')]);
     expect(put.status).to.equal(200);
-    expect(put.body).to.equal(`${kdc.principals.alice.name}\nput body`);
+    expect(put.body).to.equal(`${realm.kdc.principals.alice.name}\nput body`);
   });
 
   it('redirects /redirect-other to other.<domain>', async () => {
     const r = await curl([url('/redirect-other')]);
     expect(r.status).to.equal(302);
-    expect(r.headers.location).to.equal(`http://other.${kdc.domain}:${apache!.httpPort}/private/hello.txt`);
+    expect(r.headers.location).to.equal(`http://other.${realm.kdc.domain}:${realm.apache!.httpPort}/private/hello.txt`);
   });
 
   describe('the forward proxy', () => {
-    const proxy = () => ['-x', `http://${host}:${apache!.proxyPort}`];
+    const proxy = () => ['-x', `http://${realm.host}:${realm.apache!.proxyPort}`];
 
     it('answers 407 with a bare Proxy-Authenticate: Negotiate without credentials', async () => {
       const r = await curl([...proxy(), url('/public/hello.txt')]);
@@ -120,7 +106,7 @@ describe('test harness: Apache with mod_auth_gssapi', function () {
     });
 
     it('relays after curl --proxy-negotiate, to a target named by test host name or by 127.0.0.1', async () => {
-      for (const target of [url('/public/hello.txt'), `http://127.0.0.1:${apache!.httpPort}/public/hello.txt`]) {
+      for (const target of [url('/public/hello.txt'), `http://127.0.0.1:${realm.apache!.httpPort}/public/hello.txt`]) {
         const r = await curl([...proxy(), '--proxy-negotiate', '-U', ':', target]);
         expect(r.status).to.equal(200);
         expect(r.body).to.equal('hello, public\n');

@@ -12,7 +12,7 @@ const exec = promisify(execFile);
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'lib/cli.ts', ...args], { env: process.env, timeout: 30_000 });
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', ...args], { env: process.env, timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -48,7 +48,7 @@ describe('kerberos-negotiate serve (whoami server)', function () {
   it('curl --negotiate authenticates; the outcomes print with their SEC_E status and no token', async function () {
     const curlHasGss = await exec('curl', ['-V']).then(({ stdout }) => /\bSPNEGO\b/.test(stdout), () => false);
     needs(this, curlHasGss, 'curl has no GSS-API/SPNEGO support');
-    child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli.ts', 'serve', '--keytab', kdc.principals.http.keytab!, '--port', '0', '--json'], {
+    child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'serve', '--keytab', kdc.principals.http.keytab!, '--port', '0', '--json'], {
       env: process.env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
@@ -85,7 +85,7 @@ describe('kerberos-negotiate serve (whoami server)', function () {
   it('the text output names the status and the principal', async function () {
     const curlHasGss = await exec('curl', ['-V']).then(({ stdout }) => /\bSPNEGO\b/.test(stdout), () => false);
     needs(this, curlHasGss, 'curl has no GSS-API/SPNEGO support');
-    child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli.ts', 'serve', '--keytab', kdc.principals.http.keytab!, '--port', '0'], {
+    child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'serve', '--keytab', kdc.principals.http.keytab!, '--port', '0'], {
       env: process.env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();

@@ -7,22 +7,18 @@ import {
   SECPKG_ATTR_LIFESPAN, SECPKG_CRED_ATTR_NAMES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle,
   initializeSecurityContext, queryCredentialsAttributes, type AcquireCredentialsOptions,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import { KERBEROS_ADDON_MISSING, kerberosAddonAvailable, newAcceptor } from '../harness/acceptor.js';
-import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import { newAcceptor } from '../harness/acceptor.js';
+import { KERBEROS_ADDON, realmSuite } from '../harness/realm-suite.js';
 import { expectAcquireRefused } from '../harness/refusals.js';
 import { gssapi } from '../../ffi/gssapi.js';
 import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
-import { needs } from '../harness/skip.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 
 describe('credential sources', function () {
-  before(function () {
-    needs(this, kerberosAddonAvailable(), KERBEROS_ADDON_MISSING ?? '');
-  });
   this.timeout(120_000);
-  let kdc: Kdc;
+  const realm = realmSuite({ needs: [KERBEROS_ADDON] });
   let bobCache: string;
   let collection: string;
   let sources: Array<{ label: string; options: AcquireCredentialsOptions; principal: string }>;
@@ -31,7 +27,7 @@ describe('credential sources', function () {
   async function whoAmI(options: AcquireCredentialsOptions): Promise<string | undefined> {
     const cred = await acquireCredentialsHandle(options);
     try {
-      const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+      const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
       expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
       const acceptor = await newAcceptor();
       await acceptor.step(r.output[0].buffer);
@@ -43,10 +39,8 @@ describe('credential sources', function () {
   }
 
   before(async () => {
-    kdc = await sharedKdc();
-    kdc.applyEnv();
+    const kdc = realm.kdc;
     const { alice, bob, svcClient } = kdc.principals;
-    await kdc.kinit(alice.name, { password: alice.password, ccache: kdc.env.KRB5CCNAME });
     bobCache = `FILE:${join(kdc.dir, 'bob-ccache')}`;
     await kdc.kinit(bob.name, { password: bob.password, ccache: bobCache });
     // A DIR: collection holding both users: the principal option picks one.
@@ -68,9 +62,9 @@ describe('credential sources', function () {
 
   it('a keytab logon keeps its tickets private: the default cache and process.env are untouched', async () => {
     const before = { ...process.env };
-    expect(await whoAmI({ keytab: kdc.principals.svcClient.keytab, principal: kdc.principals.svcClient.name })).to.equal(kdc.principals.svcClient.name);
+    expect(await whoAmI({ keytab: realm.kdc.principals.svcClient.keytab, principal: realm.kdc.principals.svcClient.name })).to.equal(realm.kdc.principals.svcClient.name);
     expect(process.env.KRB5CCNAME).to.equal(before.KRB5CCNAME);
-    expect(await whoAmI({})).to.equal(kdc.principals.alice.name);
+    expect(await whoAmI({})).to.equal(realm.kdc.principals.alice.name);
   });
 
   it('50 handles from 5 sources, used concurrently, each authenticate as the right principal', async () => {
@@ -100,7 +94,7 @@ describe('credential sources', function () {
       const contextEnds: number[] = [];
       for (let i = 0; i < 4; i++) {
         ends.push((await queryCredentialsAttributes(cred, SECPKG_ATTR_LIFESPAN)).value!.expiry.getTime());
-        const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+        const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
         expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
         contextEnds.push(r.expiry!.getTime());
         deleteSecurityContext(r.context!);
@@ -121,13 +115,13 @@ describe('credential sources', function () {
   });
 
   it('missing credentials give SEC_E_NO_CREDENTIALS, at query and at use', async () => {
-    const empty = await acquireCredentialsHandle({ ccache: `FILE:${join(kdc.dir, 'never-written')}` });
+    const empty = await acquireCredentialsHandle({ ccache: `FILE:${join(realm.kdc.dir, 'never-written')}` });
     expect((await queryCredentialsAttributes(empty, SECPKG_CRED_ATTR_NAMES)).statusName).to.equal('SEC_E_NO_CREDENTIALS');
-    const r = await initializeSecurityContext({ credential: empty, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+    const r = await initializeSecurityContext({ credential: empty, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
     expect(r.statusName).to.equal('SEC_E_NO_CREDENTIALS');
     freeCredentialsHandle(empty);
-    const noKey = await acquireCredentialsHandle({ keytab: kdc.principals.svcClient.keytab, principal: kdc.principals.bob.name });
-    const r2 = await initializeSecurityContext({ credential: noKey, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+    const noKey = await acquireCredentialsHandle({ keytab: realm.kdc.principals.svcClient.keytab, principal: realm.kdc.principals.bob.name });
+    const r2 = await initializeSecurityContext({ credential: noKey, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
     expect(r2.statusName, 'bob has no key in that keytab').to.equal('SEC_E_NO_CREDENTIALS');
     freeCredentialsHandle(noKey);
   });
@@ -135,14 +129,14 @@ describe('credential sources', function () {
   it('one default-credential handle follows the default cache: kinit as someone else, KRB5CCNAME changed, kdestroy', async () => {
     // The handle binds to the default cache at its first use (fast reuse, MIT); it must still say what
     // GSS_C_NO_CREDENTIAL would say after each change.
-    const { alice, bob } = kdc.principals;
+    const { alice, bob } = realm.kdc.principals;
     const saved = process.env.KRB5CCNAME;
-    const own = `FILE:${join(kdc.dir, 'default-follows')}`;
+    const own = `FILE:${join(realm.kdc.dir, 'default-follows')}`;
     process.env.KRB5CCNAME = own;
-    await kdc.kinit(alice.name, { password: alice.password, ccache: own });
+    await realm.kdc.kinit(alice.name, { password: alice.password, ccache: own });
     const cred = await acquireCredentialsHandle();
     const who = async () => {
-      const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+      const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
       if (r.statusName !== 'SEC_I_CONTINUE_NEEDED') return r.statusName;
       const acceptor = await newAcceptor();
       await acceptor.step(r.output[0].buffer);
@@ -152,15 +146,15 @@ describe('credential sources', function () {
     try {
       expect(await who()).to.equal(alice.name);
       expect(await who(), 'reused').to.equal(alice.name);
-      await kdc.kinit(bob.name, { password: bob.password, ccache: own });
+      await realm.kdc.kinit(bob.name, { password: bob.password, ccache: own });
       expect(await who(), 'after kinit as bob into the same cache').to.equal(bob.name);
-      await kdc.kinit(bob.name, { password: bob.password, ccache: own });
+      await realm.kdc.kinit(bob.name, { password: bob.password, ccache: own });
       expect(await who(), 'after a renewal by kinit').to.equal(bob.name);
-      process.env.KRB5CCNAME = kdc.env.KRB5CCNAME;
+      process.env.KRB5CCNAME = realm.kdc.env.KRB5CCNAME;
       expect(await who(), 'after KRB5CCNAME names another cache').to.equal(alice.name);
       process.env.KRB5CCNAME = own;
       expect(await who()).to.equal(bob.name);
-      await kdc.kdestroy(own);
+      await realm.kdc.kdestroy(own);
       expect(await who(), 'after kdestroy').to.equal('SEC_E_NO_CREDENTIALS');
     } finally {
       process.env.KRB5CCNAME = saved;
@@ -170,21 +164,21 @@ describe('credential sources', function () {
 
   it('a context begun with the default credential finishes after the handle rebinds (KRB5CCNAME changed mid-exchange)', async () => {
     const saved = process.env.KRB5CCNAME;
-    const other = `FILE:${join(kdc.dir, 'rebind-other')}`;
-    await kdc.kinit(kdc.principals.bob.name, { password: kdc.principals.bob.password, ccache: other });
+    const other = `FILE:${join(realm.kdc.dir, 'rebind-other')}`;
+    await realm.kdc.kinit(realm.kdc.principals.bob.name, { password: realm.kdc.principals.bob.password, ccache: other });
     const cred = await acquireCredentialsHandle();
     const mutual = REQ;
     try {
-      const a = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: mutual });
+      const a = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: mutual });
       expect(a.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
       const peerA = await newAcceptor();
       const replyA = await peerA.step(a.output[0].buffer);
       // The handle rebinds to bob's cache for the next context; A's credential must stay alive for A's second leg.
       process.env.KRB5CCNAME = other;
-      const b = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: mutual });
+      const b = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: mutual });
       const peerB = await newAcceptor();
       const replyB = await peerB.step(b.output[0].buffer);
-      expect([peerA.username, peerB.username]).to.deep.equal([kdc.principals.alice.name, kdc.principals.bob.name]);
+      expect([peerA.username, peerB.username]).to.deep.equal([realm.kdc.principals.alice.name, realm.kdc.principals.bob.name]);
       globalThis.gc?.();
       const doneA = await initializeSecurityContext({ context: a.context, contextReq: mutual, input: [{ type: F.SECBUFFER_TOKEN, buffer: replyA }] });
       const doneB = await initializeSecurityContext({ context: b.context, contextReq: mutual, input: [{ type: F.SECBUFFER_TOKEN, buffer: replyB }] });
@@ -201,7 +195,7 @@ describe('credential sources', function () {
     const before = liveGssCredentials();
     const cred = await acquireCredentialsHandle();
     const legs = await Promise.all(Array.from({ length: 50 }, () =>
-      initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ })));
+      initializeSecurityContext({ credential: cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ })));
     expect(legs.map((r) => r.statusName)).to.deep.equal(Array(50).fill('SEC_I_CONTINUE_NEEDED'));
     // MIT binds the default credential once (gssapi.ts, defaultCred); Heimdal keeps GSS_C_NO_CREDENTIAL.
     expect(liveGssCredentials() - before, 'native credentials held by the handle').to.equal(gssapi().flavour === 'mit' ? 1 : 0);
@@ -212,7 +206,7 @@ describe('credential sources', function () {
   });
 
   it('a handle freed while queryCredentialsAttributes runs on the pool: the query still reads its credential', async () => {
-    const { svcClient } = kdc.principals;
+    const { svcClient } = realm.kdc.principals;
     const before = liveGssCredentials();
     const cred = await acquireCredentialsHandle({ keytab: svcClient.keytab, principal: svcClient.name });
     const queries = [queryCredentialsAttributes(cred, SECPKG_CRED_ATTR_NAMES), queryCredentialsAttributes(cred, SECPKG_ATTR_LIFESPAN)];

@@ -2,33 +2,24 @@
 // explicit `unconstrained` choice forwards it anywhere. The proof is end to end: the acceptor uses what it received
 // to authenticate to a third service as the client.
 import { expect } from 'chai';
-import { acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, type CredentialsHandle } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
-import { needs } from '../harness/skip.js';
+import { deleteSecurityContext, initializeSecurityContext } from '../../lib/index.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 
 describe('delegation', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
-  let cred: CredentialsHandle;
-
-  before(async function () {
-    // python3-gssapi (installed by .ci/run) is the acceptor that receives and uses the delegated TGT.
-    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
-    kdc = await kdcWithAlice();
-    cred = await acquireCredentialsHandle();
-  });
-  after(() => cred && freeCredentialsHandle(cred));
+  // python3-gssapi (installed by .ci/run) is the acceptor that receives and uses the delegated TGT.
+  const realm = realmSuite({ needs: [PYTHON_GSSAPI], credential: {} });
 
   /** Authenticates to `host` (keytab `keytab`) and reports ISC_RET_DELEGATE and what the acceptor received. */
   async function authenticate(host: string, keytab: string, contextReq: number, delegation?: 'policy' | 'unconstrained') {
-    const peer = new PythonAcceptor({ ...kdc.env, KRB5_KTNAME: `FILE:${keytab}` });
+    const peer = new PythonAcceptor({ ...realm.kdc.env, KRB5_KTNAME: `FILE:${keytab}` });
     try {
       await peer.start(`HTTP@${host}`);
-      let r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${host}`, contextReq, delegation });
+      let r = await initializeSecurityContext({ credential: realm.cred, targetName: `HTTP/${host}`, contextReq, delegation });
       const context = r.context!;
       while (r.statusName === 'SEC_I_CONTINUE_NEEDED') {
         const s = await peer.step(r.output[0].buffer);
@@ -41,10 +32,10 @@ describe('delegation', function () {
       let onward: string | null = null;
       if (delegated) {
         // The acceptor reaches a third service with the client's delegated TGT; that service sees the client.
-        const token = (await peer.forward(`HTTP@other.${kdc.domain}`)).token;
-        const third = new PythonAcceptor({ ...kdc.env, KRB5_KTNAME: `FILE:${kdc.principals.other.keytab}` });
+        const token = (await peer.forward(`HTTP@other.${realm.kdc.domain}`)).token;
+        const third = new PythonAcceptor({ ...realm.kdc.env, KRB5_KTNAME: `FILE:${realm.kdc.principals.other.keytab}` });
         try {
-          await third.start(`HTTP@other.${kdc.domain}`);
+          await third.start(`HTTP@other.${realm.kdc.domain}`);
           onward = (await third.step(token)).user;
         } finally {
           third.close();
@@ -56,25 +47,25 @@ describe('delegation', function () {
     }
   }
 
-  const deleg = () => `deleg.${kdc.domain}`;
+  const deleg = () => `deleg.${realm.kdc.domain}`;
 
   it('delegates to an ok-as-delegate target, and the acceptor reaches a third service as the client', async () => {
-    const r = await authenticate(deleg(), kdc.principals.deleg.keytab!, REQ | F.ISC_REQ_DELEGATE);
-    expect(r).to.deep.equal({ granted: true, delegated: kdc.principals.alice.name, onward: kdc.principals.alice.name });
+    const r = await authenticate(deleg(), realm.kdc.principals.deleg.keytab!, REQ | F.ISC_REQ_DELEGATE);
+    expect(r).to.deep.equal({ granted: true, delegated: realm.kdc.principals.alice.name, onward: realm.kdc.principals.alice.name });
   });
 
   it('does not delegate to a target the KDC does not trust for delegation', async () => {
-    const r = await authenticate(kdc.hostname, kdc.principals.http.keytab!, REQ | F.ISC_REQ_DELEGATE);
+    const r = await authenticate(realm.kdc.hostname, realm.kdc.principals.http.keytab!, REQ | F.ISC_REQ_DELEGATE);
     expect(r).to.deep.equal({ granted: false, delegated: null, onward: null });
   });
 
   it('delegates anywhere only when asked for unconstrained delegation', async () => {
-    const r = await authenticate(kdc.hostname, kdc.principals.http.keytab!, REQ | F.ISC_REQ_DELEGATE, 'unconstrained');
-    expect(r).to.deep.equal({ granted: true, delegated: kdc.principals.alice.name, onward: kdc.principals.alice.name });
+    const r = await authenticate(realm.kdc.hostname, realm.kdc.principals.http.keytab!, REQ | F.ISC_REQ_DELEGATE, 'unconstrained');
+    expect(r).to.deep.equal({ granted: true, delegated: realm.kdc.principals.alice.name, onward: realm.kdc.principals.alice.name });
   });
 
   it('does not delegate without ISC_REQ_DELEGATE, even to an ok-as-delegate target', async () => {
-    const r = await authenticate(deleg(), kdc.principals.deleg.keytab!, REQ, 'unconstrained');
+    const r = await authenticate(deleg(), realm.kdc.principals.deleg.keytab!, REQ, 'unconstrained');
     expect(r).to.deep.equal({ granted: false, delegated: null, onward: null });
   });
 });

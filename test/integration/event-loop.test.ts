@@ -5,10 +5,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   acquireCredentialsHandle, freeCredentialsHandle, initializeSecurityContext, kdcCallStats, setMaxConcurrentKdcCalls,
 } from '../../lib/index.js';
-import { liveNativeStates } from '../../lib/handles.js';
-import * as F from '../../lib/sspi/flags.js';
-import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import { liveNativeStates } from '../../lib/facade/handles.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { isHeimdal } from '../harness/flavour.js';
+import { realmSuite } from '../harness/realm-suite.js';
 
 const HOLD_MS = 1500;
 
@@ -30,13 +30,11 @@ async function silentKdc(port: number): Promise<{ server: Server; port: number; 
 
 describe('event loop', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
+  const realm = realmSuite({ logon: 'none' });
   let slow: Awaited<ReturnType<typeof silentKdc>>;
 
   before(async () => {
-    kdc = await sharedKdc();
-    kdc.applyEnv();
-    slow = await silentKdc(kdc.slowPort);
+    slow = await silentKdc(realm.kdc.slowPort);
   });
   after(() => {
     slow.server.close();
@@ -49,7 +47,7 @@ describe('event loop', function () {
     delay.enable();
     const started = Date.now();
     const cred = await acquireCredentialsHandle({ principal: 'alice@SLOW.TEST', password: 'irrelevant' });
-    const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: F.ISC_REQ_MUTUAL_AUTH });
+    const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: F.ISC_REQ_MUTUAL_AUTH });
     const elapsed = Date.now() - started;
     delay.disable();
     clearInterval(ticker);
@@ -78,12 +76,12 @@ describe('event loop', function () {
 
     // A service ticket from a KDC that keeps quiet: a service of the SLOW.TEST realm, which trusts ours, is asked
     // for at the silent KDC with the cross-realm ticket our KDC issues.
-    await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    await realm.kdc.kinit(realm.kdc.principals.alice.name, { password: realm.kdc.principals.alice.password, ccache: realm.kdc.env.KRB5CCNAME });
     const cred = await acquireCredentialsHandle();
     const before = liveNativeStates().contexts;
     const controller = new AbortController();
     slow.sockets.length = 0;
-    const pending = initializeSecurityContext({ credential: cred, targetName: `HTTP/abort.slow.test@${kdc.slowRealm}`, contextReq: F.ISC_REQ_MUTUAL_AUTH, signal: controller.signal });
+    const pending = initializeSecurityContext({ credential: cred, targetName: `HTTP/abort.slow.test@${realm.kdc.slowRealm}`, contextReq: F.ISC_REQ_MUTUAL_AUTH, signal: controller.signal });
     setTimeout(() => controller.abort(), 100);
     let aborted: unknown;
     const t = Date.now();

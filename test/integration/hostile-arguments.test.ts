@@ -4,16 +4,14 @@
 // The calls that are valid go as far as the network (a closed loopback port) or the KDC of the harness.
 import { expect } from 'chai';
 import * as K from '../../lib/index.js';
-import { kdcWithAlice } from '../harness/kdc.js';
+import { realmSuite } from '../harness/realm-suite.js';
 
 /** What a leaked internal error looks like, as opposed to a TypeError of ours naming the argument. */
 const INTERNAL = /Cannot read propert|is not a function|Cannot convert a Symbol|is not iterable|Cannot use 'in'|of undefined|of null/;
 
 describe('hostile arguments to every public call', function () {
   this.timeout(120_000);
-  before(async () => {
-    await kdcWithAlice();
-  });
+  realmSuite();
 
   it('give a TypeError that names the problem, a status, or a network error: never an internal exception', async () => {
     const bad: unknown[] = [undefined, null, 0, -1, 1.5, NaN, '', 'x', '\u0000', 'a'.repeat(100000), {}, [], [{}], [{ type: 2, buffer: 'x' }], [{ type: 2, buffer: new Uint8Array(1) }], Symbol('s'), () => 1, Object.create(null), 2n, true];

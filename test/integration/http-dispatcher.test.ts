@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NegotiateDispatcher } from '../../lib/index.js';
-import type { DispatchController } from '../../lib/http/dispatcher.js';
+import type { DispatchController } from '../../lib/client/http/dispatcher.js';
 import { loadUndici, undiciPackage, undiciVersion } from '../harness/undici.js';
 
 const BIG = randomBytes(4 * 1024 * 1024);

@@ -12,8 +12,8 @@ import {
   deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, makeSignature, negotiate, type CredentialsHandle,
   type NegotiateErrorEvent, type NegotiateHandler, type NegotiateRequest,
 } from '../../lib/index.js';
-import { MECH_OID } from '../../lib/spnego/oids.js';
-import { decodeNegToken, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp } from '../../lib/spnego/tokens.js';
+import { MECH_OID } from '../../lib/protocol/oids.js';
+import { decodeNegToken, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp } from '../../lib/protocol/tokens.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { mulberry32, mutate } from '../harness/mutate.js';
 

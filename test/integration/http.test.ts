@@ -25,11 +25,8 @@ import {
   negotiateRequest,
   type NegotiateHttpOptions,
 } from '../../lib/index.js';
-import { APACHE_MISSING, apacheAvailable, startApache, type Apache } from '../harness/apache.js';
 import { startHttpsAcceptor, type HttpsAcceptor } from '../harness/https-acceptor.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
-import { needs } from '../harness/skip.js';
+import { APACHE, PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 import { leakedForms } from '../harness/token-forms.js';
 
 /** JSON.stringify, or why it could not (a circular structure prints nothing). */
@@ -79,35 +76,28 @@ async function relay(targetPort: number, rewrite: (value: string | undefined) =>
 
 describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
-  let apache: Apache;
-  let host: string;
+  // .ci/run installs apache2 and libapache2-mod-auth-gssapi; without them there is no server to test against.
+  const realm = realmSuite({ apache: 'required' });
   let base: NegotiateHttpOptions;
 
-  before(async function () {
-    // .ci/run installs apache2 and libapache2-mod-auth-gssapi; without them there is no server to test against.
-    needs(this, apacheAvailable(), APACHE_MISSING);
-    kdc = await kdcWithAlice();
-    host = kdc.hostname;
-    apache = await startApache(kdc);
-    base = { connect: { lookup, ca: apache.certPem } };
+  before(() => {
+    base = { connect: { lookup, ca: realm.apache.certPem } };
   });
-  after(async () => apache?.stop());
 
-  const alice = () => kdc.principals.alice.name;
+  const alice = () => realm.kdc.principals.alice.name;
 
   it('answers a 401 Negotiate challenge, and verifies the server\'s final token (mutual authentication)', async () => {
-    const r = await negotiateRequest(`http://${host}:${apache.httpPort}/private/hello.txt`, base);
+    const r = await negotiateRequest(`http://${realm.host}:${realm.apache.httpPort}/private/hello.txt`, base);
     expect(r.status).to.equal(200);
     expect(r.headers['x-remote-user']).to.equal(alice());
-    expect(r.auth).to.include({ authenticated: true, mutual: true, channelBindings: false, spn: `HTTP/${host}`, client: alice(), legs: 2 });
+    expect(r.auth).to.include({ authenticated: true, mutual: true, channelBindings: false, spn: `HTTP/${realm.host}`, client: alice(), legs: 2 });
     let text = '';
     for await (const chunk of r.body) text += chunk;
     expect(text).to.equal('hello, private\n');
   });
 
   it('negotiateFetch gives a standard Response; preemptive authentication saves the first round trip', async () => {
-    const res = await negotiateFetch(`http://${host}:${apache.httpPort}/private/hello.txt`, { negotiate: { ...base, preemptive: true } });
+    const res = await negotiateFetch(`http://${realm.host}:${realm.apache.httpPort}/private/hello.txt`, { negotiate: { ...base, preemptive: true } });
     expect(res).to.be.instanceOf(Response);
     expect(res.status).to.equal(200);
     expect(await res.text()).to.equal('hello, private\n');
@@ -119,27 +109,27 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
     const seen: Array<{ url: string; info: NegotiateAuthInfo }> = [];
     const dispatcher = new NegotiateDispatcher({ ...base, onAuthenticated: (info, url) => seen.push({ url, info }) });
     const init = { dispatcher } as unknown as RequestInit;
-    const res = await fetch(`https://${host}:${apache.httpsPort}/private/hello.txt`, init);
+    const res = await fetch(`https://${realm.host}:${realm.apache.httpsPort}/private/hello.txt`, init);
     expect(res.status).to.equal(200);
     expect(res.headers.get('x-remote-user')).to.equal(alice());
     expect(await res.text()).to.equal('hello, private\n');
     expect(seen[0].info).to.include({ authenticated: true, mutual: true, channelBindings: true });
 
-    const posted = await fetch(`http://${host}:${apache.httpPort}/private/echo`, { ...init, method: 'POST', body: 'via fetch', headers: { 'content-type': 'text/plain' } });
+    const posted = await fetch(`http://${realm.host}:${realm.apache.httpPort}/private/echo`, { ...init, method: 'POST', body: 'via fetch', headers: { 'content-type': 'text/plain' } });
     expect(await posted.text()).to.equal(`${alice()}\nvia fetch`);
 
     seen.length = 0;
-    const redirected = await fetch(`http://${host}:${apache.httpPort}/redirect-other`, init);
+    const redirected = await fetch(`http://${realm.host}:${realm.apache.httpPort}/redirect-other`, init);
     expect(redirected.status).to.equal(200);
     expect(redirected.redirected).to.equal(true);
     await redirected.text();
-    expect(seen.map((s) => s.info.spn)).to.deep.equal([`HTTP/${host}`, `HTTP/other.${kdc.domain}`]);
+    expect(seen.map((s) => s.info.spn)).to.deep.equal([`HTTP/${realm.host}`, `HTTP/other.${realm.kdc.domain}`]);
   });
 
   it('Node\'s fetch rejects, with the HttpNegotiateError as cause, when the server is not proved', async () => {
-    const strip = await relay(apache.httpPort, () => undefined);
+    const strip = await relay(realm.apache.httpPort, () => undefined);
     try {
-      const failure = await fetch(`http://${host}:${strip.port}/private/hello.txt`, withNegotiate(base))
+      const failure = await fetch(`http://${realm.host}:${strip.port}/private/hello.txt`, withNegotiate(base))
         .then(() => undefined, (err: Error) => err);
       expect(failure).to.be.instanceOf(TypeError);
       expect((failure as Error & { cause: HttpNegotiateError }).cause.code).to.equal('MUTUAL_AUTH_FAILED');
@@ -149,25 +139,25 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
   });
 
   it('leaves a resource that asks for nothing alone, and hands a non-Negotiate 401 back as is', async () => {
-    const res = await negotiateFetch(`http://${host}:${apache.httpPort}/public/hello.txt`, { negotiate: base });
+    const res = await negotiateFetch(`http://${realm.host}:${realm.apache.httpPort}/public/hello.txt`, { negotiate: base });
     expect(res.status).to.equal(200);
     expect(res.negotiate).to.include({ authenticated: false, legs: 1 });
     await res.text();
   });
 
   it('over HTTPS, binds the authentication to the certificate of the connection (tls-server-end-point)', async () => {
-    const res = await negotiateFetch(`https://${host}:${apache.httpsPort}/private/hello.txt`, { negotiate: base });
+    const res = await negotiateFetch(`https://${realm.host}:${realm.apache.httpsPort}/private/hello.txt`, { negotiate: base });
     expect(res.status).to.equal(200);
     expect(res.negotiate).to.include({ channelBindings: true, mutual: true });
     expect(await res.text()).to.equal('hello, private\n');
     // mod_auth_gssapi 1.6 ignores bindings (see the python acceptor below for one that enforces them).
-    const off = await negotiateFetch(`https://${host}:${apache.httpsPort}/private/hello.txt`, { negotiate: { ...base, channelBindings: false } });
+    const off = await negotiateFetch(`https://${realm.host}:${realm.apache.httpsPort}/private/hello.txt`, { negotiate: { ...base, channelBindings: false } });
     expect(off.negotiate.channelBindings).to.equal(false);
     await off.text();
   });
 
   it('runs a multi-leg exchange on one connection (DCE style: AP-REQ, AP-REP, AP-REP)', async () => {
-    const res = await negotiateFetch(`http://${host}:${apache.httpPort}/bound/hello.txt`, { negotiate: { ...base, contextReq: ISC_REQ_USE_DCE_STYLE } });
+    const res = await negotiateFetch(`http://${realm.host}:${realm.apache.httpPort}/bound/hello.txt`, { negotiate: { ...base, contextReq: ISC_REQ_USE_DCE_STYLE } });
     expect(res.status).to.equal(200);
     expect(res.headers.get('x-remote-user')).to.equal(alice());
     expect(res.negotiate.legs).to.equal(3);
@@ -176,32 +166,32 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
   });
 
   it('fails mutual authentication when the final token is missing or altered, and never exposes the answer', async () => {
-    const strip = await relay(apache.httpPort, () => 'Basic realm="x"');
-    const alter = await relay(apache.httpPort, (v) => {
+    const strip = await relay(realm.apache.httpPort, () => 'Basic realm="x"');
+    const alter = await relay(realm.apache.httpPort, (v) => {
       const token = Buffer.from(v!.split(' ')[1], 'base64');
       token[token.length - 8] ^= 0x5a;
       return `Negotiate ${token.toString('base64')}`;
     });
     try {
-      const missing = await rejection(negotiateFetch(`http://${host}:${strip.port}/private/hello.txt`, { negotiate: base }));
+      const missing = await rejection(negotiateFetch(`http://${realm.host}:${strip.port}/private/hello.txt`, { negotiate: base }));
       expect(missing.code).to.equal('MUTUAL_AUTH_FAILED');
       expect(missing.status).to.equal(200);
       expect(missing.message).to.match(/without proving its identity/);
 
-      const altered = await rejection(negotiateFetch(`http://${host}:${alter.port}/private/hello.txt`, { negotiate: base }));
+      const altered = await rejection(negotiateFetch(`http://${realm.host}:${alter.port}/private/hello.txt`, { negotiate: base }));
       expect(altered.code).to.equal('MUTUAL_AUTH_FAILED');
       expect(altered.cause).to.be.instanceOf(SecurityError);
 
       // `optional` accepts a server that sends no final token, and says so; `none` does not ask.
-      const optional = await negotiateFetch(`http://${host}:${strip.port}/private/hello.txt`, { negotiate: { ...base, mutual: 'optional' } });
+      const optional = await negotiateFetch(`http://${realm.host}:${strip.port}/private/hello.txt`, { negotiate: { ...base, mutual: 'optional' } });
       expect(optional.status).to.equal(200);
       expect(optional.negotiate.mutual).to.equal(false);
       await optional.text();
-      const none = await negotiateFetch(`http://${host}:${strip.port}/private/hello.txt`, { negotiate: { ...base, mutual: 'none' } });
+      const none = await negotiateFetch(`http://${realm.host}:${strip.port}/private/hello.txt`, { negotiate: { ...base, mutual: 'none' } });
       expect(none.negotiate).to.include({ authenticated: true, mutual: false });
       await none.text();
       // A bad token is refused even when mutual authentication is optional.
-      expect((await rejection(negotiateFetch(`http://${host}:${alter.port}/private/hello.txt`, { negotiate: { ...base, mutual: 'optional' } }))).code)
+      expect((await rejection(negotiateFetch(`http://${realm.host}:${alter.port}/private/hello.txt`, { negotiate: { ...base, mutual: 'optional' } }))).code)
         .to.equal('MUTUAL_AUTH_FAILED');
     } finally {
       strip.close();
@@ -212,21 +202,21 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
   it('mutual: "none" is never reported as mutual authentication, though Apache completes the exchange', async () => {
     // Without ISC_REQ_MUTUAL_AUTH the AP-REQ does not ask for an AP-REP: mod_auth_gssapi's final token is a bare
     // accept-completed NegTokenResp, which completes the context but proves nothing about the server.
-    const res = await negotiateFetch(`http://${host}:${apache.httpPort}/private/hello.txt`, { negotiate: { ...base, mutual: 'none' } });
+    const res = await negotiateFetch(`http://${realm.host}:${realm.apache.httpPort}/private/hello.txt`, { negotiate: { ...base, mutual: 'none' } });
     expect(res.status).to.equal(200);
     expect(res.headers.get('x-remote-user')).to.equal(alice());
     expect(res.negotiate.contextAttr & ISC_RET_MUTUAL_AUTH, 'ISC_RET_MUTUAL_AUTH granted').to.equal(0);
     expect(res.negotiate).to.include({ authenticated: true, mutual: false, legs: 2 });
     await res.text();
     // The same for the proxy's authentication.
-    const proxied = await negotiateFetch(`http://127.0.0.1:${apache.httpPort}/public/hello.txt`, {
-      negotiate: { ...base, mutual: 'none', proxy: `http://${host}:${apache.proxyPort}` },
+    const proxied = await negotiateFetch(`http://127.0.0.1:${realm.apache.httpPort}/public/hello.txt`, {
+      negotiate: { ...base, mutual: 'none', proxy: `http://${realm.host}:${realm.apache.proxyPort}` },
     });
-    expect(proxied.negotiate.proxy).to.deep.equal({ authenticated: true, mutual: false, spn: `HTTP/${host}` });
+    expect(proxied.negotiate.proxy).to.deep.equal({ authenticated: true, mutual: false, spn: `HTTP/${realm.host}` });
     await proxied.text();
     // And over https through a CONNECT tunnel, where the proxy's final token comes on the 200 to CONNECT.
-    const tunnelled = await negotiateFetch(`https://127.0.0.1:${apache.httpsPort}/private/hello.txt`, {
-      negotiate: { ...base, mutual: 'none', spn: `HTTP/${host}`, connect: { ...base.connect, servername: host }, proxy: `http://${host}:${apache.proxyPort}` },
+    const tunnelled = await negotiateFetch(`https://127.0.0.1:${realm.apache.httpsPort}/private/hello.txt`, {
+      negotiate: { ...base, mutual: 'none', spn: `HTTP/${realm.host}`, connect: { ...base.connect, servername: realm.host }, proxy: `http://${realm.host}:${realm.apache.proxyPort}` },
     });
     expect(tunnelled.negotiate).to.include({ authenticated: true, mutual: false, channelBindings: true });
     expect(tunnelled.negotiate.proxy).to.include({ mutual: false });
@@ -240,7 +230,7 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
     const server = http.createServer((req, res) => {
       const auth = /^Negotiate (.+)$/.exec(req.headers.authorization ?? '');
       if (auth) sent.push(Buffer.from(auth[1], 'base64'));
-      const up = http.request({ host: '127.0.0.1', port: apache.httpPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
+      const up = http.request({ host: '127.0.0.1', port: realm.apache.httpPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
         const headers = { ...ur.headers };
         const final = /^Negotiate (.+)$/.exec(String(headers['www-authenticate'] ?? ''));
         if (alter && final && ur.statusCode !== 401) {
@@ -255,7 +245,7 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const url = `http://${host}:${(server.address() as { port: number }).port}/private/hello.txt`;
+    const url = `http://${realm.host}:${(server.address() as { port: number }).port}/private/hello.txt`;
     const printed = (value: unknown) => [inspect(value), inspect(value, { depth: 6, showHidden: true }), safeJson(value)].join('\n');
     try {
       const r = await negotiateRequest(url, base);
@@ -280,13 +270,13 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
   });
 
   it('an unknown SPN and missing credentials fail with the SSPI status as cause', async () => {
-    const unknown = await rejection(negotiateFetch(`http://${host}:${apache.httpPort}/private/hello.txt`, { negotiate: { ...base, spn: `HTTP/nobody.${kdc.domain}` } }));
+    const unknown = await rejection(negotiateFetch(`http://${realm.host}:${realm.apache.httpPort}/private/hello.txt`, { negotiate: { ...base, spn: `HTTP/nobody.${realm.kdc.domain}` } }));
     expect(unknown.code).to.equal('SECURITY');
     expect((unknown.cause as SecurityError).statusName).to.equal('SEC_E_TARGET_UNKNOWN');
 
-    const empty = await acquireCredentialsHandle({ ccache: `FILE:${join(kdc.dir, 'never-written')}` });
+    const empty = await acquireCredentialsHandle({ ccache: `FILE:${join(realm.kdc.dir, 'never-written')}` });
     try {
-      const none = await rejection(negotiateFetch(`http://${host}:${apache.httpPort}/private/hello.txt`, { negotiate: { ...base, credential: empty } }));
+      const none = await rejection(negotiateFetch(`http://${realm.host}:${realm.apache.httpPort}/private/hello.txt`, { negotiate: { ...base, credential: empty } }));
       expect(none.code).to.equal('SECURITY');
       expect((none.cause as SecurityError).statusName).to.equal('SEC_E_NO_CREDENTIALS');
     } finally {
@@ -295,7 +285,7 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
   });
 
   it('replays a request body after the challenge, and refuses a stream over the replay limit before sending it', async () => {
-    const url = `http://${host}:${apache.httpPort}/private/echo`;
+    const url = `http://${realm.host}:${realm.apache.httpPort}/private/echo`;
     const res = await negotiateFetch(url, { method: 'POST', body: 'payload 1', headers: { 'content-type': 'text/plain' }, negotiate: base });
     expect(await res.text()).to.equal(`${alice()}\npayload 1`);
     const streamed = await negotiateRequest(url, { ...base, method: 'PUT', body: Readable.from([Buffer.from('part a, '), Buffer.from('part b')]) });
@@ -307,73 +297,69 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
   });
 
   it('follows a redirect to another host and authenticates anew for it', async () => {
-    const res = await negotiateFetch(`http://${host}:${apache.httpPort}/redirect-other`, { negotiate: base });
+    const res = await negotiateFetch(`http://${realm.host}:${realm.apache.httpPort}/redirect-other`, { negotiate: base });
     expect(res.status).to.equal(200);
     expect(res.redirected).to.equal(true);
-    expect(res.url).to.equal(`http://other.${kdc.domain}:${apache.httpPort}/private/hello.txt`);
-    expect(res.negotiate).to.include({ spn: `HTTP/other.${kdc.domain}`, mutual: true, legs: 2 });
+    expect(res.url).to.equal(`http://other.${realm.kdc.domain}:${realm.apache.httpPort}/private/hello.txt`);
+    expect(res.negotiate).to.include({ spn: `HTTP/other.${realm.kdc.domain}`, mutual: true, legs: 2 });
     await res.text();
-    const manual = await negotiateFetch(`http://${host}:${apache.httpPort}/redirect-other`, { redirect: 'manual', negotiate: base });
+    const manual = await negotiateFetch(`http://${realm.host}:${realm.apache.httpPort}/redirect-other`, { redirect: 'manual', negotiate: base });
     expect(manual.status).to.equal(302);
     await manual.text();
   });
 
   it('authenticates to a forward proxy that answers 407 Proxy-Authenticate: Negotiate', async () => {
-    const res = await negotiateFetch(`http://127.0.0.1:${apache.httpPort}/public/hello.txt`, {
-      negotiate: { ...base, proxy: `http://${host}:${apache.proxyPort}` },
+    const res = await negotiateFetch(`http://127.0.0.1:${realm.apache.httpPort}/public/hello.txt`, {
+      negotiate: { ...base, proxy: `http://${realm.host}:${realm.apache.proxyPort}` },
     });
     expect(res.status).to.equal(200);
     expect(await res.text()).to.equal('hello, public\n');
-    expect(res.negotiate.proxy).to.deep.equal({ authenticated: true, mutual: true, spn: `HTTP/${host}` });
+    expect(res.negotiate.proxy).to.deep.equal({ authenticated: true, mutual: true, spn: `HTTP/${realm.host}` });
     expect(res.negotiate.authenticated).to.equal(false);
   });
 
   it('reaches an https origin through the proxy: CONNECT answered with Negotiate, then TLS and bindings end to end', async () => {
     // Apache's CONNECT resolves the target itself, so it is named by address; SPN and TLS name are given.
-    const res = await negotiateFetch(`https://127.0.0.1:${apache.httpsPort}/private/hello.txt`, {
-      negotiate: { ...base, spn: `HTTP/${host}`, connect: { ...base.connect, servername: host }, proxy: `http://${host}:${apache.proxyPort}` },
+    const res = await negotiateFetch(`https://127.0.0.1:${realm.apache.httpsPort}/private/hello.txt`, {
+      negotiate: { ...base, spn: `HTTP/${realm.host}`, connect: { ...base.connect, servername: realm.host }, proxy: `http://${realm.host}:${realm.apache.proxyPort}` },
     });
     expect(res.status).to.equal(200);
     expect(res.headers.get('x-remote-user')).to.equal(alice());
     expect(await res.text()).to.equal('hello, private\n');
     expect(res.negotiate).to.include({ authenticated: true, mutual: true, channelBindings: true, legs: 2 });
-    expect(res.negotiate.proxy).to.include({ authenticated: true, spn: `HTTP/${host}` });
+    expect(res.negotiate.proxy).to.include({ authenticated: true, spn: `HTTP/${realm.host}` });
   });
 });
 
 describe('HTTP Negotiate channel bindings against an acceptor that enforces them (python-gssapi over HTTPS)', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
-  let apache: Apache;
   let acceptor: HttpsAcceptor;
   let base: NegotiateHttpOptions;
+  // Registered before the realm suite's: the acceptor stops before Apache, as it started after it.
+  after(async () => {
+    await acceptor?.stop();
+  });
+  // Needs python3-gssapi (the acceptor) and Apache's harness (only for its certificate and key): both from .ci/run.
+  const realm = realmSuite({ needs: [APACHE, PYTHON_GSSAPI], apache: 'required' });
 
-  before(async function () {
-    // Needs python3-gssapi (the acceptor) and Apache's harness (only for its certificate and key): both from .ci/run.
-    needs(this, apacheAvailable(), APACHE_MISSING);
-    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
-    kdc = await kdcWithAlice();
-    apache = await startApache(kdc);
+  before(async () => {
+    const { kdc, apache } = realm;
     acceptor = await startHttpsAcceptor(kdc, join(apache.dir, 'cert.pem'), join(apache.dir, 'key.pem'));
     base = { connect: { lookup, ca: apache.certPem } };
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-sha256', '-nodes', '-days', '1', '-subj', `/CN=${kdc.hostname}`,
       '-addext', `subjectAltName=DNS:${kdc.hostname}`, '-keyout', join(apache.dir, 'mitm-key.pem'), '-out', join(apache.dir, 'mitm-cert.pem')], { stdio: 'ignore' });
   });
-  after(async () => {
-    await acceptor?.stop();
-    await apache?.stop();
-  });
 
   it('matching bindings are accepted', async () => {
-    const res = await negotiateFetch(`https://${kdc.hostname}:${acceptor.port}/`, { negotiate: base });
+    const res = await negotiateFetch(`https://${realm.kdc.hostname}:${acceptor.port}/`, { negotiate: base });
     expect(res.status).to.equal(200);
-    expect(res.negotiate).to.include({ channelBindings: true, mutual: true, client: kdc.principals.alice.name });
-    expect(await res.text()).to.equal(`hello ${kdc.principals.alice.name}\n`);
+    expect(res.negotiate).to.include({ channelBindings: true, mutual: true, client: realm.kdc.principals.alice.name });
+    expect(await res.text()).to.equal(`hello ${realm.kdc.principals.alice.name}\n`);
   });
 
   it('a TLS-terminating relay with its own certificate gets the authentication refused; without bindings it would not', async () => {
     // A man in the middle that the client trusts (its certificate is in `ca`) but that is not the server.
-    const dir = apache.dir;
+    const dir = realm.apache.dir;
     const upstream = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
     const mitm = https.createServer({ cert: readFileSync(join(dir, 'mitm-cert.pem')), key: readFileSync(join(dir, 'mitm-key.pem')) }, (req, res) => {
       const up = https.request({ host: '127.0.0.1', port: acceptor.port, method: req.method, path: req.url, headers: req.headers, agent: upstream }, (ur) => {
@@ -386,8 +372,8 @@ describe('HTTP Negotiate channel bindings against an acceptor that enforces them
     await once(mitm, 'listening');
     try {
       const port = (mitm.address() as { port: number }).port;
-      const err = await rejection(negotiateFetch(`https://${kdc.hostname}:${port}/`, {
-        negotiate: { ...base, connect: { lookup, ca: [apache.certPem, readFileSync(join(dir, 'mitm-cert.pem'), 'utf8')] } },
+      const err = await rejection(negotiateFetch(`https://${realm.kdc.hostname}:${port}/`, {
+        negotiate: { ...base, connect: { lookup, ca: [realm.apache.certPem, readFileSync(join(dir, 'mitm-cert.pem'), 'utf8')] } },
       }));
       expect(err.code).to.equal('AUTH_REJECTED');
       expect(err.status).to.equal(401);
@@ -395,8 +381,8 @@ describe('HTTP Negotiate channel bindings against an acceptor that enforces them
       expect((err.cause as SecurityError).gss?.minor).to.equal(-1765328324);
       // Without bindings the same relay gets through: MIT accepts initiators that send none. That is the attack
       // channel bindings exist to stop, and why they are on by default for https.
-      const unbound = await negotiateFetch(`https://${kdc.hostname}:${port}/`, {
-        negotiate: { ...base, channelBindings: false, connect: { lookup, ca: [apache.certPem, readFileSync(join(dir, 'mitm-cert.pem'), 'utf8')] } },
+      const unbound = await negotiateFetch(`https://${realm.kdc.hostname}:${port}/`, {
+        negotiate: { ...base, channelBindings: false, connect: { lookup, ca: [realm.apache.certPem, readFileSync(join(dir, 'mitm-cert.pem'), 'utf8')] } },
       });
       expect(unbound.status).to.equal(200);
       await unbound.text();
@@ -409,13 +395,12 @@ describe('HTTP Negotiate channel bindings against an acceptor that enforces them
 
 describe('HTTP Negotiate: an aborted exchange rejects as fetch does, with the signal\'s reason', function () {
   this.timeout(30_000);
-  let kdc: Kdc;
+  const realm = realmSuite();
   let server: http.Server;
   let port: number;
   let tokens = 0;
 
   before(async () => {
-    kdc = await kdcWithAlice();
     // /stall never answers; /challenge asks for Negotiate, then never answers the request carrying the token;
     // /trickle sends its headers and part of the body, then nothing.
     server = http.createServer((req, res) => {
@@ -436,7 +421,7 @@ describe('HTTP Negotiate: an aborted exchange rejects as fetch does, with the si
     server?.close();
   });
 
-  const url = (path: string) => `http://${kdc.hostname}:${port}${path}`;
+  const url = (path: string) => `http://${realm.kdc.hostname}:${port}${path}`;
   const options = () => ({ connect: { lookup } });
   const reasonOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (err: unknown) => err);
 

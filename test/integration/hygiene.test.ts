@@ -4,23 +4,18 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { inspect, promisify } from 'node:util';
 import { acquireCredentialsHandle, freeCredentialsHandle, initializeSecurityContext } from '../../lib/index.js';
-import { sharedKdc, type Kdc } from '../harness/kdc.js';
+import { realmSuite } from '../harness/realm-suite.js';
 
 const exec = promisify(execFile);
 
 describe('secret hygiene and misuse', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
-
-  before(async () => {
-    kdc = await sharedKdc();
-    kdc.applyEnv();
-  });
+  const realm = realmSuite({ logon: 'none' });
 
   it('a failed password logon names the principal and the cause, never the password', async () => {
     const wrong = `Wrong-${'p4ss'.repeat(4)}`;
-    const cred = await acquireCredentialsHandle({ principal: kdc.principals.bob.name, password: wrong });
-    const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: 2 });
+    const cred = await acquireCredentialsHandle({ principal: realm.kdc.principals.bob.name, password: wrong });
+    const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: 2 });
     expect(r.statusName).to.equal('SEC_E_LOGON_DENIED');
     const everything = [r.error!.message, r.error!.stack, inspect(r, { depth: 10 }), JSON.stringify(r.gss), inspect(cred), JSON.stringify(cred)].join('\n');
     expect(everything).to.not.contain(wrong);
@@ -29,7 +24,7 @@ describe('secret hygiene and misuse', function () {
   });
 
   it('a good password logon leaves no trace of the password in the handle', async () => {
-    const bob = kdc.principals.bob;
+    const bob = realm.kdc.principals.bob;
     const mine = Buffer.from(bob.password!);
     const cred = await acquireCredentialsHandle({ principal: bob.name, password: mine });
     expect(inspect(cred, { depth: 10, showHidden: true })).to.not.contain(bob.password);

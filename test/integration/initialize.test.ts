@@ -13,12 +13,13 @@ import {
   type CredentialsHandle,
   type InitializeResult,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import * as S from '../../lib/sspi/status.js';
-import { liveNativeStates } from '../../lib/handles.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { KERBEROS_ADDON_MISSING, kerberosAddonAvailable, newAcceptor } from '../harness/acceptor.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import * as S from '../../lib/vocabulary/status.js';
+import { liveNativeStates } from '../../lib/facade/handles.js';
+import { kdcWithAlice } from '../harness/kdc.js';
+import { newAcceptor } from '../harness/acceptor.js';
 import { isHeimdal, minorTextMatches } from '../harness/flavour.js';
+import { KERBEROS_ADDON, realmSuite } from '../harness/realm-suite.js';
 import { expectAcquireRefused, expectTypeErrors } from '../harness/refusals.js';
 import { needs } from '../harness/skip.js';
 
@@ -32,17 +33,8 @@ const KRB5_MINOR = {
 const tokenOf = (r: InitializeResult) => Buffer.from(r.output.find((b) => b.type === F.SECBUFFER_TOKEN)?.buffer ?? []);
 
 describe('initializeSecurityContext against a real KDC', function () {
-  before(function () {
-    needs(this, kerberosAddonAvailable(), KERBEROS_ADDON_MISSING ?? '');
-  });
   this.timeout(60_000);
-  let kdc: Kdc;
-  let spn: string;
-
-  before(async () => {
-    kdc = await kdcWithAlice();
-    spn = `HTTP/${kdc.hostname}`;
-  });
+  const realm = realmSuite({ needs: [KERBEROS_ADDON] });
 
   for (const pkg of ['Negotiate', 'Kerberos'] as const) {
     describe(`package ${pkg}`, () => {
@@ -54,14 +46,14 @@ describe('initializeSecurityContext against a real KDC', function () {
 
       it('completes a mutual-auth exchange: SEC_I_CONTINUE_NEEDED, then SEC_E_OK with ISC_RET_MUTUAL_AUTH', async () => {
         const acceptor = await newAcceptor();
-        const first = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+        const first = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
         expect(first.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
         expect(first.context).to.not.equal(undefined);
         const reply = await acceptor.step(tokenOf(first));
         expect(acceptor.complete).to.equal(true);
-        expect(acceptor.username).to.equal(kdc.principals.alice.name);
+        expect(acceptor.username).to.equal(realm.kdc.principals.alice.name);
         const second = await initializeSecurityContext({
-          credential: cred, context: first.context, targetName: spn, contextReq: REQ,
+          credential: cred, context: first.context, targetName: realm.spn, contextReq: REQ,
           input: [{ type: F.SECBUFFER_TOKEN, buffer: reply }],
         });
         expect(second.statusName, second.error?.message).to.equal('SEC_E_OK');
@@ -76,16 +68,16 @@ describe('initializeSecurityContext against a real KDC', function () {
 
       it('accepts the svc@host (host-based) form of the target name', async () => {
         const acceptor = await newAcceptor();
-        const first = await initializeSecurityContext({ credential: cred, targetName: `HTTP@${kdc.hostname}`, contextReq: REQ });
+        const first = await initializeSecurityContext({ credential: cred, targetName: `HTTP@${realm.kdc.hostname}`, contextReq: REQ });
         expect(first.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
         await acceptor.step(tokenOf(first));
-        expect(acceptor.username).to.equal(kdc.principals.alice.name);
+        expect(acceptor.username).to.equal(realm.kdc.principals.alice.name);
         deleteSecurityContext(first.context!);
       });
 
       it('gives SEC_E_INVALID_TOKEN for a corrupted reply, keeping the GSS statuses', async () => {
         const acceptor = await newAcceptor();
-        const first = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+        const first = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
         const reply = await acceptor.step(tokenOf(first));
         const corrupt = Buffer.from(reply);
         corrupt.fill(0x41, Math.floor(corrupt.length / 3));
@@ -98,7 +90,7 @@ describe('initializeSecurityContext against a real KDC', function () {
       });
 
       it('gives SEC_E_TARGET_UNKNOWN for an SPN the KDC lacks, with the krb5 minor code preserved', async () => {
-        const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/missing.${kdc.hostname}`, contextReq: REQ });
+        const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/missing.${realm.kdc.hostname}`, contextReq: REQ });
         expect(r.statusName).to.equal('SEC_E_TARGET_UNKNOWN');
         expect(r.gss!.minor).to.equal(KRB5_MINOR.S_PRINCIPAL_UNKNOWN);
         expect(minorTextMatches(r.gss, /not found in Kerberos database/i, 'KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN'), r.gss!.minorText).to.equal(true);
@@ -107,8 +99,8 @@ describe('initializeSecurityContext against a real KDC', function () {
 
       it('gives SEC_E_WRONG_PRINCIPAL for a mutual-auth reply that belongs to another context', async () => {
         const [a1, a2] = [await newAcceptor(), await newAcceptor()];
-        const c1 = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
-        const c2 = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+        const c1 = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
+        const c2 = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
         await a1.step(tokenOf(c1));
         const reply2 = await a2.step(tokenOf(c2));
         const r = await initializeSecurityContext({ context: c1.context, contextReq: REQ, input: [{ type: F.SECBUFFER_TOKEN, buffer: reply2 }] });
@@ -121,19 +113,19 @@ describe('initializeSecurityContext against a real KDC', function () {
 
   describe('credentials', () => {
     it('gives SEC_E_LOGON_DENIED for a wrong password, with KRB5KDC_ERR_PREAUTH_FAILED as minor', async () => {
-      const cred = await acquireCredentialsHandle({ principal: kdc.principals.bob.name, password: 'not-the-password' });
-      const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+      const cred = await acquireCredentialsHandle({ principal: realm.kdc.principals.bob.name, password: 'not-the-password' });
+      const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
       expect(r.statusName).to.equal('SEC_E_LOGON_DENIED');
       expect(r.gss!.minor).to.equal(KRB5_MINOR.PREAUTH_FAILED);
       freeCredentialsHandle(cred);
     });
 
     it('logs on with the right password and authenticates as that principal', async () => {
-      const bob = kdc.principals.bob;
+      const bob = realm.kdc.principals.bob;
       const cred = await acquireCredentialsHandle({ principal: bob.name, password: bob.password });
       expect(cred.expiry).to.be.instanceOf(Date);
       const acceptor = await newAcceptor();
-      const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+      const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
       expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
       await acceptor.step(tokenOf(r));
       expect(acceptor.username).to.equal(bob.name);
@@ -143,10 +135,10 @@ describe('initializeSecurityContext against a real KDC', function () {
 
     it('gives SEC_E_NO_CREDENTIALS with an empty credential cache', async () => {
       const saved = process.env.KRB5CCNAME;
-      process.env.KRB5CCNAME = `FILE:${join(kdc.dir, 'no-such-ccache')}`;
+      process.env.KRB5CCNAME = `FILE:${join(realm.kdc.dir, 'no-such-ccache')}`;
       try {
         const cred = await acquireCredentialsHandle();
-        const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+        const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
         expect(r.statusName).to.equal('SEC_E_NO_CREDENTIALS');
         // Heimdal answers with GSS_S_FAILURE and errno ENOENT, where MIT says GSS_S_NO_CRED: same SSPI status.
         if (isHeimdal()) expect(r.gss!.minor).to.equal(2);
@@ -158,16 +150,16 @@ describe('initializeSecurityContext against a real KDC', function () {
     });
 
     it('gives SEC_E_NO_CREDENTIALS for a principal that has no ticket in the cache', async () => {
-      const cred = await acquireCredentialsHandle({ principal: kdc.principals.bob.name });
-      const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+      const cred = await acquireCredentialsHandle({ principal: realm.kdc.principals.bob.name });
+      const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
       expect(r.statusName).to.equal('SEC_E_NO_CREDENTIALS');
       freeCredentialsHandle(cred);
     });
 
     it('gives SEC_E_NO_AUTHENTICATING_AUTHORITY when no KDC of the realm answers, in bounded time', async () => {
       const started = Date.now();
-      const cred = await acquireCredentialsHandle({ principal: `alice@${kdc.deadRealm}`, password: 'irrelevant' });
-      const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+      const cred = await acquireCredentialsHandle({ principal: `alice@${realm.kdc.deadRealm}`, password: 'irrelevant' });
+      const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
       expect(r.statusName).to.equal('SEC_E_NO_AUTHENTICATING_AUTHORITY');
       expect(r.gss!.minor).to.equal(KRB5_MINOR.KDC_UNREACH);
       expect(Date.now() - started).to.be.lessThan(30_000);
@@ -183,14 +175,14 @@ describe('initializeSecurityContext against a real KDC', function () {
     after(() => freeCredentialsHandle(cred));
 
     it('gives SEC_E_UNSUPPORTED_FUNCTION for ISC_REQ_PROMPT_FOR_CREDS, naming the flag', async () => {
-      const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ | F.ISC_REQ_PROMPT_FOR_CREDS });
+      const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ | F.ISC_REQ_PROMPT_FOR_CREDS });
       expect(r.statusName).to.equal('SEC_E_UNSUPPORTED_FUNCTION');
       expect(r.error!.message).to.include('ISC_REQ_PROMPT_FOR_CREDS');
     });
 
     it('allocates the token with ISC_REQ_ALLOCATE_MEMORY and says so in ISC_RET_ALLOCATED_MEMORY', async () => {
       const r = await initializeSecurityContext({
-        credential: cred, targetName: spn, contextReq: REQ | F.ISC_REQ_ALLOCATE_MEMORY,
+        credential: cred, targetName: realm.spn, contextReq: REQ | F.ISC_REQ_ALLOCATE_MEMORY,
         output: [{ type: F.SECBUFFER_TOKEN, buffer: new Uint8Array(0) }],
       });
       expect(r.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
@@ -202,7 +194,7 @@ describe('initializeSecurityContext against a real KDC', function () {
 
     it('writes the token into a caller-supplied buffer', async () => {
       const mine = new Uint8Array(12_000);
-      const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ, output: [{ type: F.SECBUFFER_TOKEN, buffer: mine }] });
+      const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ, output: [{ type: F.SECBUFFER_TOKEN, buffer: mine }] });
       expect(r.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
       expect(r.output[0].buffer.buffer).to.equal(mine.buffer);
       expect(r.contextAttr & F.ISC_RET_ALLOCATED_MEMORY).to.equal(0);
@@ -214,7 +206,7 @@ describe('initializeSecurityContext against a real KDC', function () {
 
     it('gives SEC_E_INSUFFICIENT_MEMORY when the caller-supplied buffer is too small', async () => {
       const r = await initializeSecurityContext({
-        credential: cred, targetName: spn, contextReq: REQ, output: [{ type: F.SECBUFFER_TOKEN, buffer: new Uint8Array(16) }],
+        credential: cred, targetName: realm.spn, contextReq: REQ, output: [{ type: F.SECBUFFER_TOKEN, buffer: new Uint8Array(16) }],
       });
       expect(r.statusName).to.equal('SEC_E_INSUFFICIENT_MEMORY');
       expect(r.error!.message).to.match(/too small/);
@@ -234,7 +226,7 @@ describe('initializeSecurityContext against a real KDC', function () {
 
     it('accepts both data representations', async () => {
       for (const targetDataRep of [F.SECURITY_NATIVE_DREP, F.SECURITY_NETWORK_DREP]) {
-        const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ, targetDataRep });
+        const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ, targetDataRep });
         expect(r.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
         deleteSecurityContext(r.context!);
       }
@@ -242,14 +234,14 @@ describe('initializeSecurityContext against a real KDC', function () {
 
     it('throws TypeError for programmer errors', async () => {
       const bad: Array<Record<string, unknown>> = [
-        { credential: cred, targetName: spn, contextReq: -1 },
-        { credential: cred, targetName: spn, contextReq: REQ, reserved1: 1 },
-        { credential: cred, targetName: spn, contextReq: REQ, reserved2: 7 },
-        { credential: cred, targetName: spn, contextReq: REQ, targetDataRep: 3 },
+        { credential: cred, targetName: realm.spn, contextReq: -1 },
+        { credential: cred, targetName: realm.spn, contextReq: REQ, reserved1: 1 },
+        { credential: cred, targetName: realm.spn, contextReq: REQ, reserved2: 7 },
+        { credential: cred, targetName: realm.spn, contextReq: REQ, targetDataRep: 3 },
         { credential: cred, targetName: 42, contextReq: REQ },
-        { credential: cred, targetName: spn, contextReq: REQ, input: 'token' },
-        { credential: cred, targetName: spn, contextReq: REQ, inptu: [] },
-        { credential: 'cred', targetName: spn, contextReq: REQ },
+        { credential: cred, targetName: realm.spn, contextReq: REQ, input: 'token' },
+        { credential: cred, targetName: realm.spn, contextReq: REQ, inptu: [] },
+        { credential: 'cred', targetName: realm.spn, contextReq: REQ },
       ];
       await expectTypeErrors((options) => initializeSecurityContext(options as never), bad);
       await expectAcquireRefused([{ password: 'x' }, { package: 'NTLM' }, { use: 'inbound' }, { keytab: 1 }] as never[]);
@@ -257,9 +249,9 @@ describe('initializeSecurityContext against a real KDC', function () {
 
     it('starts a re-authentication when called again on a completed context', async () => {
       const krb = await acquireCredentialsHandle({ package: 'Kerberos' });
-      const first = await initializeSecurityContext({ credential: krb, targetName: spn, contextReq: REQ & ~F.ISC_REQ_MUTUAL_AUTH });
+      const first = await initializeSecurityContext({ credential: krb, targetName: realm.spn, contextReq: REQ & ~F.ISC_REQ_MUTUAL_AUTH });
       expect(first.statusName, 'Kerberos without mutual auth completes in one leg').to.equal('SEC_E_OK');
-      const again = await initializeSecurityContext({ credential: krb, context: first.context, targetName: spn, contextReq: REQ & ~F.ISC_REQ_MUTUAL_AUTH });
+      const again = await initializeSecurityContext({ credential: krb, context: first.context, targetName: realm.spn, contextReq: REQ & ~F.ISC_REQ_MUTUAL_AUTH });
       expect(again.statusName).to.equal('SEC_E_OK');
       expect(again.context).to.equal(first.context);
       expect(again.contextAttr & F.ISC_RET_REAUTHENTICATION).to.equal(F.ISC_RET_REAUTHENTICATION);
@@ -275,7 +267,7 @@ describe('initializeSecurityContext against a real KDC', function () {
   describe('handles', () => {
     it('gives SEC_E_INVALID_HANDLE for a deleted context, a freed credential and a double free', async () => {
       const cred = await acquireCredentialsHandle();
-      const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+      const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
       expect(deleteSecurityContext(r.context!)).to.equal(S.SEC_E_OK);
       expect(r.context!.freed).to.equal(true);
       expect(deleteSecurityContext(r.context!)).to.equal(S.SEC_E_INVALID_HANDLE);
@@ -284,13 +276,13 @@ describe('initializeSecurityContext against a real KDC', function () {
       expect(completeAuthToken(r.context!)).to.equal(S.SEC_E_INVALID_HANDLE);
       expect(freeCredentialsHandle(cred)).to.equal(S.SEC_E_OK);
       expect(freeCredentialsHandle(cred)).to.equal(S.SEC_E_INVALID_HANDLE);
-      const afterFree = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+      const afterFree = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
       expect(afterFree.statusName).to.equal('SEC_E_INVALID_HANDLE');
     });
 
     it('gives SEC_E_INVALID_HANDLE for a handle of the wrong kind', async () => {
       const cred = await acquireCredentialsHandle();
-      const r = await initializeSecurityContext({ credential: cred, context: cred as never, targetName: spn, contextReq: REQ });
+      const r = await initializeSecurityContext({ credential: cred, context: cred as never, targetName: realm.spn, contextReq: REQ });
       expect(r.statusName).to.equal('SEC_E_INVALID_HANDLE');
       freeCredentialsHandle(cred);
     });
@@ -298,7 +290,7 @@ describe('initializeSecurityContext against a real KDC', function () {
     it('keeps a context working after its credential was freed, and frees with `using`', async () => {
       const cred = await acquireCredentialsHandle();
       const acceptor = await newAcceptor();
-      const first = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+      const first = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
       freeCredentialsHandle(cred);
       const reply = await acceptor.step(tokenOf(first));
       {
@@ -312,7 +304,7 @@ describe('initializeSecurityContext against a real KDC', function () {
     it('serializes concurrent calls on one context', async () => {
       const cred = await acquireCredentialsHandle();
       const acceptor = await newAcceptor();
-      const first = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+      const first = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
       const reply = await acceptor.step(tokenOf(first));
       const input = [{ type: F.SECBUFFER_TOKEN, buffer: reply }];
       const [a, b] = await Promise.all([
@@ -328,7 +320,7 @@ describe('initializeSecurityContext against a real KDC', function () {
 
     it('completeAuthToken and freeContextBuffer are accepted no-ops for ported code', async () => {
       const cred = await acquireCredentialsHandle();
-      const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+      const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
       expect(completeAuthToken(r.context!, r.output)).to.equal(S.SEC_E_OK);
       expect(freeContextBuffer(r.output[0].buffer)).to.equal(S.SEC_E_OK);
       deleteSecurityContext(r.context!);

@@ -9,8 +9,8 @@ import {
   SECPKG_CRED_ATTR_NAMES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext,
   queryCredentialsAttributes, type AcquireCredentialsOptions,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import { realmSuite } from '../harness/realm-suite.js';
 import { privateMemoryCaches } from '../harness/memory-caches.js';
 import { isHeimdal } from '../harness/flavour.js';
 import { expectAcquireRefused } from '../harness/refusals.js';
@@ -20,15 +20,11 @@ const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 
 describe('logon options: forwardable, renewable, lifetime', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
-
-  before(async () => {
-    kdc = await kdcWithAlice();
-  });
+  const realm = realmSuite();
 
   /** klist -f of a cache: the TGT's flags and whether it carries a renew-until time. */
   async function tgtFlags(ccache: string): Promise<{ flags: string; renewable: boolean; hours: number }> {
-    const { stdout } = await exec('klist', ['-f', '-c', ccache], { env: { ...process.env, ...kdc.env } });
+    const { stdout } = await exec('klist', ['-f', '-c', ccache], { env: { ...process.env, ...realm.kdc.env } });
     const flags = /Flags: (\w*)/.exec(stdout)?.[1] ?? '';
     const times = /(\d\d\/\d\d\/\d\d(?:\d\d)? \d\d:\d\d:\d\d)\s+(\d\d\/\d\d\/\d\d(?:\d\d)? \d\d:\d\d:\d\d)\s+krbtgt/.exec(stdout);
     const hours = times ? (Date.parse(times[2]) - Date.parse(times[1])) / 3_600_000 : NaN;
@@ -36,8 +32,8 @@ describe('logon options: forwardable, renewable, lifetime', function () {
   }
 
   it('a password logon into a named cache gets the flags and lifetime asked for', async () => {
-    const bob = kdc.principals.bob;
-    const ccache = `FILE:${join(kdc.dir, 'bob-options')}`;
+    const bob = realm.kdc.principals.bob;
+    const ccache = `FILE:${join(realm.kdc.dir, 'bob-options')}`;
     const yes = await acquireCredentialsHandle({ principal: bob.name, password: bob.password, ccache, forwardable: true, renewable: 86_400, lifetime: 3600 });
     expect((await queryCredentialsAttributes(yes, SECPKG_CRED_ATTR_NAMES)).value).to.deep.equal({ userName: bob.name });
     const t = await tgtFlags(ccache);
@@ -58,10 +54,10 @@ describe('logon options: forwardable, renewable, lifetime', function () {
   });
 
   it('forwardable decides whether ISC_REQ_DELEGATE can delegate to an ok-as-delegate service', async () => {
-    const bob = kdc.principals.bob;
+    const bob = realm.kdc.principals.bob;
     for (const forwardable of [true, false]) {
       const cred = await acquireCredentialsHandle({ principal: bob.name, password: bob.password, forwardable });
-      const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/deleg.${kdc.domain}`, contextReq: REQ | F.ISC_REQ_DELEGATE });
+      const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/deleg.${realm.kdc.domain}`, contextReq: REQ | F.ISC_REQ_DELEGATE });
       expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
       expect((r.contextAttr & F.ISC_RET_DELEGATE) !== 0, `forwardable: ${forwardable}`).to.equal(forwardable);
       deleteSecurityContext(r.context!);
@@ -70,29 +66,29 @@ describe('logon options: forwardable, renewable, lifetime', function () {
   });
 
   it('a keytab logon with options, and a wrong password, report as any logon does', async () => {
-    const svc = kdc.principals.svcClient;
+    const svc = realm.kdc.principals.svcClient;
     const cred = await acquireCredentialsHandle({ principal: svc.name, keytab: svc.keytab, renewable: 7200 });
-    const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+    const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
     expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
     deleteSecurityContext(r.context!);
     freeCredentialsHandle(cred);
 
-    const wrong = await acquireCredentialsHandle({ principal: kdc.principals.bob.name, password: 'not the password', forwardable: true });
-    const w = await initializeSecurityContext({ credential: wrong, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+    const wrong = await acquireCredentialsHandle({ principal: realm.kdc.principals.bob.name, password: 'not the password', forwardable: true });
+    const w = await initializeSecurityContext({ credential: wrong, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
     expect(w.statusName).to.equal('SEC_E_LOGON_DENIED');
     freeCredentialsHandle(wrong);
   });
 
   it('private MEMORY caches (keytab and optioned logons) leave memory with their handle', async () => {
     const before = privateMemoryCaches().length;
-    const svc = kdc.principals.svcClient;
+    const svc = realm.kdc.principals.svcClient;
     const handles = [
       await acquireCredentialsHandle({ principal: svc.name, keytab: svc.keytab }),
       await acquireCredentialsHandle({ principal: svc.name, keytab: svc.keytab, forwardable: true }),
-      await acquireCredentialsHandle({ principal: kdc.principals.bob.name, password: kdc.principals.bob.password, lifetime: 600 }),
+      await acquireCredentialsHandle({ principal: realm.kdc.principals.bob.name, password: realm.kdc.principals.bob.password, lifetime: 600 }),
     ];
     for (const h of handles) {
-      const r = await initializeSecurityContext({ credential: h, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+      const r = await initializeSecurityContext({ credential: h, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
       expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
       deleteSecurityContext(r.context!);
     }

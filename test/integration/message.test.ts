@@ -6,36 +6,27 @@ import {
   SECPKG_ATTR_PACKAGE_INFO, SECPKG_ATTR_SESSION_KEY, SECPKG_ATTR_SIZES, SECPKG_ATTR_STREAM_SIZES, SECPKG_NEGOTIATION_COMPLETE,
   SECPKG_NEGOTIATION_IN_PROGRESS, SECQOP_WRAP_NO_ENCRYPT, acquireCredentialsHandle, decryptMessage, deleteSecurityContext,
   encryptMessage, enumerateSecurityPackages, freeCredentialsHandle, initializeSecurityContext, makeSignature,
-  queryContextAttributes, querySecurityPackageInfo, verifySignature, type ContextHandle, type CredentialsHandle,
+  queryContextAttributes, querySecurityPackageInfo, verifySignature, type ContextHandle,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import { PythonAcceptor } from '../harness/python-acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
-import { needs } from '../harness/skip.js';
+import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY | F.ISC_REQ_REPLAY_DETECT | F.ISC_REQ_SEQUENCE_DETECT;
 const AES256_CTS_HMAC_SHA1_96 = 18;
 
 describe('message protection and context attributes', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
-  let cred: CredentialsHandle;
-
-  before(async function () {
-    // python3-gssapi is installed by .ci/run; it is the peer that judges our messages.
-    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
-    kdc = await kdcWithAlice();
-    cred = await acquireCredentialsHandle();
-  });
-  after(() => cred && freeCredentialsHandle(cred));
+  // python3-gssapi is installed by .ci/run; it is the peer that judges our messages.
+  const realm = realmSuite({ needs: [PYTHON_GSSAPI], credential: {} });
 
   /** An established context with a python acceptor on the other end. */
   async function established(pkg: 'Negotiate' | 'Kerberos' = 'Negotiate', contextReq = REQ) {
-    const credential = pkg === 'Negotiate' ? cred : await acquireCredentialsHandle({ package: 'Kerberos' });
-    const peer = new PythonAcceptor(kdc.env);
-    await peer.start(`HTTP@${kdc.hostname}`);
-    let r = await initializeSecurityContext({ credential, targetName: `HTTP/${kdc.hostname}`, contextReq });
+    const credential = pkg === 'Negotiate' ? realm.cred : await acquireCredentialsHandle({ package: 'Kerberos' });
+    const peer = new PythonAcceptor(realm.kdc.env);
+    await peer.start(`HTTP@${realm.kdc.hostname}`);
+    let r = await initializeSecurityContext({ credential, targetName: `HTTP/${realm.kdc.hostname}`, contextReq });
     const context = r.context!;
     const early = queryContextAttributes(context, SECPKG_ATTR_NEGOTIATION_INFO);
     while (r.statusName === 'SEC_I_CONTINUE_NEEDED') {
@@ -192,7 +183,7 @@ describe('message protection and context attributes', function () {
     expect(encryptMessage(context, 0, [{ type: F.SECBUFFER_DATA, buffer: Buffer.from('x') }]).statusName).to.equal('SEC_E_INVALID_HANDLE');
     expect(queryContextAttributes(context, SECPKG_ATTR_SIZES).statusName).to.equal('SEC_E_INVALID_HANDLE');
 
-    const partial = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+    const partial = await initializeSecurityContext({ credential: realm.cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
     expect(encryptMessage(partial.context!, 0, [{ type: F.SECBUFFER_TOKEN, buffer: new Uint8Array(64) }, { type: F.SECBUFFER_DATA, buffer: Buffer.from('x') }]).statusName)
       .to.equal('SEC_E_INVALID_HANDLE');
     expect(queryContextAttributes(partial.context!, SECPKG_ATTR_NEGOTIATION_INFO).value!.negotiationState).to.equal(SECPKG_NEGOTIATION_IN_PROGRESS);
@@ -209,9 +200,9 @@ describe('message protection and context attributes', function () {
       expect(s).to.deep.equal({ cbMaxToken: 48000, cbMaxSignature: 28, cbBlockSize: 1, cbSecurityTrailer: 60 });
       const stream = queryContextAttributes(context, SECPKG_ATTR_STREAM_SIZES).value!;
       expect(stream.cbHeader + stream.cbTrailer).to.equal(s.cbSecurityTrailer);
-      expect(queryContextAttributes(context, SECPKG_ATTR_NAMES).value).to.deep.equal({ userName: kdc.principals.alice.name });
+      expect(queryContextAttributes(context, SECPKG_ATTR_NAMES).value).to.deep.equal({ userName: realm.kdc.principals.alice.name });
       expect(queryContextAttributes(context, SECPKG_ATTR_NATIVE_NAMES).value)
-        .to.deep.equal({ clientName: kdc.principals.alice.name, serverName: kdc.principals.http.name });
+        .to.deep.equal({ clientName: realm.kdc.principals.alice.name, serverName: realm.kdc.principals.http.name });
       const life = queryContextAttributes(context, SECPKG_ATTR_LIFESPAN).value!;
       expect(life.expiry.getTime()).to.be.greaterThan(Date.now());
       expect(life.start.getTime()).to.be.at.most(Date.now());

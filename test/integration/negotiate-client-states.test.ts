@@ -4,10 +4,10 @@
 // default handle, and never acquire one of their own.
 import { expect } from 'chai';
 import { NegotiateClient, SecurityError } from '../../lib/index.js';
-import { liveNativeStates } from '../../lib/handles.js';
+import { liveNativeStates } from '../../lib/facade/handles.js';
 import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
 import { newAcceptor } from '../harness/acceptor.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
+import { realmSuite } from '../harness/realm-suite.js';
 
 /** The SecurityError (or other error) a promise rejects with; fails the test if it resolves. */
 async function rejection(work: Promise<unknown>): Promise<SecurityError> {
@@ -24,12 +24,11 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe('NegotiateClient states', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
+  const realm = realmSuite();
   let target: string;
 
   before(async () => {
-    kdc = await kdcWithAlice();
-    target = `HTTP/${kdc.hostname}`;
+    target = realm.spn;
     // The process-wide default handle (default-credential.ts) exists from here on: the counts below exclude it.
     const warm = new NegotiateClient({ target });
     await warm.step();

@@ -1,26 +1,18 @@
 // NegotiateClient, the idiomatic layer, against the real KDC and acceptor.
 import { expect } from 'chai';
 import { ISC_RET_MUTUAL_AUTH, NegotiateClient, SecurityError, toBase64 } from '../../lib/index.js';
-import { encodeNegTokenResp } from '../../lib/spnego/index.js';
-import { KERBEROS_ADDON_MISSING, kerberosAddonAvailable, newAcceptor } from '../harness/acceptor.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
+import { encodeNegTokenResp } from '../../lib/protocol/index.js';
+import { newAcceptor } from '../harness/acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
-import { needs } from '../harness/skip.js';
+import { KERBEROS_ADDON, realmSuite } from '../harness/realm-suite.js';
 
 describe('NegotiateClient', function () {
-  before(function () {
-    needs(this, kerberosAddonAvailable(), KERBEROS_ADDON_MISSING ?? '');
-  });
   this.timeout(60_000);
-  let kdc: Kdc;
-
-  before(async () => {
-    kdc = await kdcWithAlice();
-  });
+  const realm = realmSuite({ needs: [KERBEROS_ADDON] });
 
   it('authenticates with mutual authentication required by default, taking base64 replies', async () => {
     const acceptor = await newAcceptor();
-    using client = new NegotiateClient({ target: `HTTP/${kdc.hostname}` });
+    using client = new NegotiateClient({ target: `HTTP/${realm.kdc.hostname}` });
     const first = await client.step();
     expect(first.done).to.equal(false);
     const reply = await acceptor.step(first.token!);
@@ -29,11 +21,11 @@ describe('NegotiateClient', function () {
     expect(client.done).to.equal(true);
     expect(client.contextAttr & ISC_RET_MUTUAL_AUTH).to.equal(ISC_RET_MUTUAL_AUTH);
     expect(client.expiry).to.be.instanceOf(Date);
-    expect(acceptor.username).to.equal(kdc.principals.alice.name);
+    expect(acceptor.username).to.equal(realm.kdc.principals.alice.name);
   });
 
   it('throws SecurityError with the status and GSS details for an unknown SPN', async () => {
-    using client = new NegotiateClient({ target: `HTTP/missing.${kdc.hostname}` });
+    using client = new NegotiateClient({ target: `HTTP/missing.${realm.kdc.hostname}` });
     let caught: unknown;
     try {
       await client.step();
@@ -49,7 +41,7 @@ describe('NegotiateClient', function () {
   });
 
   it('throws when the server completes without proving itself', async () => {
-    using client = new NegotiateClient({ target: `HTTP/${kdc.hostname}` });
+    using client = new NegotiateClient({ target: `HTTP/${realm.kdc.hostname}` });
     await client.step();
     const unproven = encodeNegTokenResp({ negState: 'accept-completed', supportedMech: '1.2.840.113554.1.2.2' });
     let caught: unknown;
@@ -63,7 +55,7 @@ describe('NegotiateClient', function () {
 
   it('does not ask for mutual authentication with mutual: "none"', async () => {
     const acceptor = await newAcceptor();
-    using client = new NegotiateClient({ target: `HTTP@${kdc.hostname}`, mutual: 'none' });
+    using client = new NegotiateClient({ target: `HTTP@${realm.kdc.hostname}`, mutual: 'none' });
     const first = await client.step();
     const reply = await acceptor.step(first.token!);
     const last = await client.step(reply);

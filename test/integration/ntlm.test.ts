@@ -2,7 +2,7 @@
 // allows it (`ntlm: true`); by default it is neither offered nor accepted (curl's `!ntlm`). The acceptor is
 // python-gssapi with gss-ntlmssp's user file, the same independent peer as elsewhere.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -10,43 +10,31 @@ import {
   SECPKG_ATTR_NEGOTIATION_INFO, SECPKG_ATTR_PACKAGE_INFO, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle,
   initializeSecurityContext, queryContextAttributes, type AcquireCredentialsOptions,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import { decodeNegToken } from '../../lib/spnego/tokens.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import { decodeNegToken } from '../../lib/protocol/tokens.js';
+import { PythonAcceptor } from '../harness/python-acceptor.js';
 import { isHeimdal, minorTextMatches } from '../harness/flavour.js';
+import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 import { expectAcquireRefused } from '../harness/refusals.js';
-import { needs } from '../harness/skip.js';
+import { NTLMSSP, NTLM_MISSING, ntlmInstalled } from '../harness/ntlm.js';
 
 const REQ = F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
-const NTLMSSP = '1.3.6.1.4.1.311.2.2.10';
 
 function mechTypes(token: Uint8Array): string[] {
   const t = decodeNegToken(token);
   return t.kind === 'init' ? t.token.mechTypes : [];
 }
 
-/** MIT's mechglue loads gss-ntlmssp when a file in /etc/gss/mech.d names NTLMSSP's OID and a library that exists. */
-function ntlmInstalled(): boolean {
-  const dir = '/etc/gss/mech.d';
-  if (!existsSync(dir)) return false;
-  return readdirSync(dir).some((f) => readFileSync(join(dir, f), 'utf8').split('\n').some((line) => {
-    const [, oid, lib] = line.trim().split(/\s+/);
-    return !line.trim().startsWith('#') && oid === NTLMSSP && lib !== undefined && existsSync(lib);
-  }));
-}
+const NTLMSSP_INSTALLED = { available: ntlmInstalled, reason: NTLM_MISSING };
 
 describe('NTLM through gss-ntlmssp (the system SPNEGO)', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
+  // .ci/run installs gss-ntlmssp and python3-gssapi; without them there is no NTLM to negotiate.
+  const realm = realmSuite({ needs: [NTLMSSP_INSTALLED, PYTHON_GSSAPI] });
   let dir: string;
   let saved: string | undefined;
 
-  before(async function () {
-    // .ci/run installs gss-ntlmssp and python3-gssapi; without them there is no NTLM to negotiate.
-    needs(this, ntlmInstalled(), 'no gss-ntlmssp mechanism is registered in /etc/gss/mech.d with its library present (apt-get install gss-ntlmssp)');
-    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
-    kdc = await kdcWithAlice();
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'kn-ntlm-'));
     // gss-ntlmssp's credentials for both sides: DOMAIN:user:password, with a throwaway password.
     writeFileSync(join(dir, 'users'), `KN:ntuser:${randomBytes(12).toString('hex')}\n`, { mode: 0o600 });
@@ -62,7 +50,7 @@ describe('NTLM through gss-ntlmssp (the system SPNEGO)', function () {
   /** A full exchange with the python acceptor; returns our last result, the acceptor's user, and our first token. */
   async function exchange(options: AcquireCredentialsOptions, target: string) {
     const credential = await acquireCredentialsHandle(options);
-    const acceptor = new PythonAcceptor({ ...kdc.env, NTLM_USER_FILE: process.env.NTLM_USER_FILE! });
+    const acceptor = new PythonAcceptor({ ...realm.kdc.env, NTLM_USER_FILE: process.env.NTLM_USER_FILE! });
     try {
       await acceptor.start(target.replace('/', '@'));
       let r = await initializeSecurityContext({ credential, targetName: target, contextReq: REQ });
@@ -90,11 +78,11 @@ describe('NTLM through gss-ntlmssp (the system SPNEGO)', function () {
     if (isHeimdal()) {
       // Heimdal's mechglue does not load gss-ntlmssp (MIT's /etc/gss/mech.d): its SPNEGO falls to Heimdal's own NTLM
       // mechanism, whose messages gss-ntlmssp's acceptor cannot decode. The observed, documented difference.
-      const failed = await exchange({ ntlm: true }, `HTTP/other.${kdc.domain}`).then(() => 'completed', (err: Error) => err.message);
+      const failed = await exchange({ ntlm: true }, `HTTP/other.${realm.kdc.domain}`).then(() => 'completed', (err: Error) => err.message);
       expect(failed).to.match(/Failed to decode data/);
       return;
     }
-    const { r, user, first, context } = await exchange({ ntlm: true }, `HTTP/other.${kdc.domain}`);
+    const { r, user, first, context } = await exchange({ ntlm: true }, `HTTP/other.${realm.kdc.domain}`);
     expect(r.statusName, r.error?.message).to.equal('SEC_E_OK');
     // gss-ntlmssp's display name ends in a NUL byte (its quirk, seen through python-gssapi).
     expect(user?.replace(/\0$/, '')).to.equal('KN\\ntuser');
@@ -107,7 +95,7 @@ describe('NTLM through gss-ntlmssp (the system SPNEGO)', function () {
   });
 
   it('with ntlm: true, Kerberos is still preferred where it works', async () => {
-    const { r, context } = await exchange({ ntlm: true }, `HTTP/${kdc.hostname}`);
+    const { r, context } = await exchange({ ntlm: true }, `HTTP/${realm.kdc.hostname}`);
     expect(r.statusName, r.error?.message).to.equal('SEC_E_OK');
     expect(queryContextAttributes(context!, SECPKG_ATTR_PACKAGE_INFO).value).to.include({ name: 'Kerberos' });
     deleteSecurityContext(context!);
@@ -116,7 +104,7 @@ describe('NTLM through gss-ntlmssp (the system SPNEGO)', function () {
   it('by default NTLM is neither offered nor used, with the system SPNEGO as with ours', async () => {
     for (const options of [{ spnego: 'system' }, {}] as AcquireCredentialsOptions[]) {
       const credential = await acquireCredentialsHandle(options);
-      const r = await initializeSecurityContext({ credential, targetName: `HTTP/nowhere.${kdc.domain}`, contextReq: REQ });
+      const r = await initializeSecurityContext({ credential, targetName: `HTTP/nowhere.${realm.kdc.domain}`, contextReq: REQ });
       // Kerberos' own refusal is the answer, not a fall back to NTLM. MIT's system SPNEGO reports it under a
       // per-process minor code with the Kerberos text kept, which the table reads back to its code; our framing keeps
       // the exact code.
@@ -129,7 +117,7 @@ describe('NTLM through gss-ntlmssp (the system SPNEGO)', function () {
         expect(r.statusName, r.error?.message).to.equal('SEC_E_TARGET_UNKNOWN');
       }
       freeCredentialsHandle(credential);
-      const ok = await initializeSecurityContext({ credential: await acquireCredentialsHandle(options), targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+      const ok = await initializeSecurityContext({ credential: await acquireCredentialsHandle(options), targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
       expect(mechTypes(ok.output[0].buffer)).to.not.include(NTLMSSP);
       if (ok.context) deleteSecurityContext(ok.context);
     }

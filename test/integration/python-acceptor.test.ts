@@ -2,17 +2,14 @@
 // bindings and a skewed acceptor clock (faketime), whose KRB-ERROR our initiator must read as SEC_E_TIME_SKEW.
 import { expect } from 'chai';
 import {
-  acquireCredentialsHandle,
   deleteSecurityContext,
-  freeCredentialsHandle,
   initializeSecurityContext,
   secChannelBindings,
-  type CredentialsHandle,
   type SecBuffer,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { FAKETIME_MISSING, LIBFAKETIME, PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import { FAKETIME_MISSING, LIBFAKETIME, PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 import { needs } from '../harness/skip.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
@@ -21,26 +18,15 @@ const KRB5KRB_AP_ERR_SKEW = -1765328347;
 
 describe('against python-gssapi as acceptor', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
-  let spn: string;
-  const creds: Partial<Record<'Negotiate' | 'Kerberos', CredentialsHandle>> = {};
-
-  before(async function () {
-    // .ci/run installs python3-gssapi; on a machine without it these round trips cannot run.
-    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
-    kdc = await kdcWithAlice();
-    spn = `HTTP/${kdc.hostname}`;
-    creds.Negotiate = await acquireCredentialsHandle({ package: 'Negotiate' });
-    creds.Kerberos = await acquireCredentialsHandle({ package: 'Kerberos' });
-  });
-  after(() => Object.values(creds).forEach((c) => c && freeCredentialsHandle(c)));
+  // .ci/run installs python3-gssapi; on a machine without it these round trips cannot run.
+  const realm = realmSuite({ needs: [PYTHON_GSSAPI], credentials: { Negotiate: { package: 'Negotiate' }, Kerberos: { package: 'Kerberos' } } });
 
   async function exchange(pkg: 'Negotiate' | 'Kerberos', contextReq: number, opts: { acceptorBindings?: Buffer; ourBindings?: Buffer; clock?: string } = {}) {
-    const acceptor = new PythonAcceptor(kdc.env, opts.clock);
+    const acceptor = new PythonAcceptor(realm.kdc.env, opts.clock);
     try {
-      await acceptor.start(`HTTP@${kdc.hostname}`, opts.acceptorBindings);
+      await acceptor.start(`HTTP@${realm.kdc.hostname}`, opts.acceptorBindings);
       const input: SecBuffer[] = opts.ourBindings ? [{ type: F.SECBUFFER_CHANNEL_BINDINGS, buffer: secChannelBindings({ applicationData: opts.ourBindings }) }] : [];
-      let r = await initializeSecurityContext({ credential: creds[pkg], targetName: spn, contextReq, input });
+      let r = await initializeSecurityContext({ credential: realm.creds[pkg], targetName: realm.spn, contextReq, input });
       const context = r.context;
       const steps = [];
       while (r.statusName === 'SEC_I_CONTINUE_NEEDED') {
@@ -61,7 +47,7 @@ describe('against python-gssapi as acceptor', function () {
     it(`${pkg}: mutual authentication completes and the acceptor sees alice`, async () => {
       const { result, acceptorSteps } = await exchange(pkg, REQ);
       expect(result.statusName, result.error?.message).to.equal('SEC_E_OK');
-      expect(acceptorSteps.at(-1)!.user).to.equal(kdc.principals.alice.name);
+      expect(acceptorSteps.at(-1)!.user).to.equal(realm.kdc.principals.alice.name);
       expect(result.contextAttr & F.ISC_RET_MUTUAL_AUTH).to.equal(F.ISC_RET_MUTUAL_AUTH);
     });
 
@@ -69,7 +55,7 @@ describe('against python-gssapi as acceptor', function () {
       const { result, acceptorSteps } = await exchange(pkg, REQ | F.ISC_REQ_USE_DCE_STYLE);
       expect(result.statusName, result.error?.message).to.equal('SEC_E_OK');
       expect(acceptorSteps.map((s) => s.complete)).to.deep.equal([false, true]);
-      expect(acceptorSteps[1].user).to.equal(kdc.principals.alice.name);
+      expect(acceptorSteps[1].user).to.equal(realm.kdc.principals.alice.name);
       expect(result.contextAttr & F.ISC_RET_USED_DCE_STYLE).to.equal(F.ISC_RET_USED_DCE_STYLE);
     });
 

@@ -5,12 +5,11 @@ import { expect } from 'chai';
 import { inspect } from 'node:util';
 import {
   ISC_REQ_ALLOCATE_MEMORY, ISC_REQ_CONFIDENTIALITY, ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, NegotiateClient, SECBUFFER_DATA,
-  SECBUFFER_PADDING, SECBUFFER_STREAM, SECBUFFER_TOKEN, SECPKG_ATTR_SESSION_KEY, SECPKG_ATTR_SIZES, acquireCredentialsHandle, decryptMessage, deleteSecurityContext,
-  encryptMessage, freeCredentialsHandle, initializeSecurityContext, makeSignature, queryContextAttributes, verifySignature,
-  type CredentialsHandle,
+  SECBUFFER_PADDING, SECBUFFER_STREAM, SECBUFFER_TOKEN, SECPKG_ATTR_SESSION_KEY, SECPKG_ATTR_SIZES, decryptMessage, deleteSecurityContext,
+  encryptMessage, initializeSecurityContext, makeSignature, queryContextAttributes, verifySignature,
 } from '../../lib/index.js';
 import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
+import { realmSuite } from '../harness/realm-suite.js';
 import { leakedForms } from '../harness/token-forms.js';
 import { needs } from '../harness/skip.js';
 
@@ -27,17 +26,10 @@ function expectNoBytes(value: unknown, bytes: Uint8Array, what: string): void {
 
 describe('results print no token bytes (util.inspect, JSON.stringify)', function () {
   this.timeout(30_000);
-  let kdc: Kdc;
-  let cred: CredentialsHandle;
-
-  before(async () => {
-    kdc = await kdcWithAlice();
-    cred = await acquireCredentialsHandle();
-  });
-  after(() => cred && freeCredentialsHandle(cred));
+  const realm = realmSuite({ credential: {} });
 
   it('initializeSecurityContext: the output token, allocated or placed in the caller\'s buffer', async () => {
-    const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+    const r = await initializeSecurityContext({ credential: realm.cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
     try {
       const token = r.output[0].buffer;
       expect(token.length).to.be.greaterThan(100);
@@ -55,7 +47,7 @@ describe('results print no token bytes (util.inspect, JSON.stringify)', function
     }
     const space = new Uint8Array(16 * 1024);
     const placed = await initializeSecurityContext({
-      credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ, output: [{ type: SECBUFFER_TOKEN, buffer: space }],
+      credential: realm.cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ, output: [{ type: SECBUFFER_TOKEN, buffer: space }],
     });
     try {
       expect(placed.output[0].buffer.buffer).to.equal(space.buffer);
@@ -68,9 +60,9 @@ describe('results print no token bytes (util.inspect, JSON.stringify)', function
   it('the final leg, the session key, and the message calls\' buffers (ciphertext, signatures, plaintext)', async function () {
     // python3-gssapi (from .ci/run) is the peer that protects messages for us to read.
     needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
-    const peer = new PythonAcceptor(kdc.env);
-    await peer.start(`HTTP@${kdc.hostname}`);
-    const first = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ | ISC_REQ_ALLOCATE_MEMORY });
+    const peer = new PythonAcceptor(realm.kdc.env);
+    await peer.start(`HTTP@${realm.kdc.hostname}`);
+    const first = await initializeSecurityContext({ credential: realm.cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ | ISC_REQ_ALLOCATE_MEMORY });
     const context = first.context!;
     try {
       const reply = await peer.step(first.output[0].buffer);
@@ -119,7 +111,7 @@ describe('results print no token bytes (util.inspect, JSON.stringify)', function
   });
 
   it('NegotiateClient steps', async () => {
-    using client = new NegotiateClient({ target: `HTTP/${kdc.hostname}`, credential: cred });
+    using client = new NegotiateClient({ target: `HTTP/${realm.kdc.hostname}`, credential: realm.cred });
     const step = await client.step();
     expect(step.token).to.be.instanceOf(Buffer);
     expect(step.done).to.equal(false);

@@ -10,12 +10,11 @@ import {
   SECPKG_ATTR_LIFESPAN, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, makeSignature,
   negotiateFetch, queryCredentialsAttributes, type AcquireCredentialsOptions, type CredentialsHandle, type PackageName, type RenewalEvent,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
+import * as F from '../../lib/vocabulary/flags.js';
 import { newAcceptor } from '../harness/acceptor.js';
-import { sharedKdc, type Kdc } from '../harness/kdc.js';
 import { isHeimdal } from '../harness/flavour.js';
-import { apacheAvailable, startApache, type Apache } from '../harness/apache.js';
 import { privateMemoryCaches } from '../harness/memory-caches.js';
+import { realmSuite } from '../harness/realm-suite.js';
 import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
@@ -39,24 +38,15 @@ const until = async (what: string, done: () => boolean | Promise<boolean>, ms: n
 
 describe('renewal: credentials that last (issue 16)', function () {
   this.timeout(120_000);
-  let kdc: Kdc;
+  // Apache with mod_auth_gssapi (.ci/run installs it): the HTTP client across lifetimes, where available.
+  const realm = realmSuite({ logon: 'none', apache: 'if-available' });
   let made = 0;
-
-  let apache: Apache | undefined;
-
-  before(async () => {
-    kdc = await sharedKdc();
-    kdc.applyEnv();
-    // Apache with mod_auth_gssapi (.ci/run installs it): the HTTP client across lifetimes, where available.
-    if (apacheAvailable()) apache = await startApache(kdc);
-  });
-  after(async () => apache?.stop());
 
   /** One request with `cred` through the HTTP client: 200 with mutual authentication, else what happened. */
   async function viaHttp(cred: CredentialsHandle): Promise<{ status: string; ms: number; start: number }> {
     const start = Date.now();
     try {
-      const res = await negotiateFetch(`http://${kdc.hostname}:${apache!.httpPort}/private/hello.txt`, { negotiate: { credential: cred, connect: { lookup } } });
+      const res = await negotiateFetch(`http://${realm.kdc.hostname}:${realm.apache!.httpPort}/private/hello.txt`, { negotiate: { credential: cred, connect: { lookup } } });
       await res.text();
       return { status: res.status === 200 && res.negotiate.mutual ? 'SEC_I_CONTINUE_NEEDED' : `HTTP ${res.status} mutual ${res.negotiate.mutual}`, ms: Date.now() - start, start };
     } catch (err) {
@@ -67,24 +57,24 @@ describe('renewal: credentials that last (issue 16)', function () {
   /** A new client principal with a keytab of its own and a maximum ticket life of LIFE_S seconds. */
   async function shortLived(): Promise<{ name: string; keytab: string; file: (name: string) => string }> {
     const user = `svc-renew-${process.pid}-${++made}`;
-    const file = (name: string) => (kdc.mode === 'docker' ? `/out/${name}` : join(kdc.dir, name));
-    await kdc.kadmin(`addprinc -randkey -maxlife "${LIFE_S} seconds" ${user}`);
-    await kdc.kadmin(`ktadd -k ${file(`${user}.keytab`)} ${user}`);
-    return { name: `${user}@${kdc.realm}`, keytab: join(kdc.dir, `${user}.keytab`), file };
+    const file = (name: string) => (realm.kdc.mode === 'docker' ? `/out/${name}` : join(realm.kdc.dir, name));
+    await realm.kdc.kadmin(`addprinc -randkey -maxlife "${LIFE_S} seconds" ${user}`);
+    await realm.kdc.kadmin(`ktadd -k ${file(`${user}.keytab`)} ${user}`);
+    return { name: `${user}@${realm.kdc.realm}`, keytab: join(realm.kdc.dir, `${user}.keytab`), file };
   }
 
   /** A new user with a random password, a maximum ticket life of LIFE_S seconds and `renewable` of renewable life. */
   async function shortLivedUser(renewable: string): Promise<{ name: string; password: string }> {
     const user = `user-renew-${process.pid}-${++made}`;
     const password = randomBytes(18).toString('hex');
-    await kdc.kadmin(`addprinc -pw ${password} -maxlife "${LIFE_S} seconds" -maxrenewlife "${renewable}" ${user}`);
-    return { name: `${user}@${kdc.realm}`, password };
+    await realm.kdc.kadmin(`addprinc -pw ${password} -maxlife "${LIFE_S} seconds" -maxrenewlife "${renewable}" ${user}`);
+    return { name: `${user}@${realm.kdc.realm}`, password };
   }
 
   /** One first leg with `cred`, accepted by the independent acceptor: the status, and how long the leg took. */
   async function authenticate(cred: CredentialsHandle, pkg: PackageName, principal: string): Promise<{ status: string; ms: number; start: number; gss?: { minor: number } }> {
     const start = Date.now();
-    const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+    const r = await initializeSecurityContext({ credential: cred, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
     const ms = Date.now() - start;
     if (r.statusName !== 'SEC_I_CONTINUE_NEEDED') return { status: r.statusName, ms, start, gss: r.gss };
     try {
@@ -114,7 +104,7 @@ describe('renewal: credentials that last (issue 16)', function () {
       { label: 'password callback', pkg: 'Negotiate', principal: other.name, options: { principal: other.name, password: callback }, method: 'password' },
     ];
     // The HTTP client against Apache with a keytab handle: every request 200, mutually authenticated.
-    if (apache) sources.push({ label: 'keytab, HTTP to Apache', pkg: 'Negotiate', principal: svc.name, options: { keytab: svc.keytab, principal: svc.name }, method: 'keytab', http: true });
+    if (realm.apache) sources.push({ label: 'keytab, HTTP to Apache', pkg: 'Negotiate', principal: svc.name, options: { keytab: svc.keytab, principal: svc.name }, method: 'keytab', http: true });
     // MIT's own client-keytab initiation (krb5.conf(5), default_client_keytab_name): the default handle of a
     // process with a keytab and no ticket cache. MIT gets and refreshes the TGT itself; the handle must not defeat it.
     const saved = { cc: process.env.KRB5CCNAME, kt: process.env.KRB5_CLIENT_KTNAME };
@@ -130,7 +120,7 @@ describe('renewal: credentials that last (issue 16)', function () {
       const first = (await queryCredentialsAttributes(handles[0], SECPKG_ATTR_LIFESPAN)).value!;
       expect((first.expiry.getTime() - first.start!.getTime()) / 1000, 'the KDC cut the lifetime').to.equal(LIFE_S);
       // A context established now lives as long as its service ticket, whatever the handle does after.
-      const early = await initializeSecurityContext({ credential: handles[0], targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+      const early = await initializeSecurityContext({ credential: handles[0], targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
       const reply = await (await newAcceptor()).step(early.output[0].buffer);
       const done = await initializeSecurityContext({ context: early.context, contextReq: REQ, input: [{ type: F.SECBUFFER_TOKEN, buffer: reply }] });
       expect(done.statusName).to.equal('SEC_E_OK');
@@ -226,7 +216,7 @@ describe('renewal: credentials that last (issue 16)', function () {
     };
     await ok('before the outage');
     const life = (await queryCredentialsAttributes(cred, SECPKG_ATTR_LIFESPAN)).value!;
-    await kdc.pause();
+    await realm.kdc.pause();
     try {
       // Calls go on while the renewal fails: the old TGT (and the service ticket got with it) is still valid.
       await until('a failed renewal', async () => {
@@ -239,7 +229,7 @@ describe('renewal: credentials that last (issue 16)', function () {
       expect(failed.expired).to.equal(false);
       expect(failed.nextAttempt!.getTime()).to.be.below(life.expiry.getTime());
     } finally {
-      await kdc.resume();
+      await realm.kdc.resume();
     }
     await until('a renewal once the KDC is back', async () => {
       await ok('after the KDC returned');
@@ -251,7 +241,7 @@ describe('renewal: credentials that last (issue 16)', function () {
 
     // Now down past the expiry of the TGT in use: the true status, once it has really expired.
     const end = renewed.times!.end.getTime();
-    await kdc.pause();
+    await realm.kdc.pause();
     let expired: Awaited<ReturnType<typeof authenticate>> | undefined;
     try {
       await until('the TGT\'s expiry', async () => {
@@ -264,7 +254,7 @@ describe('renewal: credentials that last (issue 16)', function () {
       expect(expired!.gss!.minor).to.equal(KDC_UNREACH);
       expect(events.at(-1)!.expired, 'the last failed attempt saw the TGT expired').to.equal(true);
     } finally {
-      await kdc.resume();
+      await realm.kdc.resume();
     }
     // Back: the next call logs on again (at most one attempt a second) and authenticates.
     await until('recovery', async () => (await authenticate(cred, 'Kerberos', svc.name)).status === 'SEC_I_CONTINUE_NEEDED', 5000, 200);
@@ -281,9 +271,9 @@ describe('renewal: credentials that last (issue 16)', function () {
     // ktadd gives the principal a new random key (kvno + 1): the old key no longer logs on. The new keytab is
     // written beside the old one and renamed over it, as an operator (or a secrets manager) would.
     const user = svc.name.split('@')[0];
-    await kdc.kadmin(`ktadd -k ${svc.file(`${user}.new.keytab`)} ${user}`);
+    await realm.kdc.kadmin(`ktadd -k ${svc.file(`${user}.new.keytab`)} ${user}`);
     const rotated = Date.now();
-    renameSync(join(kdc.dir, `${user}.new.keytab`), svc.keytab);
+    renameSync(join(realm.kdc.dir, `${user}.new.keytab`), svc.keytab);
     await until('a renewal after the rotation', async () => {
       expect((await authenticate(cred, 'Negotiate', svc.name)).status).to.equal('SEC_I_CONTINUE_NEEDED');
       return events.some((e) => e.started.getTime() >= rotated);
@@ -306,8 +296,8 @@ describe('renewal: credentials that last (issue 16)', function () {
     expect((life.expiry.getTime() - life.start!.getTime()) / 1000).to.equal(LIFE_S);
     expect(life.renewTill!.getTime(), 'renewable').to.be.above(life.expiry.getTime());
     // The default cache's TGT too, read where GSS reads it.
-    await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
-    for (const options of [{ ccache: kdc.env.KRB5CCNAME }, {}]) {
+    await realm.kdc.kinit(realm.kdc.principals.alice.name, { password: realm.kdc.principals.alice.password, ccache: realm.kdc.env.KRB5CCNAME });
+    for (const options of [{ ccache: realm.kdc.env.KRB5CCNAME }, {}]) {
       const own = await acquireCredentialsHandle(options);
       const def = await queryCredentialsAttributes(own, SECPKG_ATTR_LIFESPAN);
       expect(def.value?.start?.getTime(), def.error?.message).to.be.below(def.value!.expiry.getTime());

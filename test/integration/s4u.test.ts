@@ -7,11 +7,11 @@ import {
   SECPKG_CRED_ATTR_NAMES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext,
   queryCredentialsAttributes,
 } from '../../lib/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import { PythonAcceptor } from '../harness/python-acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
 import { ldapKdcAvailable, ldapKdcMissing, startLdapKdc } from '../harness/ldap-kdc.js';
+import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 import { expectAcquireRefused } from '../harness/refusals.js';
 import { needs } from '../harness/skip.js';
 
@@ -19,18 +19,13 @@ const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 
 describe('S4U: a service acting for a user', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
-
-  before(async function () {
-    // python3-gssapi (installed by .ci/run) is the service's acceptor side.
-    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
-    kdc = await kdcWithAlice();
-  });
+  // python3-gssapi (installed by .ci/run) is the service's acceptor side.
+  const realm = realmSuite({ needs: [PYTHON_GSSAPI] });
 
   it('S4U2Self: the service authenticates to itself as bob, who never logged on', async () => {
-    const deleg = kdc.principals.deleg;
+    const deleg = realm.kdc.principals.deleg;
     const service = await acquireCredentialsHandle({ keytab: deleg.keytab, principal: deleg.name });
-    const asBob = await acquireCredentialsHandle({ principal: kdc.principals.bob.name, impersonator: service });
+    const asBob = await acquireCredentialsHandle({ principal: realm.kdc.principals.bob.name, impersonator: service });
     freeCredentialsHandle(service);
     if (isHeimdal()) {
       // Heimdal's GSS-API has no gss_acquire_cred_impersonate_name: the handle says so at its first use.
@@ -40,14 +35,14 @@ describe('S4U: a service acting for a user', function () {
       freeCredentialsHandle(asBob);
       return;
     }
-    expect((await queryCredentialsAttributes(asBob, SECPKG_CRED_ATTR_NAMES)).value).to.deep.equal({ userName: kdc.principals.bob.name });
-    const peer = new PythonAcceptor({ ...kdc.env, KRB5_KTNAME: `FILE:${deleg.keytab}` });
+    expect((await queryCredentialsAttributes(asBob, SECPKG_CRED_ATTR_NAMES)).value).to.deep.equal({ userName: realm.kdc.principals.bob.name });
+    const peer = new PythonAcceptor({ ...realm.kdc.env, KRB5_KTNAME: `FILE:${deleg.keytab}` });
     try {
-      await peer.start(`HTTP@deleg.${kdc.domain}`);
-      const r = await initializeSecurityContext({ credential: asBob, targetName: `HTTP/deleg.${kdc.domain}`, contextReq: REQ });
+      await peer.start(`HTTP@deleg.${realm.kdc.domain}`);
+      const r = await initializeSecurityContext({ credential: asBob, targetName: `HTTP/deleg.${realm.kdc.domain}`, contextReq: REQ });
       expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
       const s = await peer.step(r.output[0].buffer);
-      expect(s.user).to.equal(kdc.principals.bob.name);
+      expect(s.user).to.equal(realm.kdc.principals.bob.name);
       const done = await initializeSecurityContext({ context: r.context, contextReq: REQ, input: [{ type: F.SECBUFFER_TOKEN, buffer: s.token }] });
       expect(done.statusName).to.equal('SEC_E_OK');
       deleteSecurityContext(r.context!);
@@ -57,18 +52,18 @@ describe('S4U: a service acting for a user', function () {
 
     // The service handle freed while the S4U2Self acquisition runs: the call keeps its credential alive.
     const service2 = await acquireCredentialsHandle({ keytab: deleg.keytab, principal: deleg.name });
-    const pending = acquireCredentialsHandle({ principal: kdc.principals.bob.name, impersonator: service2 });
+    const pending = acquireCredentialsHandle({ principal: realm.kdc.principals.bob.name, impersonator: service2 });
     expect(freeCredentialsHandle(service2)).to.equal(0);
     const asBob2 = await pending;
     const q2 = await queryCredentialsAttributes(asBob2, SECPKG_CRED_ATTR_NAMES);
     expect(q2.statusName, q2.error?.message).to.equal('SEC_E_OK');
-    const first = await initializeSecurityContext({ credential: asBob2, targetName: `HTTP/deleg.${kdc.domain}`, contextReq: REQ });
+    const first = await initializeSecurityContext({ credential: asBob2, targetName: `HTTP/deleg.${realm.kdc.domain}`, contextReq: REQ });
     expect(first.statusName, first.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
     deleteSecurityContext(first.context!);
     freeCredentialsHandle(asBob2);
 
     // Onward to another service is S4U2Proxy: refused by a KDC without constrained delegation (DB2).
-    const onward = await initializeSecurityContext({ credential: asBob, targetName: `HTTP/${kdc.hostname}`, contextReq: REQ });
+    const onward = await initializeSecurityContext({ credential: asBob, targetName: `HTTP/${realm.kdc.hostname}`, contextReq: REQ });
     // MIT's DB2 module has no constrained-delegation policy, so the KDC answers KDC_ERR_BADOPTION.
     expect(onward.statusName, JSON.stringify(onward.gss)).to.equal('SEC_E_KDC_INVALID_REQUEST');
     expect(onward.gss?.minor).to.equal(-1765328371);
@@ -81,8 +76,8 @@ describe('S4U: a service acting for a user', function () {
     needs(this, ldapKdcAvailable(), ldapKdcMissing() ?? '');
     const ldap = await startLdapKdc();
     const saved = process.env.KRB5_CONFIG;
-    process.env.KRB5_CONFIG = `${ldap.krb5Config}:${kdc.krb5Config}`;
-    const peer = new PythonAcceptor({ ...kdc.env, KRB5_CONFIG: process.env.KRB5_CONFIG, KRB5_KTNAME: `FILE:${ldap.back.keytab}` });
+    process.env.KRB5_CONFIG = `${ldap.krb5Config}:${realm.kdc.krb5Config}`;
+    const peer = new PythonAcceptor({ ...realm.kdc.env, KRB5_CONFIG: process.env.KRB5_CONFIG, KRB5_KTNAME: `FILE:${ldap.back.keytab}` });
     try {
       const service = await acquireCredentialsHandle({ keytab: ldap.front.keytab, principal: ldap.front.name });
       const asCarol = await acquireCredentialsHandle({ principal: ldap.user, impersonator: service });
@@ -114,7 +109,7 @@ describe('S4U: a service acting for a user', function () {
   });
 
   it('refuses impersonation without a principal, or with another way to log on', async () => {
-    const service = await acquireCredentialsHandle({ keytab: kdc.principals.deleg.keytab, principal: kdc.principals.deleg.name });
+    const service = await acquireCredentialsHandle({ keytab: realm.kdc.principals.deleg.keytab, principal: realm.kdc.principals.deleg.name });
     await expectAcquireRefused([{ impersonator: service }, { impersonator: service, principal: 'bob', password: 'x' }, { impersonator: {} as never, principal: 'bob' }]);
     freeCredentialsHandle(service);
   });

@@ -1,24 +1,21 @@
-// The SPNEGO acceptor state machine (lib/spnego/acceptor.ts) over a real Kerberos acceptor: python-gssapi's krb5
+// The SPNEGO acceptor state machine (lib/protocol/acceptor.ts) over a real Kerberos acceptor: python-gssapi's krb5
 // mechanism (MIT), fed the raw mechanism tokens the machine unwraps, against our own initiator. The machine is not
 // wired to a provider yet (issue 18); this shows its framing, OID choice, mechListMIC and reject paths work with real
 // Kerberos tokens, MICs and errors, not only with the unit tests' fake mechanism.
 import { expect } from 'chai';
 import {
-  acquireCredentialsHandle,
   deleteSecurityContext,
-  freeCredentialsHandle,
   initializeSecurityContext,
-  type CredentialsHandle,
   type InitializeResult,
 } from '../../lib/index.js';
-import { AcceptorMachine } from '../../lib/spnego/acceptor.js';
-import { SpnegoFailure } from '../../lib/spnego/failure.js';
-import type { MechanismStep, SpnegoMechanism } from '../../lib/spnego/mechanism.js';
-import { KERBEROS_OIDS, MECH_OID } from '../../lib/spnego/oids.js';
-import { decodeNegToken, encodeNegTokenInit, type NegTokenInit, type NegTokenResp } from '../../lib/spnego/tokens.js';
-import * as F from '../../lib/sspi/flags.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
-import { FAKETIME_MISSING, LIBFAKETIME, PYTHON_GSSAPI_MISSING, PythonAcceptor } from '../harness/python-acceptor.js';
+import { AcceptorMachine } from '../../lib/protocol/acceptor.js';
+import { SpnegoFailure } from '../../lib/protocol/failure.js';
+import type { MechanismStep, SpnegoMechanism } from '../../lib/protocol/mechanism.js';
+import { KERBEROS_OIDS, MECH_OID } from '../../lib/protocol/oids.js';
+import { decodeNegToken, encodeNegTokenInit, type NegTokenInit, type NegTokenResp } from '../../lib/protocol/tokens.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import { FAKETIME_MISSING, LIBFAKETIME, PythonAcceptor } from '../harness/python-acceptor.js';
+import { PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 import { needs } from '../harness/skip.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
@@ -50,19 +47,8 @@ function pythonKrb5(py: PythonAcceptor, users: string[], requiresMic = false): S
 
 describe('the SPNEGO acceptor machine over a real krb5 acceptor (python-gssapi)', function () {
   this.timeout(60_000);
-  let kdc: Kdc;
-  let spn: string;
-  const creds: Partial<Record<'Negotiate' | 'Kerberos', CredentialsHandle>> = {};
-
-  before(async function () {
-    // .ci/run installs python3-gssapi; on a machine without it these exchanges cannot run.
-    needs(this, PythonAcceptor.available(), PYTHON_GSSAPI_MISSING);
-    kdc = await kdcWithAlice();
-    spn = `HTTP/${kdc.hostname}`;
-    creds.Negotiate = await acquireCredentialsHandle({ package: 'Negotiate' });
-    creds.Kerberos = await acquireCredentialsHandle({ package: 'Kerberos' });
-  });
-  after(() => Object.values(creds).forEach((c) => c && freeCredentialsHandle(c)));
+  // .ci/run installs python3-gssapi; on a machine without it these exchanges cannot run.
+  const realm = realmSuite({ needs: [PYTHON_GSSAPI], credentials: { Negotiate: { package: 'Negotiate' }, Kerberos: { package: 'Kerberos' } } });
 
   interface Options {
     pkg?: 'Negotiate' | 'Kerberos';
@@ -75,14 +61,14 @@ describe('the SPNEGO acceptor machine over a real krb5 acceptor (python-gssapi)'
 
   /** Our initiator against the machine, leg by leg, until neither side has anything to send. */
   async function exchange(opts: Options = {}) {
-    const py = new PythonAcceptor(kdc.env, opts.clock);
+    const py = new PythonAcceptor(realm.kdc.env, opts.clock);
     const users: string[] = [];
     const replies: Buffer[] = [];
     const contextReq = opts.contextReq ?? REQ;
     try {
-      await py.start(`HTTP@${kdc.hostname}`);
+      await py.start(`HTTP@${realm.kdc.hostname}`);
       const machine = new AcceptorMachine([pythonKrb5(py, users, opts.requiresMic)]);
-      let r = await initializeSecurityContext({ credential: creds[opts.pkg ?? 'Negotiate'], targetName: spn, contextReq });
+      let r = await initializeSecurityContext({ credential: realm.creds[opts.pkg ?? 'Negotiate'], targetName: realm.spn, contextReq });
       const context = r.context;
       let token = opts.first ? opts.first(tokenOf(r)) : tokenOf(r);
       let accepted: Awaited<ReturnType<typeof machine.step>> | undefined;
@@ -108,7 +94,7 @@ describe('the SPNEGO acceptor machine over a real krb5 acceptor (python-gssapi)'
     expect(result.statusName, result.error?.message).to.equal('SEC_E_OK');
     if (accepted instanceof SpnegoFailure) expect.fail(`${accepted.reason}: ${accepted.detail}`);
     expect(accepted.complete).to.equal(true);
-    expect(users).to.deep.equal([kdc.principals.alice.name]);
+    expect(users).to.deep.equal([realm.kdc.principals.alice.name]);
     expect(respOf(replies[0])).to.include({ negState: 'accept-completed', supportedMech: MECH_OID.KRB5 });
     expect(selected).to.include({ oid: MECH_OID.KRB5, framing: 'spnego' });
   });
@@ -119,7 +105,7 @@ describe('the SPNEGO acceptor machine over a real krb5 acceptor (python-gssapi)'
     const dce = await exchange({ contextReq: REQ | F.ISC_REQ_USE_DCE_STYLE });
     expect(dce.result.statusName, dce.result.error?.message).to.equal('SEC_E_OK');
     expect(dce.replies.map((t) => respOf(t).negState)).to.deep.equal(['accept-incomplete', 'accept-completed']);
-    expect(dce.users).to.deep.equal([kdc.principals.alice.name]);
+    expect(dce.users).to.deep.equal([realm.kdc.principals.alice.name]);
   });
 
   it('a Windows-ordered list (Microsoft\'s Kerberos OID first) is answered with that OID, and our initiator completes', async () => {

@@ -10,37 +10,24 @@ import {
   type CredentialsHandle,
   type InitializeResult,
 } from '../../lib/index.js';
-import { MECH_OID, decodeNegToken, encodeNegTokenInit, encodeNegTokenResp, type NegTokenResp } from '../../lib/spnego/index.js';
-import * as F from '../../lib/sspi/flags.js';
-import { KERBEROS_ADDON_MISSING, kerberosAddonAvailable, newAcceptor } from '../harness/acceptor.js';
-import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
+import { MECH_OID, decodeNegToken, encodeNegTokenInit, encodeNegTokenResp, type NegTokenResp } from '../../lib/protocol/index.js';
+import * as F from '../../lib/vocabulary/flags.js';
+import { newAcceptor } from '../harness/acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
-import { needs } from '../harness/skip.js';
+import { KERBEROS_ADDON, realmSuite } from '../harness/realm-suite.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_CONFIDENTIALITY | F.ISC_REQ_INTEGRITY;
 const S_PRINCIPAL_UNKNOWN = -1765328377;
 const tokenOf = (r: InitializeResult) => Buffer.from(r.output[0]?.buffer ?? []);
 
 describe('SPNEGO framed by the library', function () {
-  before(function () {
-    needs(this, kerberosAddonAvailable(), KERBEROS_ADDON_MISSING ?? '');
-  });
   this.timeout(60_000);
-  let kdc: Kdc;
-  let spn: string;
-  let cred: CredentialsHandle;
-
-  before(async () => {
-    kdc = await kdcWithAlice();
-    spn = `HTTP/${kdc.hostname}`;
-    cred = await acquireCredentialsHandle({ package: 'Negotiate' });
-  });
-  after(() => freeCredentialsHandle(cred));
+  const realm = realmSuite({ needs: [KERBEROS_ADDON], credential: { package: 'Negotiate' } });
 
   /** Our first token, the acceptor's real reply (decoded), and the context waiting for it. */
   async function firstLeg(contextReq = REQ) {
     const acceptor = await newAcceptor();
-    const first = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq });
+    const first = await initializeSecurityContext({ credential: realm.cred, targetName: realm.spn, contextReq });
     expect(first.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
     const reply = await acceptor.step(tokenOf(first));
     const decoded = decodeNegToken(reply);
@@ -53,7 +40,7 @@ describe('SPNEGO framed by the library', function () {
   }
 
   it('sends a NegTokenInit offering krb5 with an optimistic AP-REQ', async () => {
-    const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+    const r = await initializeSecurityContext({ credential: realm.cred, targetName: realm.spn, contextReq: REQ });
     const decoded = decodeNegToken(tokenOf(r));
     expect(decoded.kind).to.equal('init');
     if (decoded.kind !== 'init') return;
@@ -69,7 +56,7 @@ describe('SPNEGO framed by the library', function () {
     const { first, reply, resp, acceptor } = await firstLeg();
     expect(resp.negState).to.equal('accept-completed');
     expect([MECH_OID.KRB5, MECH_OID.MS_KRB5]).to.include(resp.supportedMech);
-    expect(acceptor.username).to.equal(kdc.principals.alice.name);
+    expect(acceptor.username).to.equal(realm.kdc.principals.alice.name);
     const done = await answer(first, reply);
     expect(done.statusName, done.error?.message).to.equal('SEC_E_OK');
     expect(done.contextAttr & F.ISC_RET_MUTUAL_AUTH).to.equal(F.ISC_RET_MUTUAL_AUTH);
@@ -79,7 +66,7 @@ describe('SPNEGO framed by the library', function () {
   it('completes without mutual authentication: two legs, no AP-REP', async () => {
     const req = REQ & ~F.ISC_REQ_MUTUAL_AUTH;
     const acceptor = await newAcceptor();
-    const first = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: req });
+    const first = await initializeSecurityContext({ credential: realm.cred, targetName: realm.spn, contextReq: req });
     expect(first.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
     const reply = await acceptor.step(tokenOf(first));
     expect(acceptor.complete).to.equal(true);
@@ -180,21 +167,21 @@ describe('SPNEGO framed by the library', function () {
     after(() => freeCredentialsHandle(system));
 
     it('both framings are accepted by the same acceptor', async () => {
-      for (const credential of [cred, system]) {
+      for (const credential of [realm.cred, system]) {
         const acceptor = await newAcceptor();
-        const first = await initializeSecurityContext({ credential, targetName: spn, contextReq: REQ });
+        const first = await initializeSecurityContext({ credential, targetName: realm.spn, contextReq: REQ });
         expect(first.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
         const reply = await acceptor.step(tokenOf(first));
         const done = await answer(first, reply);
         expect(done.statusName, done.error?.message).to.equal('SEC_E_OK');
-        expect(acceptor.username).to.equal(kdc.principals.alice.name);
+        expect(acceptor.username).to.equal(realm.kdc.principals.alice.name);
         deleteSecurityContext(first.context!);
       }
     });
 
     it('only our framing keeps the krb5 minor code of an unknown SPN (the reason it exists)', async () => {
-      const target = `HTTP/missing.${kdc.hostname}`;
-      const ours = await initializeSecurityContext({ credential: cred, targetName: target, contextReq: REQ });
+      const target = `HTTP/missing.${realm.kdc.hostname}`;
+      const ours = await initializeSecurityContext({ credential: realm.cred, targetName: target, contextReq: REQ });
       expect(ours.statusName).to.equal('SEC_E_TARGET_UNKNOWN');
       expect(ours.gss!.minor).to.equal(S_PRINCIPAL_UNKNOWN);
       const theirs = await initializeSecurityContext({ credential: system, targetName: target, contextReq: REQ });

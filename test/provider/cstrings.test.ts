@@ -9,8 +9,8 @@ import {
   NegotiateClient, acquireCredentialsHandle, freeCredentialsHandle, gssapiLibrary, initializeSecurityContext, negotiateFetch,
   negotiateRequest, type CredentialsHandle,
 } from '../../lib/index.js';
-import { checkCString } from '../../lib/cstring.js';
-import { credentialState } from '../../lib/handles.js';
+import { checkCString } from '../../lib/facade/cstring.js';
+import { credentialState } from '../../lib/facade/handles.js';
 import { currentProvider } from '../../lib/providers/select.js';
 import { REQ } from './establish.js';
 import { nativeCallsDuring } from './native-spy.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseSecChannelBindings, secChannelBindings } from '../../lib/sspi/bindings.js';
+import { parseSecChannelBindings, secChannelBindings } from '../../lib/vocabulary/bindings.js';
 
 describe('SEC_CHANNEL_BINDINGS', () => {
   it('round-trips application data and addresses', () => {

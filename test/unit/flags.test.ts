@@ -2,11 +2,11 @@
 import { expect } from 'chai';
 import * as G from '../../ffi/gssapi.js';
 import { gssOid, readOid } from '../../lib/providers/gssapi-oid.js';
-import { encodeOid } from '../../lib/spnego/oid.js';
+import { encodeOid } from '../../lib/protocol/oid.js';
 import { GssapiProvider } from '../../lib/providers/gssapi.js';
 import { gssRequestFlags, iscRetFlags } from '../../lib/providers/gssapi-flags.js';
 import { targetNameType } from '../../lib/providers/gssapi-target.js';
-import * as F from '../../lib/sspi/flags.js';
+import * as F from '../../lib/vocabulary/flags.js';
 
 describe('ISC_REQ / ISC_RET mapping', () => {
   it('asks GSS for policy delegation when ISC_REQ_DELEGATE is set (Windows semantics: ok-as-delegate only)', () => {

@@ -1,7 +1,7 @@
 // The structural check of Kerberos replies made before a GSS library parses them (Heimdal crashed on such input).
 import { expect } from 'chai';
-import { krb5ReplyProblem } from '../../lib/providers/krb5-token.js';
-import { TAG, oidTlv, tlv } from '../../lib/spnego/der.js';
+import { krb5ReplyProblem } from '../../lib/protocol/krb5-token.js';
+import { TAG, oidTlv, tlv } from '../../lib/protocol/der.js';
 
 const KRB5 = '1.2.840.113554.1.2.2';
 /** A shape-correct AP-REP: [APPLICATION 15] SEQUENCE { [0] INTEGER 5, [1] INTEGER 15, [2] EncryptedData }. */

@@ -1,7 +1,8 @@
-// The layers and which may import which (docs/architecture.md), checked on every source file of lib/ and ffi/:
-// ffi/ only declares, lib/sspi/ is vocabulary, lib/spnego/ is protocol, lib/providers/ adapts, the facade (lib/*.ts)
-// is the API, lib/http/ is a client convenience over the facade. A new import that crosses a layer the wrong way fails
-// here, in CI, before it spreads.
+// The layers and which may import which (docs/architecture.md), checked on every source file of lib/ and ffi/. Each
+// layer is a folder: ffi/ only declares, lib/vocabulary/ is SSPI's words, lib/protocol/ is DER, SPNEGO and Kerberos
+// token parsing, lib/providers/ adapts, lib/facade/ is the SSPI-shaped API, lib/client/ and lib/server/ are the
+// conveniences over it, lib/cli/ is the command; lib/index.ts, the entry point, re-exports. A new import that crosses
+// a layer the wrong way fails here, in CI, before it spreads.
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -9,34 +10,34 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-type Layer = 'ffi' | 'sspi' | 'spnego' | 'providers' | 'facade' | 'http' | 'server' | 'cli';
+const LAYERS = ['ffi', 'vocabulary', 'protocol', 'providers', 'facade', 'client', 'server', 'cli', 'entry'] as const;
+type Layer = (typeof LAYERS)[number];
 
 function layerOf(file: string): Layer {
   if (file.startsWith('ffi/')) return 'ffi';
-  if (file.startsWith('lib/sspi/')) return 'sspi';
-  if (file.startsWith('lib/spnego/')) return 'spnego';
-  if (file.startsWith('lib/providers/')) return 'providers';
-  if (file.startsWith('lib/http/')) return 'http';
-  if (file.startsWith('lib/server/')) return 'server';
-  if (/^lib\/cli[^/]*\.ts$/.test(file)) return 'cli';
-  return 'facade';
+  if (file === 'lib/index.ts') return 'entry';
+  const folder = /^lib\/([^/]+)\//.exec(file)?.[1];
+  const layer = LAYERS.find((l) => l === folder);
+  if (!layer) throw new Error(`${file} is in no layer's folder (docs/architecture.md)`);
+  return layer;
 }
 
 /** What each layer may import (besides itself and packages). */
 const ALLOWED: Record<Layer, Layer[]> = {
   ffi: [],
-  sspi: [],
-  spnego: ['sspi'],
-  providers: ['ffi', 'sspi', 'spnego', 'facade'],
-  facade: ['providers', 'sspi', 'spnego', 'http', 'server'],
-  http: ['facade', 'sspi', 'spnego'],
-  server: ['facade', 'http', 'sspi', 'spnego'],
-  cli: ['facade', 'http', 'server', 'sspi', 'spnego', 'providers'],
+  vocabulary: [],
+  protocol: ['vocabulary'],
+  providers: ['ffi', 'vocabulary', 'protocol', 'facade'],
+  facade: ['providers', 'vocabulary', 'protocol'],
+  client: ['facade', 'vocabulary', 'protocol'],
+  server: ['facade', 'client', 'vocabulary', 'protocol'],
+  cli: ['entry', 'facade', 'client', 'server', 'vocabulary', 'protocol', 'providers'],
+  entry: ['facade', 'client', 'server', 'vocabulary', 'protocol', 'providers'],
 };
 
 /**
- * The crossings still to be removed by the restructuring (issue 17), each named: nothing else may join this list.
- * lib/cstring.ts is the one facade module providers may use (every C string is checked in one place).
+ * Crossings to be removed, each named: nothing else may join this list.
+ * lib/facade/cstring.ts is the one facade module providers may use (every C string is checked in one place).
  */
 const KNOWN: Array<[string, string]> = [];
 
@@ -45,7 +46,7 @@ const KNOWN: Array<[string, string]> = [];
  * reports its failures in those terms (the major a GSS mechanism would return): it may read that one file, which is
  * data and imports nothing (checked below), never the native declarations.
  */
-const SHARED_DATA: Array<[Layer, string]> = [['spnego', 'ffi/gss-status.ts']];
+const SHARED_DATA: Array<[Layer, string]> = [['protocol', 'ffi/gss-status.ts']];
 
 function sources(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
@@ -72,7 +73,7 @@ describe('layers (docs/architecture.md)', () => {
         const to = layerOf(target);
         if (from === to || ALLOWED[from].includes(to)) {
           // Providers use exactly one facade module: the C-string check.
-          if (from === 'providers' && to === 'facade' && target !== 'lib/cstring.ts') wrong.push(`${file} -> ${target}`);
+          if (from === 'providers' && to === 'facade' && target !== 'lib/facade/cstring.ts') wrong.push(`${file} -> ${target}`);
           continue;
         }
         if (SHARED_DATA.some(([layer, data]) => layer === from && data === target)) continue;
@@ -80,6 +81,7 @@ describe('layers (docs/architecture.md)', () => {
       }
     }
     expect(files.length).to.be.greaterThan(40);
+    expect(readdirSync(join(ROOT, 'lib')).filter((e) => e.endsWith('.ts')), 'lib/ holds only the entry point').to.deep.equal(['index.ts']);
     expect(wrong, wrong.join('\n')).to.deep.equal([]);
   });
 

@@ -1,12 +1,12 @@
-// The mechanism OIDs are defined once for lib/ (lib/spnego/oids.ts); ffi/ keeps its own copy for the native calls
+// The mechanism OIDs are defined once for lib/ (lib/protocol/oids.ts); ffi/ keeps its own copy for the native calls
 // because ffi/ may not import lib/. This keeps the two from drifting apart.
 import { expect } from 'chai';
 import { OIDS } from '../../ffi/gssapi.js';
-import { KERBEROS_OIDS, MECH_OID, isKerberosOid } from '../../lib/spnego/oids.js';
-import { MECH_OID as REEXPORTED } from '../../lib/spnego/index.js';
+import { KERBEROS_OIDS, MECH_OID, isKerberosOid } from '../../lib/protocol/oids.js';
+import { MECH_OID as REEXPORTED } from '../../lib/protocol/index.js';
 
 describe('mechanism OIDs: one source for lib/', () => {
-  it('ffi/gssapi.ts OIDS names the same mechanisms as lib/spnego/oids.ts', () => {
+  it('ffi/gssapi.ts OIDS names the same mechanisms as lib/protocol/oids.ts', () => {
     expect(OIDS.MECH_KRB5).to.equal(MECH_OID.KRB5);
     expect(OIDS.MECH_SPNEGO).to.equal(MECH_OID.SPNEGO);
     expect(OIDS.MECH_NTLMSSP).to.equal(MECH_OID.NTLM);

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { RETRY_MIN_MS, Renewer, type Renewable, type RenewalEvent } from '../../lib/providers/renewal.js';
 import type { Failure as GssFailure } from '../../lib/providers/failure.js';
-import { SEC_E_NO_AUTHENTICATING_AUTHORITY } from '../../lib/sspi/status.js';
+import { SEC_E_NO_AUTHENTICATING_AUTHORITY } from '../../lib/vocabulary/status.js';
 
 type T = Renewable & { id: number };
 

@@ -1,10 +1,10 @@
 // The SPNEGO DER codec with hand-built vectors: valid tokens both ways, and every kind of malformed input.
 import { expect } from 'chai';
-import { DerError, encodeOid, decodeOid, readTlv } from '../../lib/spnego/der.js';
+import { DerError, encodeOid, decodeOid, readTlv } from '../../lib/protocol/der.js';
 import {
   MECH_OID, SpnegoError, decodeNegToken, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp,
   unwrapInitialContextToken, wrapInitialContextToken,
-} from '../../lib/spnego/tokens.js';
+} from '../../lib/protocol/tokens.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

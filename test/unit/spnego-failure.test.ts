@@ -1,9 +1,9 @@
 // providers/spnego-failure.ts: the one function that turns a SPNEGO protocol failure into the GSS provider's.
 import { expect } from 'chai';
-import { GSS_S_BAD_MECH, GSS_S_BAD_MIC, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, SpnegoFailure } from '../../lib/spnego/failure.js';
+import { GSS_S_BAD_MECH, GSS_S_BAD_MIC, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, SpnegoFailure } from '../../lib/protocol/failure.js';
 import { gssFailureOf } from '../../lib/providers/spnego-failure.js';
 import type { Failure as GssFailure } from '../../lib/providers/failure.js';
-import * as S from '../../lib/sspi/status.js';
+import * as S from '../../lib/vocabulary/status.js';
 
 const MECH: GssFailure = {
   status: S.SEC_E_INVALID_TOKEN,

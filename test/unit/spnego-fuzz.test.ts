@@ -1,8 +1,8 @@
 // A seeded fuzz loop over the SPNEGO decoder and the token describer: every input gives a value or SpnegoError,
 // never another exception. FUZZ_SEED and FUZZ_RUNS reproduce or widen a run.
 import { expect } from 'chai';
-import { describeToken } from '../../lib/spnego/describe.js';
-import { MECH_OID, SpnegoError, decodeNegToken, encodeNegTokenInit, encodeNegTokenResp, wrapInitialContextToken } from '../../lib/spnego/tokens.js';
+import { describeToken } from '../../lib/protocol/describe.js';
+import { MECH_OID, SpnegoError, decodeNegToken, encodeNegTokenInit, encodeNegTokenResp, wrapInitialContextToken } from '../../lib/protocol/tokens.js';
 import { mulberry32, mutate } from '../harness/mutate.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261124);

@@ -1,15 +1,15 @@
-// The SPNEGO state machines (lib/spnego/initiator.ts, lib/spnego/acceptor.ts) over a fake mechanism: every
+// The SPNEGO state machines (lib/protocol/initiator.ts, lib/protocol/acceptor.ts) over a fake mechanism: every
 // transition of each half, the two halves talking to each other, and hostile input. What real acceptors make of the
 // initiator is judged by test/integration/spnego.test.ts.
 import { expect } from 'chai';
-import { SpnegoFailure, GSS_S_BAD_MECH, GSS_S_BAD_MIC, GSS_S_DEFECTIVE_TOKEN } from '../../lib/spnego/failure.js';
-import { ACCEPTOR_LIMITS, AcceptorMachine } from '../../lib/spnego/acceptor.js';
-import { InitiatorMachine } from '../../lib/spnego/initiator.js';
-import { MECH_OID } from '../../lib/spnego/oids.js';
+import { SpnegoFailure, GSS_S_BAD_MECH, GSS_S_BAD_MIC, GSS_S_DEFECTIVE_TOKEN } from '../../lib/protocol/failure.js';
+import { ACCEPTOR_LIMITS, AcceptorMachine } from '../../lib/protocol/acceptor.js';
+import { InitiatorMachine } from '../../lib/protocol/initiator.js';
+import { MECH_OID } from '../../lib/protocol/oids.js';
 import {
   decodeNegToken, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp, unwrapInitialContextToken, wrapInitialContextToken,
   type NegTokenInit, type NegTokenResp,
-} from '../../lib/spnego/tokens.js';
+} from '../../lib/protocol/tokens.js';
 import { FakeMechanism, type FakeFailure, type FakeStep } from '../harness/fake-mechanism.js';
 
 function ok<T extends object>(r: T | SpnegoFailure<FakeFailure>): T {

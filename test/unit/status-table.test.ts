@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { MINOR_ROWS, ROUTINE_ROWS, SUPPLEMENTARY_ROWS, mapGssStatus } from '../../lib/providers/gssapi-status.js';
-import * as S from '../../lib/sspi/status.js';
+import * as S from '../../lib/vocabulary/status.js';
 
 const GSS_S_FAILURE = 0xd0000;
 
