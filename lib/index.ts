@@ -44,3 +44,7 @@ export type { PackageName } from './vocabulary/packages.js';
 export type { RenewalEvent } from './providers/renewal.js';
 export type { TicketTimes } from './providers/krb5-native.js';
 export * from './client/http/index.js';
+export { negotiate, realmOf, type ChannelBindingsMode, type NegotiateDecision, type NegotiateHandler, type NegotiateMiddlewareOptions, type NegotiateRequest } from './server/middleware.js';
+export type { NegotiateErrorEvent, NegotiateIdentity } from './server/types.js';
+export { connectionsWithState } from './server/connection-state.js';
+export { negotiateFastify, negotiateKoa } from './server/adapters.js';

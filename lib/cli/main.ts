@@ -11,6 +11,7 @@ import {
 import { describeToken } from '../protocol/describe.js';
 import { credentialsCommand, fetchCommand, httpFailure, loadedLibrary, UsageError } from './http.js';
 import { EXIT, failure, print } from './output.js';
+import { serveCommand } from './serve.js';
 
 const HELP = `Usage: kerberos-negotiate <command> [options]
 
@@ -24,6 +25,9 @@ Commands:
   credentials        Diagnose the credentials: which ccache, which principal, when the ticket expires, which GSS-API
                      library is loaded
   library            Which GSS-API library is loaded (path and flavour)
+  serve              A "whoami" HTTP server for diagnosing a client or a keytab: it requires Negotiate, answers
+                     with the client's principal, and prints each attempt's outcome with its SEC_E status (runs
+                     until interrupted)
 
 Options:
   --package <name>   Negotiate (default) or Kerberos (token)
@@ -43,16 +47,27 @@ fetch options:
   --cacert <file>    Trust this CA (PEM) for https
   --resolve <h:p:a>  Connect to address a for host h (as curl; the port is ignored)
   --preemptive       Send the token with the first request
+serve options:
+  --keytab <file>    The service's keytab (required)
+  --principal <p>    One service principal of the keytab (default: any of them)
+  --port <n>         Port to listen on (default 8080; 0 picks a free one)
+  --host <address>   Address to listen on (default 127.0.0.1)
+  --tls-cert <file>, --tls-key <file>
+                     Serve https with this certificate and key (PEM)
+  --channel-bindings <mode>
+                     when-supported (default), required or never (https: the certificate's tls-server-end-point)
+  --delegation       Accept a delegated credential (reported, then freed)
 
 Exit codes (every command):
   0  success
   1  a security failure, with its SEC_E status or HTTP Negotiate error code printed: no or expired credentials,
      unknown SPN, KDC unreachable, no GSS-API library (SEC_E_SECPKG_NOT_FOUND); fetch: the server refused the
-     authentication or did not prove its identity
+     authentication or did not prove its identity; serve: the keytab cannot serve (SEC_E_NO_CREDENTIALS)
   2  wrong usage: unknown command or option, a missing argument, decode input that is not base64, an unreadable
-     --cacert file
+     --cacert file; serve: no --keytab, an unreadable --tls-cert or --tls-key
   3  fetch: the server answered with an HTTP status of 400 or more (after any authentication)
-  4  fetch: the connection failed (refused, DNS, TLS handshake or certificate, reset); the error code is printed
+  4  fetch: the connection failed (refused, DNS, TLS handshake or certificate, reset); serve: the port cannot be
+     listened on (EADDRINUSE, EACCES); the error code is printed
   5  decode: base64, but not a token the tool can parse (the description, with its error, is printed)
   70 an internal error (a bug: please report it with the message)`;
 
@@ -103,6 +118,13 @@ export async function main(argv: string[]): Promise<number> {
         cacert: { type: 'string' },
         resolve: { type: 'string', multiple: true, default: [] },
         preemptive: { type: 'boolean', default: false },
+        keytab: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'channel-bindings': { type: 'string' },
+        delegation: { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -135,6 +157,8 @@ export async function main(argv: string[]): Promise<number> {
         return await fetchCommand(arg, values, values.json!);
       case 'credentials':
         return await credentialsCommand(values.principal, values.json!);
+      case 'serve':
+        return await serveCommand(values, values.json!);
       case 'library': {
         const info = loadedLibrary();
         print(values.json!, info, `${info.flavour} ${info.path}`);
