@@ -22,6 +22,7 @@ import {
   adoptCred,
   displayName,
   expiryFromNow,
+  gssBindings,
   gssFailure,
   inquireCred,
   ownFailure,
@@ -171,32 +172,26 @@ async function acquireInbound(source: InboundSource): Promise<Inbound | Failure>
     if (file !== undefined && !existsSync(file)) return ownFailure(GSS_S_NO_CRED, `the keytab ${file} does not exist`);
   }
   if (g.fn.gss_acquire_cred_from && g.flavour !== 'heimdal') {
-    let name: GssName | null = null;
-    try {
-      if (source.principal) {
-        const imported = GssName.import(source.principal, G.OIDS.KRB5_NT_PRINCIPAL_NAME);
-        if (isFailure(imported)) return imported;
-        name = imported;
-      }
-      const store: Record<string, string> = {};
-      if (source.keytab) store.keytab = source.keytab;
-      if (source.replayCache) store.rcache = source.replayCache;
-      const got = await acquireCred(name, [G.OIDS.MECH_KRB5], undefined, Object.keys(store).length > 0 ? store : undefined, GSS_C_ACCEPT);
-      return isFailure(got) ? got : { cred: got.cred };
-    } finally {
-      name?.release();
-    }
+    const store: Record<string, string> = {};
+    if (source.keytab) store.keytab = source.keytab;
+    if (source.replayCache) store.rcache = source.replayCache;
+    return acquireAccept(source.principal, Object.keys(store).length > 0 ? store : undefined);
   }
   if (source.keytab) return importKeytab(source);
   // No keytab named: the library's default keytab, read as it reads it.
+  return acquireAccept(source.principal, undefined);
+}
+
+/** gss_acquire_cred(_from) of an accepting Kerberos credential, for `principal` (any in the keytab without one). */
+async function acquireAccept(principal: string | undefined, store: Record<string, string> | undefined): Promise<Inbound | Failure> {
   let name: GssName | null = null;
   try {
-    if (source.principal) {
-      const imported = GssName.import(source.principal, G.OIDS.KRB5_NT_PRINCIPAL_NAME);
+    if (principal) {
+      const imported = GssName.import(principal, G.OIDS.KRB5_NT_PRINCIPAL_NAME);
       if (isFailure(imported)) return imported;
       name = imported;
     }
-    const got = await acquireCred(name, [G.OIDS.MECH_KRB5], undefined, undefined, GSS_C_ACCEPT);
+    const got = await acquireCred(name, [G.OIDS.MECH_KRB5], undefined, store, GSS_C_ACCEPT);
     return isFailure(got) ? got : { cred: got.cred };
   } finally {
     name?.release();
@@ -250,13 +245,7 @@ export class GssAcceptorContext extends GssContext {
     const flags = [0];
     const time = [0];
     const deleg: Array<bigint | null> = [null];
-    const cb = this.channel && {
-      initiator_addrtype: this.channel.initiatorAddrType,
-      initiator_address: { length: this.channel.initiatorAddress.length, value: this.channel.initiatorAddress },
-      acceptor_addrtype: this.channel.acceptorAddrType,
-      acceptor_address: { length: this.channel.acceptorAddress.length, value: this.channel.acceptorAddress },
-      application_data: { length: this.channel.applicationData.length, value: this.channel.applicationData },
-    };
+    const cb = gssBindings(this.channel);
     const before = Date.now();
     const major = await callAsync(fn.gss_accept_sec_context, minor, ctx, this.acceptorCred, { length: input.length, value: input },
       cb ?? null, src, mech, out, flags, time, deleg);
