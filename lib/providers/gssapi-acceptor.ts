@@ -14,7 +14,7 @@ import { SpnegoFailure } from '../protocol/failure.js';
 import { checkCString } from '../facade/cstring.js';
 import type { Acceptor, AcceptOutcome, AcceptRequest, BindingsPolicy, InboundSource } from './acceptor.js';
 import { queryAttribute } from './gssapi-attributes.js';
-import { decrypt, encrypt, sign, verify } from './gssapi-message.js';
+import { GssMessageCalls } from './gssapi-message.js';
 import {
   GssContext,
   GssName,
@@ -45,7 +45,6 @@ import type {
   ChannelBindings,
   InitializeOutcome,
   InitializeRequest,
-  MessageBuffer,
   MessageOutcome,
   PackageName,
   Provider,
@@ -346,7 +345,7 @@ function usable(context: ProviderContext): MessageOutcome | undefined {
   return undefined;
 }
 
-export class GssAcceptor implements Acceptor, Provider {
+export class GssAcceptor extends GssMessageCalls implements Acceptor, Provider {
   readonly name = 'gssapi-acceptor';
   readonly supportedContextReq = SUPPORTED_ASC_REQ;
   readonly provider: Provider = this;
@@ -445,20 +444,8 @@ export class GssAcceptor implements Acceptor, Provider {
     return { status: S.SEC_E_NO_CREDENTIALS, context: request.context, contextAttr: 0, detail: 'an inbound (SECPKG_CRED_INBOUND) credential cannot initialize a context: acquire an outbound one' };
   }
 
-  encryptMessage(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? encrypt((context as GssServerContext).mech, qop, buffers);
-  }
-
-  decryptMessage(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? decrypt((context as GssServerContext).mech, buffers);
-  }
-
-  makeSignature(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? sign((context as GssServerContext).mech, qop, buffers);
-  }
-
-  verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? verify((context as GssServerContext).mech, buffers);
+  protected unusable(context: ProviderContext): MessageOutcome | undefined {
+    return usable(context);
   }
 
   async queryCredentialsAttributes(credential: ProviderCredential, attribute: number): Promise<AttributeOutcome> {
