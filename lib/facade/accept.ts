@@ -1,27 +1,15 @@
 // AcceptSecurityContext: the server's half, shaped like initializeSecurityContext (lib/facade/api.ts): the same handles,
 // context states, per-context serialization, statuses and AbortSignal. Server contexts are ContextHandles like
 // client ones: queryContextAttributes, the message calls and deleteSecurityContext take both.
-import { abortable, baseType, checkBuffers, checkOptions, checkSignal, placeToken, type InitializeResult, type SecBuffer } from './api.js';
-import {
-  ContextHandle,
-  ContextState,
-  CredentialState,
-  CredentialsHandle,
-  contextState,
-  credentialState,
-  deleteContextState,
-  failedContext,
-} from './handles.js';
+import { checkDataRep, checkLegIO, checkLegOptions, type InitializeResult, type SecBuffer } from './api.js';
+import { ContextHandle, ContextState, CredentialState, CredentialsHandle, contextState, credentialState, failedContext } from './handles.js';
+import { endLeg, failed, readInput, runLeg } from './leg.js';
 import { checkPolicy, inboundOf, isServerState, markServerContext } from './inbound.js';
 import type { BindingsPolicy } from '../providers/acceptor.js';
-import type { ChannelBindings, InitializeOutcome } from '../providers/provider.js';
+import type { InitializeOutcome } from '../providers/provider.js';
 import { currentAcceptor } from '../providers/select-acceptor.js';
-import { ResultSecBuffer } from './secbuffer.js';
 import * as AF from '../vocabulary/accept-flags.js';
-import { parseSecChannelBindings } from '../vocabulary/bindings.js';
-import * as F from '../vocabulary/flags.js';
 import * as S from '../vocabulary/status.js';
-import { SecurityError, type GssStatusDetail } from '../vocabulary/status.js';
 
 /** The largest token acceptSecurityContext reads (docs/api.md): larger ones are SEC_E_INVALID_TOKEN unread. */
 export const MAX_ACCEPT_TOKEN = 64 * 1024;
@@ -56,19 +44,6 @@ export type AcceptResult = InitializeResult;
 
 const ASC_KEYS = new Set(['credential', 'context', 'input', 'contextReq', 'targetDataRep', 'output', 'channelBindings', 'signal']);
 
-function failed(status: number, detail: string | undefined, context?: ContextHandle, gss?: GssStatusDetail, token?: Buffer): AcceptResult {
-  const result: AcceptResult = {
-    status,
-    statusName: S.statusName(status),
-    output: token && token.length > 0 ? [new ResultSecBuffer(F.SECBUFFER_TOKEN, token)] : [],
-    contextAttr: 0,
-    error: new SecurityError(status, detail, gss),
-  };
-  if (context) result.context = context;
-  if (gss) result.gss = gss;
-  return result;
-}
-
 /** The calls refused on an existing server context before any native call (docs/api.md, "Context states"). */
 function refusal(ctx: ContextState): InitializeOutcome | undefined {
   const refuse = (status: number, detail: string): InitializeOutcome => ({ status, context: ctx.native, contextAttr: 0, detail });
@@ -91,26 +66,13 @@ function policyOf(contextReq: number, option: BindingsPolicy | undefined, handle
  * calls on one context are serialized. Never throws for what a client sends: every hostile token is a SEC_E status.
  */
 export async function acceptSecurityContext(options: AcceptSecurityContextOptions): Promise<AcceptResult> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('acceptSecurityContext: options must be an object');
-  checkOptions(options, ASC_KEYS, 'acceptSecurityContext');
+  checkLegOptions(options, ASC_KEYS, 'acceptSecurityContext', 'ASC_REQ_*');
   const { contextReq } = options;
-  if (!Number.isInteger(contextReq) || contextReq < 0 || contextReq > 0xffffffff) {
-    throw new TypeError('contextReq must be an unsigned 32-bit integer of ASC_REQ_* flags');
-  }
-  const rep = options.targetDataRep ?? F.SECURITY_NATIVE_DREP;
-  if (rep !== F.SECURITY_NATIVE_DREP && rep !== F.SECURITY_NETWORK_DREP) {
-    throw new TypeError('targetDataRep must be SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP');
-  }
+  checkDataRep(options.targetDataRep);
   const optionPolicy = checkPolicy(options.channelBindings, 'channelBindings');
-  const signal = checkSignal(options.signal);
-  signal?.throwIfAborted();
-  const input = checkBuffers(options.input, 'input');
-  const output = checkBuffers(options.output, 'output');
-  for (const [name, handle, cls] of [['credential', options.credential, CredentialsHandle], ['context', options.context, ContextHandle]] as const) {
-    if (handle !== undefined && (typeof handle !== 'object' || handle === null)) throw new TypeError(`${name} must be a ${cls.name}`);
-  }
+  const { signal, input, output } = checkLegIO(options);
 
-  let handle = options.context;
+  const handle = options.context;
   let state: ContextState | undefined;
   if (handle !== undefined) {
     state = contextState(handle);
@@ -126,17 +88,9 @@ export async function acceptSecurityContext(options: AcceptSecurityContextOption
   const inbound = inboundOf(cred);
   if (!inbound) return failed(S.SEC_E_NO_CREDENTIALS, 'an outbound credential cannot accept: acquire one with credentialUse SECPKG_CRED_INBOUND', handle);
 
-  let token: Buffer | undefined;
-  let channelBindings: ChannelBindings | undefined;
-  for (const b of input ?? []) {
-    const type = baseType(b.type);
-    if (type === F.SECBUFFER_TOKEN && token === undefined) token = Buffer.from(b.buffer.subarray(0, MAX_ACCEPT_TOKEN + 1));
-    if (type === F.SECBUFFER_CHANNEL_BINDINGS && channelBindings === undefined) {
-      const parsed = parseSecChannelBindings(Buffer.from(b.buffer));
-      if (typeof parsed === 'string') return failed(S.SEC_E_BAD_BINDINGS, parsed, handle);
-      channelBindings = parsed as ChannelBindings;
-    }
-  }
+  const read = readInput(input, handle, MAX_ACCEPT_TOKEN + 1);
+  if ('status' in read) return read;
+  const { token, channelBindings } = read;
   if (!token || token.length === 0) return failed(S.SEC_E_INVALID_TOKEN, 'acceptSecurityContext needs the client\'s token (a SECBUFFER_TOKEN input buffer)', handle);
   if (token.length > MAX_ACCEPT_TOKEN) return failed(S.SEC_E_INVALID_TOKEN, `the token is over ${MAX_ACCEPT_TOKEN} bytes: refused unread`, handle);
 
@@ -156,43 +110,14 @@ export async function acceptSecurityContext(options: AcceptSecurityContextOption
   const policy = policyOf(contextReq, optionPolicy, inbound.policy);
   const ctx = state;
   const existing = handle;
-  const work = ctx.serialize(async () => {
-    const refused = existing ? refusal(ctx) : undefined;
-    if (refused) return refused;
-    const outcome = await acceptor.accept({ credential: ctx.credential.native, context: ctx.native, token: token!, contextReq, channelBindings, bindingsPolicy: policy });
-    ctx.native = outcome.context;
-    ctx.phase = outcome.status === S.SEC_E_OK ? 'complete' : outcome.status === S.SEC_I_CONTINUE_NEEDED ? 'continuing' : 'failed';
-    if (ctx.phase === 'failed') ctx.failedWith = S.statusName(outcome.status);
-    return outcome;
+  const outcome = await runLeg(ctx, existing, signal, () => refusal(ctx), () => acceptor.accept({
+    credential: ctx.credential.native, context: ctx.native, token: token!, contextReq, channelBindings, bindingsPolicy: policy,
+  }));
+  return endLeg(ctx, handle, outcome, output, {
+    allocate: (contextReq & AF.ASC_REQ_ALLOCATE_MEMORY) !== 0,
+    allocated: AF.ASC_RET_ALLOCATED_MEMORY,
+    tokenOnFailure: true,
   });
-  const outcome = await abortable(work, signal, () => (existing ? deleteContextState(existing) : ctx.release()));
-
-  if (!handle) {
-    if (!outcome.context) {
-      ctx.release();
-      return failed(outcome.status, outcome.detail, undefined, outcome.gss, outcome.token);
-    }
-    handle = new ContextHandle(ctx);
-  }
-  if (!S.isSuccess(outcome.status)) return failed(outcome.status, outcome.detail, handle, outcome.gss, outcome.token);
-
-  const placed = placeToken(outcome.token ?? Buffer.alloc(0), contextReq & AF.ASC_REQ_ALLOCATE_MEMORY ? F.ISC_REQ_ALLOCATE_MEMORY : 0, output);
-  if (typeof placed === 'number') {
-    ctx.phase = 'failed';
-    ctx.failedWith = S.statusName(placed);
-    return failed(placed, `the SECBUFFER_TOKEN output buffer is too small for the ${outcome.token?.length ?? 0}-byte token`, handle);
-  }
-  let contextAttr = outcome.contextAttr;
-  if (contextReq & AF.ASC_REQ_ALLOCATE_MEMORY) contextAttr |= AF.ASC_RET_ALLOCATED_MEMORY;
-  const result: AcceptResult = {
-    status: outcome.status,
-    statusName: S.statusName(outcome.status),
-    context: handle,
-    output: placed,
-    contextAttr: contextAttr >>> 0,
-  };
-  if (outcome.expiry) result.expiry = outcome.expiry;
-  return result;
 }
 
 /** Whether `context` is a server context (from acceptSecurityContext). */

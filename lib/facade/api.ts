@@ -1,10 +1,10 @@
 // The SSPI-shaped API: argument checks (TypeError for programmer errors), provider choice, per-context
 // serialization and handle lifetimes. SSPI-level failures are statuses in the result, never exceptions.
 import { checkCString } from './cstring.js';
-import { parseSecChannelBindings } from '../vocabulary/bindings.js';
 import * as F from '../vocabulary/flags.js';
 import * as S from '../vocabulary/status.js';
 import { SecurityError, type GssStatusDetail } from '../vocabulary/status.js';
+import { abortable, endLeg, failed, readInput, runLeg } from './leg.js';
 import {
   ContextHandle,
   ContextState,
@@ -17,9 +17,8 @@ import {
   freeCredentialState,
 } from './handles.js';
 import { currentProvider } from '../providers/select.js';
-import { ResultSecBuffer } from './secbuffer.js';
 import { acquireInbound, inboundOf, isServerState, wantsInbound, type InboundCredentialsOptions } from './inbound.js';
-import type { ChannelBindings, CredentialSource, InitializeOutcome, PackageName } from '../providers/provider.js';
+import type { CredentialSource, InitializeOutcome, PackageName } from '../providers/provider.js';
 import type { RenewalEvent } from '../providers/renewal.js';
 
 export { ContextHandle, CredentialsHandle };
@@ -84,41 +83,6 @@ export function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   return signal;
-}
-
-/**
- * Races `work` against `signal`. On abort, rejects at once with the signal's reason; `abandoned` receives the
- * result whenever the native call finishes, to free it. The call itself cannot be interrupted.
- */
-export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, abandoned: (result: T) => void): Promise<T> {
-  if (!signal) return work;
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const onAbort = () => {
-      if (settled) return;
-      settled = true;
-      reject(signal.reason);
-      void work.then(abandoned, () => undefined);
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        if (!settled) {
-          settled = true;
-          resolve(value);
-        }
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort);
-        if (!settled) {
-          settled = true;
-          reject(err);
-        }
-      },
-    );
-  });
 }
 
 export function checkOptions(options: object, allowed: Set<string>, fn: string): void {
@@ -294,19 +258,41 @@ export function checkBuffers(buffers: unknown, what: string): SecBuffer[] | unde
   return buffers as SecBuffer[];
 }
 
-export const baseType = (type: number) => type & ~F.SECBUFFER_ATTRMASK;
+/** The checks a leg opens with: `options` an object of known keys, `contextReq` a 32-bit set of `flags` (ISC_REQ_*). */
+export function checkLegOptions(options: unknown, allowed: Set<string>, fn: string, flags: string): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options must be an object`);
+  checkOptions(options, allowed, fn);
+  const { contextReq } = options as { contextReq?: unknown };
+  if (!Number.isInteger(contextReq) || (contextReq as number) < 0 || (contextReq as number) > 0xffffffff) {
+    throw new TypeError(`contextReq must be an unsigned 32-bit integer of ${flags} flags`);
+  }
+}
 
-function failed(status: number, detail: string | undefined, context?: ContextHandle, gss?: GssStatusDetail): InitializeResult {
-  const result: InitializeResult = {
-    status,
-    statusName: S.statusName(status),
-    output: [],
-    contextAttr: 0,
-    error: new SecurityError(status, detail, gss),
-  };
-  if (context) result.context = context;
-  if (gss) result.gss = gss;
-  return result;
+export function checkDataRep(targetDataRep: number | undefined): void {
+  const rep = targetDataRep ?? F.SECURITY_NATIVE_DREP;
+  if (rep !== F.SECURITY_NATIVE_DREP && rep !== F.SECURITY_NETWORK_DREP) {
+    throw new TypeError('targetDataRep must be SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP');
+  }
+}
+
+interface LegIO {
+  signal?: unknown;
+  input?: unknown;
+  output?: unknown;
+  credential?: unknown;
+  context?: unknown;
+}
+
+/** A leg's signal (already aborted: thrown), buffers and handles checked. */
+export function checkLegIO(options: LegIO): { signal?: AbortSignal; input?: SecBuffer[]; output?: SecBuffer[] } {
+  const signal = checkSignal(options.signal);
+  signal?.throwIfAborted();
+  const input = checkBuffers(options.input, 'input');
+  const output = checkBuffers(options.output, 'output');
+  for (const [name, handle, cls] of [['credential', options.credential, CredentialsHandle], ['context', options.context, ContextHandle]] as const) {
+    if (handle !== undefined && (typeof handle !== 'object' || handle === null)) throw new TypeError(`${name} must be a ${cls.name}`);
+  }
+  return { signal, input, output };
 }
 
 /** Names of the ISC_REQ_* bits in `bits`, for messages. */
@@ -323,33 +309,20 @@ function reqNames(bits: number): string {
  * one context are serialized.
  */
 export async function initializeSecurityContext(options: InitializeSecurityContextOptions): Promise<InitializeResult> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('initializeSecurityContext: options must be an object');
-  checkOptions(options, ISC_KEYS, 'initializeSecurityContext');
+  checkLegOptions(options, ISC_KEYS, 'initializeSecurityContext', 'ISC_REQ_*');
   const { contextReq } = options;
-  if (!Number.isInteger(contextReq) || contextReq < 0 || contextReq > 0xffffffff) {
-    throw new TypeError('contextReq must be an unsigned 32-bit integer of ISC_REQ_* flags');
-  }
   if ((options.reserved1 ?? 0) !== 0) throw new TypeError('reserved1 must be 0');
   if ((options.reserved2 ?? 0) !== 0) throw new TypeError('reserved2 must be 0');
-  const rep = options.targetDataRep ?? F.SECURITY_NATIVE_DREP;
-  if (rep !== F.SECURITY_NATIVE_DREP && rep !== F.SECURITY_NETWORK_DREP) {
-    throw new TypeError('targetDataRep must be SECURITY_NATIVE_DREP or SECURITY_NETWORK_DREP');
-  }
+  checkDataRep(options.targetDataRep);
   if (options.targetName !== undefined && typeof options.targetName !== 'string') throw new TypeError('targetName must be a string');
   if (options.targetName !== undefined) checkCString(options.targetName, 'targetName');
   if (options.delegation !== undefined && options.delegation !== 'policy' && options.delegation !== 'unconstrained') {
     throw new TypeError('delegation must be "policy" or "unconstrained"');
   }
-  const signal = checkSignal(options.signal);
-  signal?.throwIfAborted();
-  const input = checkBuffers(options.input, 'input');
-  const output = checkBuffers(options.output, 'output');
-  for (const [name, handle, cls] of [['credential', options.credential, CredentialsHandle], ['context', options.context, ContextHandle]] as const) {
-    if (handle !== undefined && (typeof handle !== 'object' || handle === null)) throw new TypeError(`${name} must be a ${cls.name}`);
-  }
+  const { signal, input, output } = checkLegIO(options);
 
   // Handles: a freed, foreign or wrong-kind handle is an SSPI failure, not a crash.
-  let handle = options.context;
+  const handle = options.context;
   let state: ContextState | undefined;
   if (handle !== undefined) {
     state = contextState(handle);
@@ -369,17 +342,9 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
   if (unsupported) return failed(S.SEC_E_UNSUPPORTED_FUNCTION, `this package cannot honour ${reqNames(unsupported) || 'these flags'}`, handle);
   if (!state && !options.targetName) return failed(S.SEC_E_TARGET_UNKNOWN, 'the first call needs a targetName (an SPN)');
 
-  let token: Buffer | undefined;
-  let channelBindings: ChannelBindings | undefined;
-  for (const b of input ?? []) {
-    const type = baseType(b.type);
-    if (type === F.SECBUFFER_TOKEN && token === undefined) token = Buffer.from(b.buffer);
-    if (type === F.SECBUFFER_CHANNEL_BINDINGS && channelBindings === undefined) {
-      const parsed = parseSecChannelBindings(Buffer.from(b.buffer));
-      if (typeof parsed === 'string') return failed(S.SEC_E_BAD_BINDINGS, parsed, handle);
-      channelBindings = parsed as ChannelBindings;
-    }
-  }
+  const read = readInput(input, handle);
+  if ('status' in read) return read;
+  const { token, channelBindings } = read;
 
   if (!state) {
     state = new ContextState(provider, credential!, options.targetName!);
@@ -391,54 +356,20 @@ export async function initializeSecurityContext(options: InitializeSecurityConte
   }
   const ctx = state;
   const existing = handle;
-  const work = ctx.serialize(async () => {
-    // Decided when the call runs, not when it was made: calls queued behind a leg see the state that leg left.
-    const refused = existing ? refusal(ctx, token !== undefined) : undefined;
-    if (refused) return refused;
-    const outcome = await provider.initialize({
-      credential: ctx.credential.native,
-      context: ctx.native,
-      targetName: options.targetName ?? ctx.targetName,
-      contextReq,
-      unconstrainedDelegation: options.delegation === 'unconstrained',
-      token,
-      channelBindings,
-    });
-    ctx.native = outcome.context;
-    ctx.phase = outcome.status === S.SEC_E_OK ? 'complete' : outcome.status === S.SEC_I_CONTINUE_NEEDED ? 'continuing' : 'failed';
-    if (ctx.phase === 'failed') ctx.failedWith = S.statusName(outcome.status);
-    return outcome;
+  const outcome = await runLeg(ctx, existing, signal, () => refusal(ctx, token !== undefined), () => provider.initialize({
+    credential: ctx.credential.native,
+    context: ctx.native,
+    targetName: options.targetName ?? ctx.targetName,
+    contextReq,
+    unconstrainedDelegation: options.delegation === 'unconstrained',
+    token,
+    channelBindings,
+  }));
+  return endLeg(ctx, handle, outcome, output, {
+    allocate: (contextReq & F.ISC_REQ_ALLOCATE_MEMORY) !== 0,
+    allocated: F.ISC_RET_ALLOCATED_MEMORY,
+    tokenOnFailure: false,
   });
-  // On abort, the context goes: a leg that finishes unseen leaves it in a state the caller cannot know.
-  const outcome: InitializeOutcome = await abortable(work, signal, () => (existing ? deleteContextState(existing) : ctx.release()));
-
-  if (!handle) {
-    if (!outcome.context) {
-      ctx.release();
-      return failed(outcome.status, outcome.detail, undefined, outcome.gss);
-    }
-    handle = new ContextHandle(ctx);
-  }
-  if (!S.isSuccess(outcome.status)) return failed(outcome.status, outcome.detail, handle, outcome.gss);
-
-  const placed = placeToken(outcome.token ?? Buffer.alloc(0), contextReq, output);
-  if (typeof placed === 'number') {
-    // The context has advanced past a token the caller never got: it cannot go on.
-    ctx.phase = 'failed';
-    ctx.failedWith = S.statusName(placed);
-    return failed(placed, `the SECBUFFER_TOKEN output buffer is too small for the ${outcome.token?.length ?? 0}-byte token`, handle);
-  }
-  let contextAttr = outcome.contextAttr;
-  if (contextReq & F.ISC_REQ_ALLOCATE_MEMORY) contextAttr |= F.ISC_RET_ALLOCATED_MEMORY;
-  const result: InitializeResult = {
-    status: outcome.status,
-    statusName: S.statusName(outcome.status),
-    context: handle,
-    output: placed,
-    contextAttr: contextAttr >>> 0,
-  };
-  if (outcome.expiry) result.expiry = outcome.expiry;
-  return result;
 }
 
 /**
@@ -460,26 +391,6 @@ function refusal(ctx: ContextState, withToken: boolean): InitializeOutcome | und
   }
   return undefined;
 }
-
-/**
- * Output buffer semantics: with ISC_REQ_ALLOCATE_MEMORY (or no SECBUFFER_TOKEN buffer given) the token is a new
- * Buffer; otherwise it is copied into the caller's buffer, and the result's buffer is the filled part of it.
- */
-export function placeToken(token: Buffer, contextReq: number, output?: SecBuffer[]): SecBuffer[] | number {
-  const slot = output?.findIndex((b) => baseType(b.type) === F.SECBUFFER_TOKEN) ?? -1;
-  if (!output || slot < 0) return [new ResultSecBuffer(F.SECBUFFER_TOKEN, token), ...(output ?? []).map(empty)];
-  const allocate = (contextReq & F.ISC_REQ_ALLOCATE_MEMORY) !== 0;
-  if (!allocate && output[slot].buffer.length < token.length) return S.SEC_E_INSUFFICIENT_MEMORY;
-  return output.map((b, i) => {
-    if (i !== slot) return empty(b);
-    if (allocate) return new ResultSecBuffer(b.type, token);
-    b.buffer.set(token);
-    return new ResultSecBuffer(b.type, b.buffer.subarray(0, token.length));
-  });
-}
-
-// Result buffers print their type and size only (docs/security.md: no token bytes in inspect or JSON).
-const empty = (b: SecBuffer): SecBuffer => new ResultSecBuffer(b.type, b.buffer.subarray(0, 0));
 
 /** DeleteSecurityContext. SEC_E_INVALID_HANDLE when the handle is not live. */
 export function deleteSecurityContext(context: ContextHandle): number {

@@ -14,7 +14,7 @@ import { SpnegoFailure } from '../protocol/failure.js';
 import { checkCString } from '../facade/cstring.js';
 import type { Acceptor, AcceptOutcome, AcceptRequest, BindingsPolicy, InboundSource } from './acceptor.js';
 import { queryAttribute } from './gssapi-attributes.js';
-import { decrypt, encrypt, sign, verify } from './gssapi-message.js';
+import { GssMessageCalls } from './gssapi-message.js';
 import {
   GssContext,
   GssName,
@@ -22,6 +22,7 @@ import {
   adoptCred,
   displayName,
   expiryFromNow,
+  gssBindings,
   gssFailure,
   ownFailure,
   releaseCred,
@@ -43,7 +44,6 @@ import type {
   ChannelBindings,
   InitializeOutcome,
   InitializeRequest,
-  MessageBuffer,
   MessageOutcome,
   PackageName,
   Provider,
@@ -170,32 +170,26 @@ async function acquireInbound(source: InboundSource): Promise<Inbound | Failure>
     if (file !== undefined && !existsSync(file)) return ownFailure(GSS_S_NO_CRED, `the keytab ${file} does not exist`);
   }
   if (g.fn.gss_acquire_cred_from && g.flavour !== 'heimdal') {
-    let name: GssName | null = null;
-    try {
-      if (source.principal) {
-        const imported = GssName.import(source.principal, G.OIDS.KRB5_NT_PRINCIPAL_NAME);
-        if (isFailure(imported)) return imported;
-        name = imported;
-      }
-      const store: Record<string, string> = {};
-      if (source.keytab) store.keytab = source.keytab;
-      if (source.replayCache) store.rcache = source.replayCache;
-      const got = await acquireCred(name, [G.OIDS.MECH_KRB5], undefined, Object.keys(store).length > 0 ? store : undefined, GSS_C_ACCEPT);
-      return isFailure(got) ? got : { cred: got.cred };
-    } finally {
-      name?.release();
-    }
+    const store: Record<string, string> = {};
+    if (source.keytab) store.keytab = source.keytab;
+    if (source.replayCache) store.rcache = source.replayCache;
+    return acquireAccept(source.principal, Object.keys(store).length > 0 ? store : undefined);
   }
   if (source.keytab) return importKeytab(source);
   // No keytab named: the library's default keytab, read as it reads it.
+  return acquireAccept(source.principal, undefined);
+}
+
+/** gss_acquire_cred(_from) of an accepting Kerberos credential, for `principal` (any in the keytab without one). */
+async function acquireAccept(principal: string | undefined, store: Record<string, string> | undefined): Promise<Inbound | Failure> {
   let name: GssName | null = null;
   try {
-    if (source.principal) {
-      const imported = GssName.import(source.principal, G.OIDS.KRB5_NT_PRINCIPAL_NAME);
+    if (principal) {
+      const imported = GssName.import(principal, G.OIDS.KRB5_NT_PRINCIPAL_NAME);
       if (isFailure(imported)) return imported;
       name = imported;
     }
-    const got = await acquireCred(name, [G.OIDS.MECH_KRB5], undefined, undefined, GSS_C_ACCEPT);
+    const got = await acquireCred(name, [G.OIDS.MECH_KRB5], undefined, store, GSS_C_ACCEPT);
     return isFailure(got) ? got : { cred: got.cred };
   } finally {
     name?.release();
@@ -249,13 +243,7 @@ export class GssAcceptorContext extends GssContext {
     const flags = [0];
     const time = [0];
     const deleg: Array<bigint | null> = [null];
-    const cb = this.channel && {
-      initiator_addrtype: this.channel.initiatorAddrType,
-      initiator_address: { length: this.channel.initiatorAddress.length, value: this.channel.initiatorAddress },
-      acceptor_addrtype: this.channel.acceptorAddrType,
-      acceptor_address: { length: this.channel.acceptorAddress.length, value: this.channel.acceptorAddress },
-      application_data: { length: this.channel.applicationData.length, value: this.channel.applicationData },
-    };
+    const cb = gssBindings(this.channel);
     const before = Date.now();
     const major = await callAsync(fn.gss_accept_sec_context, minor, ctx, this.acceptorCred, { length: input.length, value: input },
       cb ?? null, src, mech, out, flags, time, deleg);
@@ -356,7 +344,7 @@ function usable(context: ProviderContext): MessageOutcome | undefined {
   return undefined;
 }
 
-export class GssAcceptor implements Acceptor, Provider {
+export class GssAcceptor extends GssMessageCalls implements Acceptor, Provider {
   readonly name = 'gssapi-acceptor';
   readonly supportedContextReq = SUPPORTED_ASC_REQ;
   readonly provider: Provider = this;
@@ -455,20 +443,8 @@ export class GssAcceptor implements Acceptor, Provider {
     return { status: S.SEC_E_NO_CREDENTIALS, context: request.context, contextAttr: 0, detail: 'an inbound (SECPKG_CRED_INBOUND) credential cannot initialize a context: acquire an outbound one' };
   }
 
-  encryptMessage(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? encrypt((context as GssServerContext).mech, qop, buffers);
-  }
-
-  decryptMessage(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? decrypt((context as GssServerContext).mech, buffers);
-  }
-
-  makeSignature(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? sign((context as GssServerContext).mech, qop, buffers);
-  }
-
-  verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? verify((context as GssServerContext).mech, buffers);
+  protected unusable(context: ProviderContext): MessageOutcome | undefined {
+    return usable(context);
   }
 
   async queryCredentialsAttributes(credential: ProviderCredential, attribute: number): Promise<AttributeOutcome> {

@@ -10,7 +10,7 @@ import * as S from '../vocabulary/status.js';
 import { isFailure, outcomeOf, type Failure } from './failure.js';
 import { emptyToken, gssFailure, ownFailure, type GssContext } from './gssapi-native.js';
 import { GSS_S_DEFECTIVE_TOKEN, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
-import type { MessageBuffer, MessageOutcome } from './provider.js';
+import type { MessageBuffer, MessageOutcome, ProviderContext } from './provider.js';
 
 /** SECBUFFER type (with attributes) -> IOV type; undefined: not ours to touch. */
 function iovType(type: number): number | undefined {
@@ -192,3 +192,29 @@ export function verify(ctx: GssContext, buffers: MessageBuffer[]): MessageOutcom
   const bad = ctx.verifyMic(signedData(buffers), Buffer.from(t.buffer, t.byteOffset, t.byteLength));
   return bad ? outcomeOf(bad) : { status: S.SEC_E_OK, qop: 0 };
 }
+
+/**
+ * The four per-message calls of the GSS providers, the initiator's (GssapiProvider) and the acceptor's (GssAcceptor):
+ * each on the context's `mech` once `unusable` (not established, expired) has nothing to say against it.
+ */
+export abstract class GssMessageCalls {
+  protected abstract unusable(context: ProviderContext): MessageOutcome | undefined;
+
+  encryptMessage(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
+    return this.unusable(context) ?? encrypt(mechOf(context), qop, buffers);
+  }
+
+  decryptMessage(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
+    return this.unusable(context) ?? decrypt(mechOf(context), buffers);
+  }
+
+  makeSignature(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
+    return this.unusable(context) ?? sign(mechOf(context), qop, buffers);
+  }
+
+  verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
+    return this.unusable(context) ?? verify(mechOf(context), buffers);
+  }
+}
+
+const mechOf = (context: ProviderContext): GssContext => (context as ProviderContext & { mech: GssContext }).mech;

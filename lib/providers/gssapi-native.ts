@@ -349,13 +349,7 @@ export class GssContext {
     const out: GssBuffer = { length: 0, value: null };
     const retFlags = [0];
     const time = [0];
-    const cb = this.bindings && {
-      initiator_addrtype: this.bindings.initiatorAddrType,
-      initiator_address: { length: this.bindings.initiatorAddress.length, value: this.bindings.initiatorAddress },
-      acceptor_addrtype: this.bindings.acceptorAddrType,
-      acceptor_address: { length: this.bindings.acceptorAddress.length, value: this.bindings.acceptorAddress },
-      application_data: { length: this.bindings.applicationData.length, value: this.bindings.applicationData },
-    };
+    const cb = gssBindings(this.bindings);
     const args = [minor, this.cred, ctx, this.target.handle, gssOid(this.mech), this.flags, 0, cb ?? null,
       input ? { length: input.length, value: input } : null, actualMech, out, retFlags, time];
     let major: number;
@@ -446,4 +440,15 @@ export class GssContext {
 /** A peer's empty token is a defective token (GSS would see a NULL buffer: a calling error, our bug, not theirs). */
 export function emptyToken(): Failure {
   return ownFailure(GSS_S_DEFECTIVE_TOKEN, 'the token is empty');
+}
+
+/** Channel bindings as the gss_channel_bindings_struct both gss_init_sec_context and gss_accept_sec_context take. */
+export function gssBindings(cb: ChannelBindings | undefined) {
+  return cb && {
+    initiator_addrtype: cb.initiatorAddrType,
+    initiator_address: { length: cb.initiatorAddress.length, value: cb.initiatorAddress },
+    acceptor_addrtype: cb.acceptorAddrType,
+    acceptor_address: { length: cb.acceptorAddress.length, value: cb.acceptorAddress },
+    application_data: { length: cb.applicationData.length, value: cb.applicationData },
+  };
 }

@@ -18,7 +18,7 @@ import { packageInfo, queryAttribute } from './gssapi-attributes.js';
 import { GssCredential, lifespan, type Binding } from './gssapi-credential.js';
 import { SUPPORTED_CONTEXT_REQ, iscRetFlags } from './gssapi-flags.js';
 import { initializeContext, type GssContextState } from './gssapi-initialize.js';
-import { decrypt, encrypt, sign, verify } from './gssapi-message.js';
+import { GssMessageCalls } from './gssapi-message.js';
 import { gssFailure, inquireCred, installedMechs } from './gssapi-native.js';
 import { acquire, nextMethod, nextTgt, renews, type Acquired } from './gssapi-sources.js';
 import { tgtTimes } from './krb5-native.js';
@@ -28,7 +28,6 @@ import type {
   CredentialSource,
   InitializeOutcome,
   InitializeRequest,
-  MessageBuffer,
   MessageOutcome,
   Provider,
   ProviderContext,
@@ -36,7 +35,7 @@ import type {
 } from './provider.js';
 import { Renewer } from './renewal.js';
 
-export class GssapiProvider implements Provider {
+export class GssapiProvider extends GssMessageCalls implements Provider {
   readonly name = 'gssapi';
   readonly supportedContextReq = SUPPORTED_CONTEXT_REQ;
 
@@ -57,20 +56,8 @@ export class GssapiProvider implements Provider {
     return initializeContext(request);
   }
 
-  encryptMessage(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? encrypt((context as GssContextState).mech, qop, buffers);
-  }
-
-  decryptMessage(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? decrypt((context as GssContextState).mech, buffers);
-  }
-
-  makeSignature(context: ProviderContext, qop: number, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? sign((context as GssContextState).mech, qop, buffers);
-  }
-
-  verifySignature(context: ProviderContext, buffers: MessageBuffer[]): MessageOutcome {
-    return usable(context) ?? verify((context as GssContextState).mech, buffers);
+  protected unusable(context: ProviderContext): MessageOutcome | undefined {
+    return usable(context);
   }
 
   async queryCredentialsAttributes(credential: ProviderCredential, attribute: number): Promise<AttributeOutcome> {
