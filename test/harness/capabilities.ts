@@ -49,6 +49,9 @@ export function missingPeers(opts: { heimdal?: boolean } = {}): Missing[] {
   need(onPath('curl'), 'curl on PATH', 'curl');
   need(apacheAvailable(), 'Apache with mod_auth_gssapi (/usr/sbin/apache2, mod_auth_gssapi.so)', 'apache2', 'libapache2-mod-auth-gssapi');
   need(existsSync(SYSTEM_PYTHON) && PythonAcceptor.available(), `${SYSTEM_PYTHON} that imports gssapi`, 'python3-gssapi');
+  need(existsSync(SYSTEM_PYTHON) && spawnSync(SYSTEM_PYTHON, ['-c', 'import requests_kerberos']).status === 0,
+    `${SYSTEM_PYTHON} that imports requests_kerberos (a client of the server middleware)`, 'python3-requests-kerberos');
+  need(existsSync('/usr/bin/chromium'), 'Chromium (/usr/bin/chromium, a browser client of the server middleware)', 'chromium');
   need(LIBFAKETIME !== undefined, 'libfaketime (faketime/libfaketime.so.1)', 'faketime');
   need(ntlmInstalled(), 'a gss-ntlmssp mechanism registered in /etc/gss/mech.d', 'gss-ntlmssp');
   const ldap = ldapKdcMissing();
