@@ -60,6 +60,10 @@ describe(`provider: a NUL inside a string that becomes a C string is a TypeError
     { parameter: 'proxySpn', shown: () => r.spn, call: () => negotiateRequest(url, { proxy: url, proxySpn: `${r.spn}\0.evil.example`, credential: cred }) },
     { parameter: 'service', shown: () => 'HTTP', call: () => negotiateRequest(url, { service: 'HTTP\0evil', credential: cred }) },
     { parameter: 'path', shown: () => 'libgssapi_krb5.so.2', call: () => gssapiLibrary('libgssapi_krb5.so.2\0.evil') },
+    // The acceptor's handle (issue 18): its keytab, principal and replay cache become C strings too.
+    { parameter: 'keytab', shown: () => 'FILE:/tmp/kn-nul.keytab', call: () => acquireCredentialsHandle({ credentialUse: 'inbound', keytab: 'FILE:/tmp/kn-nul.keytab\0x' }) },
+    { parameter: 'principal', shown: () => r.spn, call: () => acquireCredentialsHandle({ credentialUse: 'inbound', principal: `${r.spn}\0.evil.example` }) },
+    { parameter: 'replayCache', shown: () => 'none:', call: () => acquireCredentialsHandle({ credentialUse: 'inbound', replayCache: 'none:\0dfl:/tmp' }) },
   ];
 
   for (const [i, c] of cases.entries()) {
