@@ -272,22 +272,31 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
         server.dispose();
         return await refusal(req, new S.SecurityError(S.SEC_E_INTERNAL_ERROR, 'the acceptor wants another leg but gave no token'));
       }
-      if (socket && !socket.destroyed) state.pending = server;
-      else server.dispose();
+      if (socket && !socket.destroyed) {
+        // A pipelined request on this connection may have left one already (nobody holds it: a step takes it first).
+        dropPending(state);
+        state.pending = server;
+      } else server.dispose();
       return reply(401, 'Negotiate continues.\n', headers);
     }
 
     const principal = step.client ?? server.client ?? '';
-    const pkg = server.context ? queryContextAttributes(server.context, SECPKG_ATTR_PACKAGE_INFO).value?.name ?? 'Kerberos' : 'Kerberos';
-    const identity: NegotiateIdentity = {
-      principal,
-      realm: realmOf(principal),
-      mutual: (server.contextAttr & AF.ASC_RET_MUTUAL_AUTH) !== 0,
-      channelBound: bindingsMode === 'required' && boundServers.has(server),
-      package: pkg,
-    };
-    const delegated = options.delegation ? server.delegatedCredential() : undefined;
-    server.dispose();
+    let identity: NegotiateIdentity;
+    let delegated: CredentialsHandle | undefined;
+    try {
+      const pkg = server.context ? queryContextAttributes(server.context, SECPKG_ATTR_PACKAGE_INFO).value?.name ?? 'Kerberos' : 'Kerberos';
+      identity = {
+        principal,
+        realm: realmOf(principal),
+        mutual: (server.contextAttr & AF.ASC_RET_MUTUAL_AUTH) !== 0,
+        channelBound: bindingsMode === 'required' && boundServers.has(server),
+        package: pkg,
+      };
+      delegated = options.delegation ? server.delegatedCredential() : undefined;
+    } finally {
+      // Whatever happened above, the context goes now (the handler answers a throw with 500 or next(err)).
+      server.dispose();
+    }
 
     const realmOk = !allowedRealms || allowedRealms.has(identity.realm);
     let principalOk = true;
@@ -304,8 +313,13 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
       return reply(403, 'Forbidden.\n', headers);
     }
     if (delegated) {
-      identity.delegatedCredential = delegated;
-      res.once('close', () => freeCredentialsHandle(delegated));
+      if (res.destroyed || socket?.destroyed) {
+        // The client hung up during the last leg: 'close' has been emitted already and would never free it.
+        freeCredentialsHandle(delegated);
+      } else {
+        identity.delegatedCredential = delegated;
+        res.once('close', () => freeCredentialsHandle(delegated));
+      }
     }
     if (options.perConnection && socket && !socket.destroyed) {
       state.identity = { principal: identity.principal, realm: identity.realm, mutual: identity.mutual, channelBound: identity.channelBound, package: identity.package };
