@@ -90,7 +90,7 @@ export class AcceptorMachine<S extends MechanismStep, F> {
     if (oid !== MECH_OID.SPNEGO) {
       // A raw mechanism token (Wine's and some Java clients' way): no negotiation, the mechanism answers raw.
       const mech = this.mechanisms.find((m) => m.oids.includes(oid));
-      if (!mech) return this.fail('bad-mech', GSS_S_BAD_MECH, `a raw token for ${oid}, which no mechanism here runs`);
+      if (!mech) return this.fail('bad-mech', GSS_S_BAD_MECH, `a raw token for ${shownOid(oid)}, which no mechanism here runs`);
       this.mech = mech;
       this.oid = oid;
       this.state = 'raw';
@@ -123,7 +123,7 @@ export class AcceptorMachine<S extends MechanismStep, F> {
         this.oid = init.mechTypes[i];
       }
     }
-    if (!this.mech) return this.fail('bad-mech', GSS_S_BAD_MECH, `no mechanism in common (offered: ${init.mechTypes.join(', ')})`);
+    if (!this.mech) return this.fail('bad-mech', GSS_S_BAD_MECH, `no mechanism in common (offered: ${shownOids(init.mechTypes)})`);
     this.mechTypesDer = init.mechTypesDer;
     // RFC 4178 §5: the MIC exchange is optional only when the selected mechanism is the initiator's first choice
     // (the acceptor runs every mechanism it selects, so it is ours too), and when the mechanism asks for it.
@@ -218,7 +218,7 @@ export class AcceptorMachine<S extends MechanismStep, F> {
       return new SpnegoFailure(failure.reason, failure.major, failure.detail);
     }
     if (resp.supportedMech !== undefined && resp.supportedMech !== this.oid) {
-      return this.fail('unexpected', GSS_S_DEFECTIVE_TOKEN, `the initiator named ${resp.supportedMech}, not the selected ${this.oid}`);
+      return this.fail('unexpected', GSS_S_DEFECTIVE_TOKEN, `the initiator named ${shownOid(resp.supportedMech)}, not the selected ${this.oid}`);
     }
     return resp;
   }
@@ -256,4 +256,18 @@ export class AcceptorMachine<S extends MechanismStep, F> {
       : errorToken;
     return new SpnegoFailure(reason, major, detail, mechanism, token);
   }
+}
+
+/**
+ * An OID the peer sent, for a failure's detail: the peer chooses its length (one can fill most of a 64 KiB token) and
+ * the detail reaches SecurityError messages and server logs, so it is cut.
+ */
+function shownOid(oid: string): string {
+  return oid.length > 64 ? `${oid.slice(0, 64)}... (${oid.length} characters)` : oid;
+}
+
+/** The peer's mechanism list, for a failure's detail: at most eight OIDs, each cut by shownOid. */
+function shownOids(oids: string[]): string {
+  const shown = oids.slice(0, 8).map(shownOid).join(', ');
+  return oids.length > 8 ? `${shown} and ${oids.length - 8} more` : shown;
 }

@@ -399,6 +399,18 @@ describe('SPNEGO state machine: the acceptor half', () => {
     expect(mech.received).to.have.length(0);
   });
 
+  it('the peer\'s OIDs reach the failure detail cut short: at most eight, each at most 64 characters', async () => {
+    const { machine } = acceptor();
+    const long = `1.3.6.1.4.1.${'1234567.'.repeat(50)}1`; // 57 arcs: the decoder's limit is 64
+    const offered = [long, ...Array.from({ length: 11 }, (_, i) => `1.3.6.1.4.1.99999.${i}`)];
+    const f = failed(await machine.step(init(offered, Buffer.from('x'))), 'bad-mech', GSS_S_BAD_MECH);
+    expect(f.detail).to.not.contain(long);
+    expect(f.detail).to.contain(`${long.slice(0, 64)}... (${long.length} characters)`);
+    expect(f.detail).to.contain('1.3.6.1.4.1.99999.6 and 4 more');
+    expect(f.detail).to.not.contain('1.3.6.1.4.1.99999.7');
+    expect(f.detail!.length).to.be.below(1000);
+  });
+
   it('the mechanism refusing the optimistic token: a reject carrying its error token, and its failure as it is', async () => {
     const { machine } = acceptor();
     const f = failed(await machine.step(init(KRB, Buffer.from('forged'))), 'mechanism');
