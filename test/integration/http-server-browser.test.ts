@@ -6,15 +6,15 @@
 //
 // Each browser starts from a fresh user-data directory whose Local State already holds
 // `net.received_http_auth_negotiate_headers: true`, so it authenticates on the first challenge, with one load. Without
-// it Chromium on Linux refuses the first Negotiate challenge a user-data directory ever meets: NetworkContextHttpAuthPreferences::AllowGssapiLibraryLoad() (services/network/
-// network_context.cc) tells the browser "a GSSAPI library is wanted" and answers false, so
-// HttpAuthHandlerNegotiate::Factory::CreateAuthHandler (net/http/http_auth_handler_negotiate.cc) returns
-// ERR_UNSUPPORTED_AUTH_SCHEME (-339) before any library load and the page is the 401; the browser then sets that pref
-// (SystemNetworkContextManager::GssapiLibraryLoadObserver, chrome/browser/net/system_network_context_manager.cc) and
-// sends allow_gssapi_library_load = true with the next HttpAuthDynamicParams, so the next challenge loads
-// libgssapi_krb5.so.2 and works. The pref is kept in Local State: a user's Chromium fails once in its life, a test's
-// fresh directory every time. The last test shows that behaviour, from the net-log, so that a Chromium that changes it
-// says so here. docs/http-server.md, "Browsers".
+// it Chromium on Linux refuses the first Negotiate challenge a user-data directory ever meets:
+// NetworkContextHttpAuthPreferences::AllowGssapiLibraryLoad() (services/network/ network_context.cc) tells the browser
+// "a GSSAPI library is wanted" and answers false, so HttpAuthHandlerNegotiate::Factory::CreateAuthHandler
+// (net/http/http_auth_handler_negotiate.cc) returns ERR_UNSUPPORTED_AUTH_SCHEME (-339) before any library load and the
+// page is the 401; the browser then sets that pref (SystemNetworkContextManager::GssapiLibraryLoadObserver,
+// chrome/browser/net/system_network_context_manager.cc) and sends allow_gssapi_library_load = true with the next
+// HttpAuthDynamicParams, so the next challenge loads libgssapi_krb5.so.2 and works. The pref is kept in Local State: a
+// user's Chromium fails once in its life, a test's fresh directory every time. The last test shows that behaviour, from
+// the net-log, so that a Chromium that changes it says so here. docs/http-server.md, "Browsers".
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
