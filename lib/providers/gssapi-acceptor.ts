@@ -29,6 +29,7 @@ import {
   type StepResult,
 } from './gssapi-native.js';
 import { copyOut } from '../../ffi/memory.js';
+import { KRB5_KEYTAB_ENTRY_BUFFER } from '../../ffi/krb5.js';
 import { GSS_S_BAD_BINDINGS, GSS_S_CONTEXT_EXPIRED, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, GSS_S_NO_CRED, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
 import { isFailure, withStatus, type Failure } from './failure.js';
 import { readOid } from './gssapi-oid.js';
@@ -147,6 +148,16 @@ function importKeytab(source: InboundSource): Inbound | Failure {
     if (source.principal && (code = fn.krb5_parse_name(ctx[0], source.principal, principal) as number)) {
       close();
       return krb5Failure(code, 'the service principal cannot be parsed');
+    }
+    if (principal[0] && fn.krb5_kt_get_entry && fn.krb5_kt_free_entry) {
+      // Heimdal imports a keytab without the principal's key and fails only at each accept, as if the client were at
+      // fault; MIT refuses at acquisition (KG_KEYTAB_NOMATCH). The server's misconfiguration is told now, on both.
+      const entry = Buffer.alloc(KRB5_KEYTAB_ENTRY_BUFFER);
+      if ((code = fn.krb5_kt_get_entry(ctx[0], kt[0], principal[0], 0, 0, entry) as number)) {
+        close();
+        return krb5Failure(code, `the keytab holds no key for ${source.principal}`);
+      }
+      fn.krb5_kt_free_entry(ctx[0], entry);
     }
     const minor = [0];
     const out: Array<bigint | null> = [null];
