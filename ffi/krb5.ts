@@ -30,6 +30,9 @@ export interface Krb5Functions {
   krb5_cc_destroy: Fn;
   krb5_cc_close: Fn;
   krb5_free_keyblock?: Fn;
+  /** Whether a keytab holds a principal's key (an acceptor's principal checked at acquisition, as MIT does). */
+  krb5_kt_get_entry?: Fn;
+  krb5_kt_free_entry?: Fn;
   /** Reading a cache's tickets (a TGT's times: SECPKG_ATTR_LIFESPAN and the renewal schedule). */
   krb5_cc_start_seq_get: Fn;
   krb5_cc_next_cred: Fn;
@@ -39,6 +42,9 @@ export interface Krb5Functions {
   /** Renews a renewable TGT at the KDC (RFC 4120 §3.3.3, the RENEW option): no password or key needed. */
   krb5_get_renewed_creds?: Fn;
 }
+
+/** sizeof(krb5_keytab_entry) is 56 bytes on 64-bit Heimdal 7 and less on MIT; opaque to us, and generous. */
+export const KRB5_KEYTAB_ENTRY_BUFFER = 256;
 
 /** sizeof(krb5_creds) is about 120 bytes on 64-bit MIT, 150 on Heimdal; the buffer is opaque to us and generous. */
 export const KRB5_CREDS_BUFFER = 512;
@@ -91,6 +97,9 @@ function declare(lib: LibraryHandle): Krb5Functions | undefined {
     krb5_cc_destroy: f('int32_t krb5_cc_destroy(void *ctx, void *ccache)'),
     krb5_cc_close: f('int32_t krb5_cc_close(void *ctx, void *ccache)'),
     krb5_free_keyblock: hasSymbol(lib, 'krb5_free_keyblock') ? f('void krb5_free_keyblock(void *ctx, void *keyblock)') : undefined,
+    krb5_kt_get_entry: hasSymbol(lib, 'krb5_kt_get_entry')
+      ? f('int32_t krb5_kt_get_entry(void *ctx, void *keytab, void *principal, int32_t kvno, int32_t enctype, void *entry)') : undefined,
+    krb5_kt_free_entry: hasSymbol(lib, 'krb5_kt_free_entry') ? f('int32_t krb5_kt_free_entry(void *ctx, void *entry)') : undefined,
     krb5_cc_start_seq_get: f('int32_t krb5_cc_start_seq_get(void *ctx, void *ccache, _Out_ void **cursor)'),
     krb5_cc_next_cred: f('int32_t krb5_cc_next_cred(void *ctx, void *ccache, _Inout_ void **cursor, void *creds)'),
     krb5_cc_end_seq_get: f('int32_t krb5_cc_end_seq_get(void *ctx, void *ccache, _Inout_ void **cursor)'),

@@ -54,7 +54,17 @@ export function runLeg(ctx: ContextState, existing: ContextHandle | undefined, s
   const work = ctx.serialize(async () => {
     const refused = existing ? refusal() : undefined;
     if (refused) return refused;
-    const outcome = await call();
+    let outcome: InitializeOutcome;
+    try {
+      outcome = await call();
+    } catch (err) {
+      // A throw (koffi refusing a call, a bug below): the context's state is unknown, so it can only be deleted. A
+      // first call's context has no handle yet and nobody else to free it: it goes now with its credential reference.
+      ctx.phase = 'failed';
+      ctx.failedWith = 'an exception';
+      if (!existing) ctx.release();
+      throw err;
+    }
     ctx.native = outcome.context;
     ctx.phase = outcome.status === S.SEC_E_OK ? 'complete' : outcome.status === S.SEC_I_CONTINUE_NEEDED ? 'continuing' : 'failed';
     if (ctx.phase === 'failed') ctx.failedWith = S.statusName(outcome.status);

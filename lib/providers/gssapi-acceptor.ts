@@ -29,6 +29,7 @@ import {
   type StepResult,
 } from './gssapi-native.js';
 import { copyOut } from '../../ffi/memory.js';
+import { KRB5_KEYTAB_ENTRY_BUFFER } from '../../ffi/krb5.js';
 import { GSS_S_BAD_BINDINGS, GSS_S_CONTEXT_EXPIRED, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, GSS_S_NO_CRED, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
 import { isFailure, withStatus, type Failure } from './failure.js';
 import { readOid } from './gssapi-oid.js';
@@ -148,6 +149,16 @@ function importKeytab(source: InboundSource): Inbound | Failure {
       close();
       return krb5Failure(code, 'the service principal cannot be parsed');
     }
+    if (principal[0] && fn.krb5_kt_get_entry && fn.krb5_kt_free_entry) {
+      // Heimdal imports a keytab without the principal's key and fails only at each accept, as if the client were at
+      // fault; MIT refuses at acquisition (KG_KEYTAB_NOMATCH). The server's misconfiguration is told now, on both.
+      const entry = Buffer.alloc(KRB5_KEYTAB_ENTRY_BUFFER);
+      if ((code = fn.krb5_kt_get_entry(ctx[0], kt[0], principal[0], 0, 0, entry) as number)) {
+        close();
+        return krb5Failure(code, `the keytab holds no key for ${source.principal}`);
+      }
+      fn.krb5_kt_free_entry(ctx[0], entry);
+    }
     const minor = [0];
     const out: Array<bigint | null> = [null];
     const major = gss.gss_krb5_import_cred(minor, null, principal[0], kt[0], out) as number;
@@ -206,7 +217,6 @@ export class GssAcceptorContext extends GssContext {
 
   constructor(
     private readonly acceptorCred: bigint | null,
-    private readonly channel: ChannelBindings | undefined,
     private readonly replays: ReplayCache | undefined,
   ) {
     // The base class's target and flags are an initiator's; an acceptor has neither.
@@ -218,8 +228,11 @@ export class GssAcceptorContext extends GssContext {
     return ownFailure(GSS_S_FAILURE, 'an acceptor context cannot initiate');
   }
 
-  /** One gss_accept_sec_context call, on the pool (it reads the keytab and the replay cache). */
-  async accept(input: Buffer): Promise<AcceptStep | { failure: Failure; token?: Buffer }> {
+  /**
+   * One gss_accept_sec_context call, on the pool (it reads the keytab and the replay cache), with the channel
+   * bindings of this call (SSPI takes them with each AcceptSecurityContext call, and so do we).
+   */
+  async accept(input: Buffer, channel: ChannelBindings | undefined): Promise<AcceptStep | { failure: Failure; token?: Buffer }> {
     const first = this.ctx === null;
     const problem = krb5RequestProblem(input, first);
     if (problem) return { failure: ownFailure(GSS_S_DEFECTIVE_TOKEN, problem) };
@@ -243,10 +256,18 @@ export class GssAcceptorContext extends GssContext {
     const flags = [0];
     const time = [0];
     const deleg: Array<bigint | null> = [null];
-    const cb = gssBindings(this.channel);
+    const cb = gssBindings(channel);
     const before = Date.now();
-    const major = await callAsync(fn.gss_accept_sec_context, minor, ctx, this.acceptorCred, { length: input.length, value: input },
-      cb ?? null, src, mech, out, flags, time, deleg);
+    let major: number;
+    try {
+      major = await callAsync(fn.gss_accept_sec_context, minor, ctx, this.acceptorCred, { length: input.length, value: input },
+        cb ?? null, src, mech, out, flags, time, deleg);
+    } catch (err) {
+      // The call never ran or never returned (koffi refused it): the authenticator was not accepted, so a client's
+      // honest retry with it must not be taken for a replay.
+      if (key) this.replays!.forget(key);
+      throw err;
+    }
     // The continuation (names, the SPNEGO reply) waits its turn when many accepts complete at once (slice.ts).
     if (busy()) await nextTurn();
     this.ctx = ctx[0] ?? null;
@@ -296,6 +317,11 @@ export class GssServerContext implements ProviderContext {
   expiry?: Date;
   /** The granted GSS flags of the mechanism's last step. */
   flags = 0;
+  /**
+   * The call in progress: each leg is judged by the contextReq, bindings and policy it was given, as
+   * AcceptSecurityContext judges each call by its own fContextReq and SECBUFFER_CHANNEL_BINDINGS (docs/api.md).
+   */
+  request?: Pick<AcceptRequest, 'contextReq' | 'channelBindings' | 'bindingsPolicy'>;
   constructor(
     readonly mech: GssAcceptorContext,
     readonly pkg: PackageName,
@@ -371,17 +397,19 @@ export class GssAcceptor extends GssMessageCalls implements Acceptor, Provider {
     if (isFailure(acquired)) return fail(acquired, undefined, request.context);
     let state = request.context as GssServerContext | undefined;
     const fresh = !state;
+    if (request.bindingsPolicy === 'required' && !request.channelBindings) {
+      // A caller's omission, refused on whichever leg it happens; a later leg's refusal ends the context like any.
+      return fail(ownFailure(GSS_S_BAD_BINDINGS, 'channel bindings are required: pass the server\'s SECBUFFER_CHANNEL_BINDINGS'), undefined, state);
+    }
     if (!state) {
-      const bindings = request.bindingsPolicy === 'never' ? undefined : request.channelBindings;
-      if (request.bindingsPolicy === 'required' && !bindings) {
-        return fail(ownFailure(GSS_S_BAD_BINDINGS, 'channel bindings are required: pass the server\'s SECBUFFER_CHANNEL_BINDINGS'));
-      }
-      const mech = new GssAcceptorContext(acquired.cred, bindings, credential.replays);
+      const mech = new GssAcceptorContext(acquired.cred, credential.replays);
       const step = async (token: Buffer) => {
-        const r = await mech.accept(token);
+        // The leg's own request (set below before every leg), not the first one's.
+        const leg = s.request!;
+        const r = await mech.accept(token, leg.bindingsPolicy === 'never' ? undefined : leg.channelBindings);
         if ('failure' in r) return r;
         s.flags = r.flags;
-        const refused = r.complete ? policyRefusal(r, request.contextReq, request.bindingsPolicy) : undefined;
+        const refused = r.complete ? policyRefusal(r, leg.contextReq, leg.bindingsPolicy) : undefined;
         return refused ? { failure: refused } : r;
       };
       const spnego = credential.source.package === 'Negotiate'
@@ -389,24 +417,32 @@ export class GssAcceptor extends GssMessageCalls implements Acceptor, Provider {
       const s: GssServerContext = new GssServerContext(mech, credential.source.package, spnego, step);
       state = s;
     }
+    state.request = { contextReq: request.contextReq, channelBindings: request.channelBindings, bindingsPolicy: request.bindingsPolicy };
     let complete: boolean;
     let token: Buffer;
     let expiry: Date | undefined;
-    if (state.spnego) {
-      const out = await state.spnego.step(request.token);
-      if (out instanceof SpnegoFailure) {
-        if (fresh) state.release();
-        return fail(gssFailureOf(out), out.token, fresh ? undefined : state);
+    try {
+      if (state.spnego) {
+        const out = await state.spnego.step(request.token);
+        if (out instanceof SpnegoFailure) {
+          if (fresh) state.release();
+          return fail(gssFailureOf(out), out.token, fresh ? undefined : state);
+        }
+        ({ complete, token } = out);
+        expiry = out.mechStep?.expiry;
+      } else {
+        const out = await state.step(request.token);
+        if ('failure' in out) {
+          if (fresh) state.release();
+          return fail(out.failure, out.token, fresh ? undefined : state);
+        }
+        ({ complete, token, expiry } = out);
       }
-      ({ complete, token } = out);
-      expiry = out.mechStep?.expiry;
-    } else {
-      const out = await state.step(request.token);
-      if ('failure' in out) {
-        if (fresh) state.release();
-        return fail(out.failure, out.token, fresh ? undefined : state);
-      }
-      ({ complete, token, expiry } = out);
+    } catch (err) {
+      // A throw (not a status) on a first leg: nobody else holds this context, so it goes now. A later leg's context
+      // is the caller's, released with its handle.
+      if (fresh) state.release();
+      throw err;
     }
     if (expiry) state.expiry = expiry;
     if (complete) {

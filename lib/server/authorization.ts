@@ -1,6 +1,7 @@
 // The Authorization header of RFC 4559 as a server reads it: `Negotiate <base64 token68>`. Everything a client may
 // send is classified here, never thrown: no header, another scheme, a Negotiate token, or a malformed one (400).
 import { MAX_ACCEPT_TOKEN } from '../facade/accept.js';
+import { isBase64 } from '../protocol/base64.js';
 
 export type Authorization =
   | { kind: 'none' }
@@ -11,7 +12,6 @@ export type Authorization =
 /** The longest base64 text that can hold MAX_ACCEPT_TOKEN bytes (longer is refused before decoding). */
 export const MAX_TOKEN_TEXT = Math.ceil(MAX_ACCEPT_TOKEN / 3) * 4;
 
-const TOKEN68 = /^[A-Za-z0-9+/]+={0,2}$/;
 const SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Reads `Authorization` (node gives a string, or undefined; an array only from hand-made requests). */
@@ -30,7 +30,8 @@ export function parseAuthorization(header: string | string[] | undefined): Autho
   const value = space < 0 ? '' : text.slice(space).trim();
   if (value === '') return { kind: 'malformed', why: 'Negotiate without a token' };
   if (value.length > MAX_TOKEN_TEXT) return { kind: 'malformed', why: `the token is over ${MAX_ACCEPT_TOKEN} bytes` };
-  if (!TOKEN68.test(value) || value.replace(/=+$/, '').length % 4 === 1) return { kind: 'malformed', why: 'the Negotiate token is not base64' };
+  // The client's definition (lib/protocol/base64.ts): padded, as RFC 4559's base64 is.
+  if (!isBase64(value)) return { kind: 'malformed', why: 'the Negotiate token is not base64' };
   const token = Buffer.from(value, 'base64');
   if (token.length === 0) return { kind: 'malformed', why: 'the Negotiate token is empty' };
   return { kind: 'negotiate', token };

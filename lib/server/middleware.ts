@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialsHandle } from '../facade/api.js';
+import { credentialState } from '../facade/handles.js';
 import { NegotiateServer } from './negotiate-server.js';
 import { queryContextAttributes } from '../facade/query.js';
 import { tlsServerEndPoint } from '../client/http/channel-bindings.js';
@@ -157,6 +158,18 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
   let closed = false;
   const credentialOf = (): Promise<CredentialsHandle> =>
     (credential ??= acquireCredentialsHandle({ credentialUse: AF.SECPKG_CRED_INBOUND, keytab: options.keytab, ...(options.principal ? { principal: options.principal } : {}) }));
+  /**
+   * An acquisition of ours that failed (it threw, or the handle carries the failure its first accept reports: no
+   * keytab, no key for the principal) is not kept: the next request acquires again, so a keytab put right later works.
+   */
+  const forgetFailedCredential = async (): Promise<void> => {
+    const held = credential;
+    if (!owned || !held) return;
+    const cred = await held.catch(() => undefined);
+    if (cred && !credentialState(cred)?.failure) return;
+    if (credential === held) credential = undefined;
+    if (cred) freeCredentialsHandle(cred);
+  };
 
   const report = (req: IncomingMessage, event: Omit<NegotiateErrorEvent, 'remoteAddress' | 'remotePort' | 'method' | 'url'>): void => {
     if (!options.onError) return;
@@ -172,8 +185,15 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
    * Whether the server's own credential is what failed: a freed handle, or a keytab of ours that cannot be read.
    * (Not queryCredentialsAttributes: Heimdal 7.8 crashes on NAMES of an inbound credential without a principal.)
    */
+  const acquisitionFailed = async (): Promise<boolean> => {
+    const cred = options.credential ?? (await credential?.catch(() => undefined));
+    return !cred || credentialState(cred)?.failure !== undefined;
+  };
   const credentialBroken = async (): Promise<boolean> => {
-    if (options.credential) return options.credential.freed;
+    if (options.credential?.freed) return true;
+    // A handle whose acquisition failed (a keytab without the principal's key, ...) fails every client alike.
+    if (await acquisitionFailed()) return true;
+    if (options.credential) return false;
     const path = options.keytab!.replace(/^(?:WR)?FILE:/, '');
     try {
       await access(path, constants.R_OK);
@@ -185,7 +205,8 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
 
   const refusal = async (req: IncomingMessage, err: unknown): Promise<NegotiateDecision> => {
     const sec = err instanceof S.SecurityError ? err : undefined;
-    const serverSide = !sec || (MAYBE_SERVER_SIDE.has(sec.status) && (await credentialBroken()));
+    const serverSide = !sec || ((MAYBE_SERVER_SIDE.has(sec.status) || (await acquisitionFailed())) && (await credentialBroken()));
+    if (serverSide) await forgetFailedCredential();
     const status = serverSide ? 500 : 401;
     report(req, {
       status,

@@ -7,6 +7,9 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { Agent, createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ISC_REQ_INTEGRITY, ISC_REQ_MUTUAL_AUTH, NegotiateClient, SECBUFFER_DATA, SECBUFFER_TOKEN, acquireCredentialsHandle, connectionsWithState,
   deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, makeSignature, negotiate, type CredentialsHandle,
@@ -240,6 +243,59 @@ describe('HTTP acceptor middleware: protocol edges and hostile input', function 
       await new Promise((r) => s.close(r));
       broken.close();
     }
+  });
+
+  /** A server with negotiate(options) for the length of `body`. */
+  async function withServer(options: Parameters<typeof negotiate>[0], body: (port: number) => Promise<void>): Promise<void> {
+    const h = negotiate(options);
+    const s = createServer((req, res) => void h(req, res, () => res.end((req as NegotiateRequest).negotiate!.principal)));
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    try {
+      await body((s.address() as AddressInfo).port);
+    } finally {
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
+      h.close();
+    }
+  }
+
+  it('a keytab missing at the first request and put in place later: 500, then 200 (a failed acquisition is not kept)', async () => {
+    // Fails on the old code: the failed handle was cached for the handler's life (401 ever after).
+    const events: NegotiateErrorEvent[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'kn-late-keytab-'));
+    const keytab = join(dir, 'http.keytab');
+    try {
+      await withServer({ keytab, onError: (e) => void events.push(e) }, async (p) => {
+        const first = await firstToken();
+        expect((await send(p, agent(), `Negotiate ${first.token}`)).status).to.equal(500);
+        first.client.dispose();
+        copyFileSync(kdc.principals.http.keytab!, keytab);
+        const second = await firstToken();
+        const r = await send(p, agent(), `Negotiate ${second.token}`);
+        expect(r.status, r.body).to.equal(200);
+        expect(r.body).to.equal(kdc.principals.alice.name);
+        second.client.dispose();
+      });
+      expect(events.map((e) => [e.status, e.reason, e.statusName])).to.deep.equal([[500, 'server', 'SEC_E_NO_CREDENTIALS']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a keytab without the key of the principal asked for: 500 and onError (the server\'s misconfiguration), not 401', async () => {
+    // Fails on the old code: the keytab is readable, so the failure was taken for the client's (401).
+    const events: NegotiateErrorEvent[] = [];
+    await withServer({ keytab: kdc.principals.http.keytab!, principal: `HTTP/nokey.invalid@${kdc.realm}`, onError: (e) => void events.push(e) }, async (p) => {
+      for (let i = 0; i < 2; i++) {
+        const { token, client } = await firstToken();
+        const r = await send(p, agent(), `Negotiate ${token}`);
+        expect(r.status, r.body).to.equal(500);
+        expect(r.headers['www-authenticate']).to.equal(undefined);
+        client.dispose();
+      }
+    });
+    expect(events.map((e) => [e.status, e.reason])).to.deep.equal([[500, 'server'], [500, 'server']]);
+    expect(events[0].statusName).to.match(/^SEC_E_/);
   });
 
   it('a route that throws after negotiate() under plain node:http: 500 and onError, no unhandled rejection, the server stays up', async () => {

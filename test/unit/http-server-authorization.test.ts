@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { MAX_TOKEN_TEXT, isInitialToken, parseAuthorization } from '../../lib/server/authorization.js';
 import { negotiate, realmOf, type NegotiateMiddlewareOptions } from '../../lib/server/middleware.js';
+import { findNegotiate } from '../../lib/client/http/challenge.js';
 
 describe('HTTP acceptor: the Authorization header', () => {
   it('classifies absent, other schemes, Negotiate tokens and malformed values', () => {
@@ -16,6 +17,18 @@ describe('HTTP acceptor: the Authorization header', () => {
       expect(parseAuthorization(bad).kind, JSON.stringify(bad.slice(0, 20))).to.equal('malformed');
     }
     expect(parseAuthorization(['Negotiate YII=', 'Negotiate YII=']).kind).to.equal('malformed');
+  });
+
+  it('reads base64 exactly as the client does (lib/protocol/base64.ts): padded, nothing else', () => {
+    // Fails on the old code, which took unpadded and wrongly padded text (its own, looser check).
+    for (const bad of ['Negotiate YWI', 'Negotiate YQ=', 'Negotiate YWJjZA=', 'Negotiate YWJj=']) {
+      expect(parseAuthorization(bad).kind, bad).to.equal('malformed');
+      expect(() => findNegotiate([bad]), bad).to.throw(/not base64/);
+    }
+    for (const good of ['Negotiate YWI=', 'Negotiate YQ==', 'Negotiate YWJj']) {
+      expect(parseAuthorization(good).kind, good).to.equal('negotiate');
+      expect(findNegotiate([good])?.token).to.deep.equal((parseAuthorization(good) as { token: Buffer }).token);
+    }
   });
 
   it('never repeats the value of a malformed header in its reason', () => {

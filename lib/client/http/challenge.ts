@@ -2,6 +2,7 @@
 // challenges, each `scheme [ token68 | #auth-param ]`, and a response may carry several such headers. Commas separate
 // both challenges and parameters, so a parameter is recognised by its `name=` and anything else starts a challenge.
 import { HttpNegotiateError } from './errors.js';
+import { isBase64 } from '../../protocol/base64.js';
 
 export interface Challenge {
   /** As sent; compare case-insensitively (`isScheme`). */
@@ -143,8 +144,6 @@ export interface NegotiateChallenge {
   token?: Buffer;
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /**
  * The Negotiate challenge among all the given header values (each may list several challenges), or undefined when
  * there is none. Two Negotiate challenges carrying tokens are ambiguous and refused, as is a token that is not
@@ -157,6 +156,6 @@ export function findNegotiate(headerValues: readonly string[]): NegotiateChallen
   if (withToken.length > 1) fail('more than one Negotiate challenge carries a token');
   const text = withToken[0]?.token68;
   if (text === undefined) return {};
-  if (!BASE64.test(text)) fail('the Negotiate token is not base64');
+  if (!isBase64(text)) fail('the Negotiate token is not base64');
   return { token: Buffer.from(text, 'base64') };
 }
