@@ -5,8 +5,7 @@ import { checkCString } from './cstring.js';
 import { CredentialState, CredentialsHandle, type ContextState } from './handles.js';
 import type { BindingsPolicy, InboundSource } from '../providers/acceptor.js';
 import type { PackageName } from '../providers/provider.js';
-import { currentProvider } from '../providers/select.js';
-import { NO_ACCEPTOR, currentAcceptor } from '../providers/select-acceptor.js';
+import { currentAcceptor } from '../providers/select-acceptor.js';
 import { SECPKG_CRED_BOTH, SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND } from '../vocabulary/accept-flags.js';
 
 export interface InboundCredentialsOptions {
@@ -87,18 +86,11 @@ export async function acquireInbound(options: InboundCredentialsOptions): Promis
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   options.signal?.throwIfAborted();
   const acceptor = currentAcceptor();
-  let state: CredentialState;
-  if (!acceptor) {
-    // Windows: no acceptor yet. The handle exists and says so at its first use.
-    const provider = currentProvider();
-    state = new CredentialState(provider, { release: () => undefined });
-    state.failure = NO_ACCEPTOR;
-  } else {
-    // A keytab read: local and quick, so not abandoned on abort (the signal is checked before it).
-    const { credential, failure } = await acceptor.acquireInbound(source);
-    state = new CredentialState(acceptor.provider, credential);
-    if (failure) state.failure = failure;
-  }
+  // A keytab read (or, on Windows, a handle for the process's account): local and quick, so not abandoned on abort
+  // (the signal is checked before it).
+  const { credential, failure } = await acceptor.acquireInbound(source);
+  const state = new CredentialState(acceptor.provider, credential);
+  if (failure) state.failure = failure;
   inbound.set(state, { policy });
   return new CredentialsHandle(state, pkg, undefined);
 }
