@@ -170,10 +170,14 @@ export class SspiAcceptor implements Acceptor {
     let status: number;
     try {
       status = fn.AcquireCredentialsHandleW(null, state.pkg, SECPKG_CRED_OUTBOUND, null, null, null, null, cred, expiry) | 0;
-    } finally {
-      const reverted = fn.RevertSecurityContext(state.handle) | 0;
+    } catch {
+      status = S.SEC_E_INTERNAL_ERROR;
+    }
+    const reverted = fn.RevertSecurityContext(state.handle) | 0;
+    if (reverted !== S.SEC_E_OK) {
       // Never go on as the client: a thread left impersonating would run the rest of the process in its name.
-      if (reverted !== S.SEC_E_OK) throw new S.SecurityError(reverted, 'RevertSecurityContext failed after taking the delegated credential');
+      if (status === S.SEC_E_OK) fn.FreeCredentialsHandle(cred);
+      throw new S.SecurityError(reverted, 'RevertSecurityContext failed after taking the delegated credential');
     }
     if (status !== S.SEC_E_OK) return undefined;
     const credential = new SspiCredential({ package: state.pkg, spnego: 'library', ntlm: false }, cred);
