@@ -124,8 +124,8 @@ describe(`provider: the acceptor (${providerLabel})`, function () {
       }
     });
 
-    it(`${pkg}: message calls both ways on a server context (seal, open, sign, verify)`, async () => {
-      const a = await accept(servers[pkg]!, await openInitiator(r, { kind: 'ours', package: pkg }));
+    for (const kind of ['ours', 'python'] as InitiatorKind[]) it(`${pkg}: message calls both ways on a server context with ${kind === 'ours' ? 'our client' : 'python-gssapi'} (seal, open, sign, verify)`, async () => {
+      const a = await accept(servers[pkg]!, await openInitiator(r, { kind, package: pkg }));
       const { context, initiator } = a;
       try {
         const sizes = queryContextAttributes(context, SECPKG_ATTR_SIZES).value as SecPkgContextSizes;
