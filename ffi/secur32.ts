@@ -36,12 +36,16 @@ export const { SecHandle, SecBuffer, SecBufferDesc, SEC_WINNT_AUTH_IDENTITY_W, S
 
 export const SECBUFFER_VERSION = 0;
 export const SEC_WINNT_AUTH_IDENTITY_UNICODE = 2;
+export const SECPKG_CRED_INBOUND = 1;
 export const SECPKG_CRED_OUTBOUND = 2;
 export const SECURITY_NATIVE_DREP = 0x10;
 
 export interface Secur32Functions {
   AcquireCredentialsHandleW: Fn;
   InitializeSecurityContextW: Fn;
+  AcceptSecurityContext: Fn;
+  ImpersonateSecurityContext: Fn;
+  RevertSecurityContext: Fn;
   DeleteSecurityContext: Fn;
   FreeCredentialsHandle: Fn;
   FreeContextBuffer: Fn;
@@ -74,6 +78,9 @@ export function secur32(): Secur32Functions {
   loaded = {
     AcquireCredentialsHandleW: f('int32_t AcquireCredentialsHandleW(const char16_t *principal, const char16_t *pkg, uint32_t use, void *logonId, void *authData, void *getKeyFn, void *getKeyArg, _Out_ SecHandle *cred, _Out_ int64_t *expiry)'),
     InitializeSecurityContextW: f('int32_t InitializeSecurityContextW(SecHandle *cred, SecHandle *ctx, const char16_t *target, uint32_t req, uint32_t reserved1, uint32_t drep, void *input, uint32_t reserved2, _Inout_ SecHandle *newCtx, void *output, _Out_ uint32_t *attr, _Out_ int64_t *expiry)'),
+    AcceptSecurityContext: f('int32_t AcceptSecurityContext(SecHandle *cred, SecHandle *ctx, void *input, uint32_t req, uint32_t drep, _Inout_ SecHandle *newCtx, void *output, _Out_ uint32_t *attr, _Out_ int64_t *expiry)'),
+    ImpersonateSecurityContext: f('int32_t ImpersonateSecurityContext(SecHandle *ctx)'),
+    RevertSecurityContext: f('int32_t RevertSecurityContext(SecHandle *ctx)'),
     DeleteSecurityContext: f('int32_t DeleteSecurityContext(SecHandle *ctx)'),
     FreeCredentialsHandle: f('int32_t FreeCredentialsHandle(SecHandle *cred)'),
     FreeContextBuffer: f('int32_t FreeContextBuffer(void *buffer)'),

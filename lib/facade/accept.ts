@@ -99,7 +99,7 @@ export async function acceptSecurityContext(options: AcceptSecurityContextOption
     return failed(f.status, f.detail ?? 'the credential could not be acquired', handle, f.gss);
   }
   const acceptor = currentAcceptor();
-  if (!acceptor || cred.provider !== acceptor.provider) return failed(S.SEC_E_NO_CREDENTIALS, 'the credential is not the acceptor\'s', handle);
+  if (cred.provider !== acceptor.provider) return failed(S.SEC_E_NO_CREDENTIALS, 'the credential is not the acceptor\'s', handle);
   // Checked before a context exists: a refused first call leaves nothing behind.
   const unsupported = contextReq & ~acceptor.supportedContextReq;
   if (unsupported) return failed(S.SEC_E_UNSUPPORTED_FUNCTION, `this acceptor cannot honour ASC_REQ bits 0x${unsupported.toString(16)}`, handle);
@@ -135,7 +135,7 @@ export function isServerContext(context: ContextHandle): boolean {
 export function delegatedCredential(context: ContextHandle): CredentialsHandle | undefined {
   const state = contextState(context);
   if (!state || !isServerState(state) || state.phase !== 'complete' || state.busy || !state.native) return undefined;
-  const taken = currentAcceptor()?.takeDelegated(state.native);
+  const taken = currentAcceptor().takeDelegated(state.native);
   if (!taken) return undefined;
   return new CredentialsHandle(new CredentialState(taken.provider, taken.credential), taken.package, taken.expiry);
 }

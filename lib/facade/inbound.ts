@@ -1,22 +1,28 @@
-// acquireCredentialsHandle for SECPKG_CRED_INBOUND: a service's credential (its keytab, per handle), for
-// acceptSecurityContext (lib/facade/accept.ts). Called by acquireCredentialsHandle (lib/facade/api.ts) when `credentialUse` says
-// inbound; kept apart so that the acceptor's facade and the client's do not import each other.
+// acquireCredentialsHandle for SECPKG_CRED_INBOUND: a service's credential (its keytab, per handle; on Windows the
+// process's own account), for acceptSecurityContext (lib/facade/accept.ts). Called by acquireCredentialsHandle
+// (lib/facade/api.ts) when `credentialUse` says inbound; kept apart so that the acceptor's facade and the client's do
+// not import each other.
 import { checkCString } from './cstring.js';
 import { CredentialState, CredentialsHandle, type ContextState } from './handles.js';
 import type { BindingsPolicy, InboundSource } from '../providers/acceptor.js';
 import type { PackageName } from '../providers/provider.js';
-import { currentProvider } from '../providers/select.js';
-import { NO_ACCEPTOR, currentAcceptor } from '../providers/select-acceptor.js';
+import { currentAcceptor } from '../providers/select-acceptor.js';
 import { SECPKG_CRED_BOTH, SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND } from '../vocabulary/accept-flags.js';
 
 export interface InboundCredentialsOptions {
   package?: PackageName;
   credentialUse: number | 'inbound';
-  /** The service's keytab (`/path`, `FILE:/path`, ...), for this handle only; absent: the library's default keytab. */
+  /**
+   * The service's keytab (`/path`, `FILE:/path`, ...), for this handle only; absent: the library's default keytab.
+   * GSS-API only: on Windows the handle is the process's own account, and a keytab is SEC_E_UNSUPPORTED_FUNCTION.
+   */
   keytab?: string;
   /** One service principal of the keytab (`HTTP/web.example.com@REALM`); absent: any service key in it. */
   principal?: string;
-  /** MIT's replay cache for this handle (an rcache name, e.g. `dfl:/var/tmp` or `file2:/path`); absent: MIT's default. */
+  /**
+   * MIT's replay cache for this handle (an rcache name, e.g. `dfl:/var/tmp` or `file2:/path`); absent: MIT's default.
+   * On Windows the replay cache is the OS's: SEC_E_UNSUPPORTED_FUNCTION.
+   */
   replayCache?: string;
   /** The handle's channel-bindings policy (acceptSecurityContext may override it per call). Default `when-supported`. */
   channelBindings?: BindingsPolicy;
@@ -87,18 +93,11 @@ export async function acquireInbound(options: InboundCredentialsOptions): Promis
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   options.signal?.throwIfAborted();
   const acceptor = currentAcceptor();
-  let state: CredentialState;
-  if (!acceptor) {
-    // Windows: no acceptor yet. The handle exists and says so at its first use.
-    const provider = currentProvider();
-    state = new CredentialState(provider, { release: () => undefined });
-    state.failure = NO_ACCEPTOR;
-  } else {
-    // A keytab read: local and quick, so not abandoned on abort (the signal is checked before it).
-    const { credential, failure } = await acceptor.acquireInbound(source);
-    state = new CredentialState(acceptor.provider, credential);
-    if (failure) state.failure = failure;
-  }
+  // A keytab read (or, on Windows, a handle for the process's account): local and quick, so not abandoned on abort
+  // (the signal is checked before it).
+  const { credential, failure } = await acceptor.acquireInbound(source);
+  const state = new CredentialState(acceptor.provider, credential);
+  if (failure) state.failure = failure;
   inbound.set(state, { policy });
   return new CredentialsHandle(state, pkg, undefined);
 }

@@ -58,6 +58,8 @@ const DECODERS: Record<number, Decoder> = {
   [A.SECPKG_ATTR_SIZES]: (o) => koffi.decode(o, SecPkgContext_Sizes),
   [A.SECPKG_ATTR_STREAM_SIZES]: (o) => ({ cbHeader: u32(o, 0), cbTrailer: u32(o, 4), cbMaximumMessage: u32(o, 8), cBuffers: u32(o, 12), cbBlockSize: u32(o, 16) }),
   [A.SECPKG_ATTR_NAMES]: (o, free) => ({ userName: takeString(ptrAt(o, 0), free) }),
+  // SecPkgContext_AuthorityW: the realm (domain) that authenticated the client, on a server context.
+  [A.SECPKG_ATTR_AUTHORITY]: (o, free) => ({ authorityName: takeString(ptrAt(o, 0), free) }),
   [A.SECPKG_ATTR_NATIVE_NAMES]: (o, free) => ({ clientName: takeString(ptrAt(o, 0), free), serverName: takeString(ptrAt(o, PTR), free) }),
   [A.SECPKG_ATTR_LIFESPAN]: (o) => ({ start: timeStamp(koffi.decode(o, 0, 'int64_t') as bigint), expiry: timeStamp(koffi.decode(o, 8, 'int64_t') as bigint) }),
   [A.SECPKG_ATTR_FLAGS]: (o) => ({ flags: u32(o, 0) >>> 0 }),

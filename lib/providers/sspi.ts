@@ -22,7 +22,7 @@ import type {
   Provider, ProviderContext, ProviderCredential,
 } from './provider.js';
 
-interface Handle {
+export interface Handle {
   dwLower: bigint | number;
   dwUpper: bigint | number;
 }
@@ -30,7 +30,7 @@ interface Handle {
 /** A NUL-terminated UTF-16 copy (the API has refused a NUL inside already; this is the same check at the boundary). */
 const utf16 = (s: string, parameter: string) => Buffer.from(`${checkCString(s, parameter)}\0`, 'utf16le');
 
-class SspiCredential implements ProviderCredential {
+export class SspiCredential implements ProviderCredential {
   released = false;
   constructor(readonly source: CredentialSource, readonly handle: Handle | undefined, readonly failure?: { status: number; detail?: string }) {}
 
@@ -41,7 +41,13 @@ class SspiCredential implements ProviderCredential {
   }
 }
 
-class SspiContext implements ProviderContext {
+/** What the calls every context shares (messages, attributes) need of a client or server context. */
+export interface SspiHandleState extends ProviderContext {
+  handle?: Handle;
+  complete: boolean;
+}
+
+class SspiContext implements SspiHandleState {
   handle?: Handle;
   complete = false;
   /** The first call's target, passed again on later legs (Windows ignores it there; Wine needs it). */
@@ -62,7 +68,8 @@ function sspiTargetName(target: string): string {
   return /^[^/@\s]+@[^/@\s]+$/.test(target) ? target.replace('@', '/') : target;
 }
 
-function maxToken(pkg: string): number {
+/** The package's cbMaxToken: the size of the output token buffer we supply (SSPI cannot allocate it under Wine). */
+export function maxToken(pkg: string): number {
   const out: unknown[] = [null];
   if (secur32().QuerySecurityPackageInfoW(pkg, out) !== S.SEC_E_OK || !out[0]) return 48_000;
   try {
@@ -72,10 +79,10 @@ function maxToken(pkg: string): number {
   }
 }
 
-const freeContextBuffer: FreeContextBuffer = (ptr) => secur32().FreeContextBuffer(ptr);
+export const freeContextBuffer: FreeContextBuffer = (ptr) => secur32().FreeContextBuffer(ptr);
 
 /** The package Negotiate is using for the context (NEGOTIATION_INFO), or undefined when SSPI does not say. */
-function negotiatedPackage(state: SspiContext): string | undefined {
+export function negotiatedPackage(state: { handle?: Handle }): string | undefined {
   const out = koffi.alloc('uint8_t', CONTEXT_ATTRIBUTE_BYTES);
   try {
     if ((secur32().QueryContextAttributesW(state.handle, A.SECPKG_ATTR_NEGOTIATION_INFO, out) | 0) !== S.SEC_E_OK) return undefined;
@@ -86,7 +93,7 @@ function negotiatedPackage(state: SspiContext): string | undefined {
 }
 
 /** The session key's enctype: SecPkgContext_KeyInfoW.EncryptAlgorithm (Kerberos puts the etype there). */
-function keyType(state: SspiContext): number {
+function keyType(state: { handle?: Handle }): number {
   const out = koffi.alloc('uint8_t', CONTEXT_ATTRIBUTE_BYTES);
   try {
     if ((secur32().QueryContextAttributesW(state.handle, A.SECPKG_ATTR_KEY_INFO, out) | 0) !== S.SEC_E_OK) return 0;
@@ -212,7 +219,7 @@ export class SspiProvider implements Provider {
   }
 
   private message(name: 'EncryptMessage' | 'MakeSignature' | 'DecryptMessage' | 'VerifySignature', context: ProviderContext, buffers: MessageBuffer[], qop?: number): MessageOutcome {
-    const state = context as SspiContext;
+    const state = context as SspiHandleState;
     if (!state.complete || !state.handle) return { status: S.SEC_E_INVALID_HANDLE, detail: 'the context is not established' };
     const desc = new InPlaceDesc(buffers);
     try {
@@ -272,7 +279,7 @@ export class SspiProvider implements Provider {
   }
 
   queryContextAttributes(context: ProviderContext, attribute: number): AttributeOutcome {
-    const state = context as SspiContext;
+    const state = context as SspiHandleState;
     if (!state.handle) return { status: S.SEC_E_INVALID_HANDLE };
     if (!decodesContextAttribute(attribute)) return { status: S.SEC_E_UNSUPPORTED_FUNCTION, detail: `attribute ${attribute} is not marshalled by the SSPI provider` };
     const out = koffi.alloc('uint8_t', CONTEXT_ATTRIBUTE_BYTES);

@@ -5,6 +5,9 @@ Line protocol on stdin/stdout, one JSON object per line:
   request  {"op": "new", "service": "HTTP@web.kn.test", "mech": "krb5"|"spnego", "flags": int,
             "bindings": "<base64 application data>" (optional)}   -> the first token
   request  {"op": "step", "token": "<base64>"}                     -> the next token, if any
+  request  {"op": "wrap", "data": "<base64>", "conf": bool} / {"op": "unwrap", "token": "<base64>"} /
+           {"op": "mic", "data": "<base64>"} / {"op": "verify", "data": "<base64>", "mic": "<base64>"}
+           -> per-message calls on the complete context ("data" and "encrypted" in the response for unwrap)
   response {"token": "<base64 or empty>", "complete": bool, "error": str|null, "flags": int}
 The client's credentials come from KRB5CCNAME. Prints no secrets: tokens only travel to the test process.
 """
@@ -37,6 +40,21 @@ for line in sys.stdin:
             ctx = gssapi.SecurityContext(name=name, usage="initiate", mech=MECHS[req.get("mech", "krb5")],
                                          flags=req.get("flags", 0) or None, channel_bindings=bindings)
             out = ctx.step()
+        elif req["op"] == "wrap":
+            wrapped = ctx.wrap(base64.b64decode(req["data"]), req.get("conf", True))
+            reply(token=base64.b64encode(wrapped.message).decode(), complete=True)
+            continue
+        elif req["op"] == "unwrap":
+            unwrapped = ctx.unwrap(base64.b64decode(req["token"]))
+            reply(complete=True, data=base64.b64encode(unwrapped.message).decode(), encrypted=unwrapped.encrypted)
+            continue
+        elif req["op"] == "mic":
+            reply(token=base64.b64encode(ctx.get_signature(base64.b64decode(req["data"]))).decode(), complete=True)
+            continue
+        elif req["op"] == "verify":
+            ctx.verify_signature(base64.b64decode(req["data"]), base64.b64decode(req["mic"]))
+            reply(complete=True)
+            continue
         else:
             out = ctx.step(base64.b64decode(req["token"]))
         reply(token=base64.b64encode(out or b"").decode(), complete=ctx.complete,

@@ -13,6 +13,9 @@ export interface PyInitStep {
   complete: boolean;
   error: string | null;
   flags: number;
+  /** unwrap: the message and whether it was encrypted. */
+  data?: Buffer;
+  encrypted?: boolean;
 }
 
 export class PythonInitiator {
@@ -37,8 +40,8 @@ export class PythonInitiator {
     this.child.stdin.write(`${JSON.stringify(req)}\n`);
     const { value, done } = await this.lines.next();
     if (done) throw new Error('the python initiator exited');
-    const r = JSON.parse(value as string) as { token: string; complete: boolean; error: string | null; flags: number };
-    return { ...r, token: Buffer.from(r.token, 'base64') };
+    const r = JSON.parse(value as string) as { token: string; complete: boolean; error: string | null; flags: number; data?: string; encrypted?: boolean };
+    return { ...r, token: Buffer.from(r.token, 'base64'), data: r.data === undefined ? undefined : Buffer.from(r.data, 'base64') };
   }
 
   /** A new context to `service` (`HTTP@host`); its first token. */
@@ -48,6 +51,23 @@ export class PythonInitiator {
 
   step(token: Buffer): Promise<PyInitStep> {
     return this.send({ op: 'step', token: token.toString('base64') });
+  }
+
+  /** Per-message calls on the complete context (gss_wrap, gss_unwrap, gss_get_mic, gss_verify_mic). */
+  wrap(data: Uint8Array, conf = true): Promise<PyInitStep> {
+    return this.send({ op: 'wrap', data: Buffer.from(data).toString('base64'), conf });
+  }
+
+  unwrap(token: Uint8Array): Promise<PyInitStep> {
+    return this.send({ op: 'unwrap', token: Buffer.from(token).toString('base64') });
+  }
+
+  mic(data: Uint8Array): Promise<PyInitStep> {
+    return this.send({ op: 'mic', data: Buffer.from(data).toString('base64') });
+  }
+
+  verify(data: Uint8Array, mic: Uint8Array): Promise<PyInitStep> {
+    return this.send({ op: 'verify', data: Buffer.from(data).toString('base64'), mic: Buffer.from(mic).toString('base64') });
   }
 
   close(): void {

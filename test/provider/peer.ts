@@ -4,6 +4,7 @@
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
+import { ourAcceptor } from './our-acceptor.js';
 import type { Realm, ServiceKey } from './realm.js';
 
 export interface PeerAnswer {
@@ -32,11 +33,15 @@ export function peerAvailable(): boolean {
   return !!process.env.KN_BRIDGE_PORT || PythonAcceptor.available();
 }
 
-/** An acceptor for the service `key` names (default http), bound to `bindings` (application data) when given. */
-export async function openPeer(realm: Realm, opts: { key?: ServiceKey; bindings?: Buffer } = {}): Promise<Peer> {
+/**
+ * An acceptor for the service `key` names (default http), bound to `bindings` (application data) when given:
+ * python-gssapi, or (`acceptor: 'ours'`) our own acceptor over the Linux GSS library (our-acceptor.ts).
+ */
+export async function openPeer(realm: Realm, opts: { key?: ServiceKey; bindings?: Buffer; acceptor?: 'python' | 'ours' } = {}): Promise<Peer> {
   const key = opts.key ?? 'http';
   const service = `HTTP@${realm.host(key)}`;
   const bindings = opts.bindings;
+  if (realm.localPeerEnv && opts.acceptor === 'ours') return ourAcceptor(realm.localPeerEnv(key).KRB5_KTNAME, bindings);
   if (realm.localPeerEnv) {
     const local = new PythonAcceptor(realm.localPeerEnv(key));
     try {
@@ -62,7 +67,7 @@ export async function openPeer(realm: Realm, opts: { key?: ServiceKey; bindings?
     const r = JSON.parse(next.value as string);
     return { ...r, token: Buffer.from(r.token ?? '', 'base64'), data: r.data === undefined ? undefined : Buffer.from(r.data, 'base64') };
   };
-  const started = await call({ op: 'new', service, key, bindings: bindings && b64(bindings) });
+  const started = await call({ op: 'new', service, key, bindings: bindings && b64(bindings), acceptor: opts.acceptor });
   if (started.error) {
     socket.destroy();
     throw new Error(`bridge: ${started.error}`);

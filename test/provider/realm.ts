@@ -23,6 +23,11 @@ export interface Realm {
   bobPassword: string;
   /** A user whose tickets live `lifeS` seconds (kadmin -maxlife), for tests that outlive a ticket. */
   shortLived: { name: string; password: string; lifeS: number };
+  /**
+   * Linux: the keytab of HTTP/<host>, which the acceptor under test (acceptor.test.ts) names per handle. Undefined
+   * under Wine: SSPI takes no keytab, and Wine's Kerberos reads MIT's default one (KRB5_KTNAME, set by test-wine.ts).
+   */
+  serviceKeytab?: string;
   /** Linux: the environment a local peer with `key`'s keytab runs in. Undefined when the peer is behind the bridge. */
   localPeerEnv?: (key: ServiceKey) => Record<string, string>;
 }
@@ -57,6 +62,7 @@ async function harnessRealm(): Promise<Realm> {
     bob: kdc.principals.bob.name,
     bobPassword: kdc.principals.bob.password!,
     shortLived: await shortLivedUser(kdc),
+    serviceKeytab: kdc.principals.http.keytab,
     localPeerEnv: (key) => acceptorEnv(kdc, key),
   };
 }

@@ -1,11 +1,11 @@
 // The SSPI provider's decoding of what QueryContextAttributesW and the package functions write, checked on any OS:
 // each SecPkgContext_* is built here in native memory with the sspi.h layout of 64-bit Windows (the same pointer
 // and ULONG sizes as this LP64 host), then decoded. Wine answers only SIZES and NEGOTIATION_INFO, so this is
-// where NAMES, NATIVE_NAMES, LIFESPAN, SESSION_KEY, KEY_INFO, PACKAGE_INFO, FLAGS and STREAM_SIZES are proven.
+// where NAMES, NATIVE_NAMES, AUTHORITY, LIFESPAN, SESSION_KEY, KEY_INFO, PACKAGE_INFO, FLAGS and STREAM_SIZES are proven.
 import { expect } from 'chai';
 import koffi from 'koffi';
 import {
-  SECPKG_ATTR_FLAGS, SECPKG_ATTR_LIFESPAN, SECPKG_ATTR_NAMES, SECPKG_ATTR_NATIVE_NAMES, SECPKG_ATTR_NEGOTIATION_INFO,
+  SECPKG_ATTR_AUTHORITY, SECPKG_ATTR_FLAGS, SECPKG_ATTR_LIFESPAN, SECPKG_ATTR_NAMES, SECPKG_ATTR_NATIVE_NAMES, SECPKG_ATTR_NEGOTIATION_INFO,
   SECPKG_ATTR_PACKAGE_INFO, SECPKG_ATTR_SESSION_KEY, SECPKG_ATTR_SIZES, SECPKG_ATTR_STREAM_SIZES, SECPKG_NEGOTIATION_COMPLETE,
 } from '../../lib/index.js';
 import {
@@ -91,6 +91,14 @@ describe('SSPI attribute decoding (sspi.h layouts of 64-bit Windows, built in na
     n.ptr(native, PTR, server);
     expect(decodeContextAttribute(SECPKG_ATTR_NATIVE_NAMES, native, n.free)).to.deep.equal({ clientName: 'alice@KN.TEST', serverName: 'HTTP/web.kn.test@KN.TEST' });
     expect(n.freed.slice(1)).to.deep.equal([koffi.address(client), koffi.address(server)]);
+  });
+
+  it('AUTHORITY (a server context\'s client realm): SecPkgContext_AuthorityW\'s string read and freed once', () => {
+    const authority = n.bytes(CONTEXT_ATTRIBUTE_BYTES);
+    const realm = n.wide('KN.TEST');
+    n.ptr(authority, 0, realm);
+    expect(decodeContextAttribute(SECPKG_ATTR_AUTHORITY, authority, n.free)).to.deep.equal({ authorityName: 'KN.TEST' });
+    expect(n.freed).to.deep.equal([koffi.address(realm)]);
   });
 
   it('LIFESPAN: two local-time TimeStamps to instants, in any time zone; "never" and zero are undefined', () => {
