@@ -27,6 +27,23 @@ function readTls(file: string, what: string): Buffer {
   }
 }
 
+/**
+ * What the text output prints of strings it does not control (a client's URL, a principal, a path): control
+ * characters, DEL, the C1 set, line separators and bidirectional overrides become \\uXXXX, so that no peer or
+ * argument can move the terminal's cursor, colour it, or forge a line of this log. (Backslashes stay: Kerberos names
+ * use them for their own escapes.)
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- the control characters are what it looks for
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The URL of a listening address: an IPv6 address in brackets, its zone's `%` escaped as RFC 6874 writes it. */
+export function listeningUrl(scheme: 'http' | 'https', address: AddressInfo): string {
+  const host = address.family === 'IPv6' || (address.family as unknown) === 6 ? `[${address.address.replace('%', '%25')}]` : address.address;
+  return `${scheme}://${host}:${address.port}/`;
+}
+
 /** Runs until SIGINT or SIGTERM (or `stop`, for tests); resolves with the exit code. */
 export async function serveCommand(f: ServeFlags, json: boolean, stop?: AbortSignal): Promise<number> {
   if (!f.keytab) throw new UsageError('serve needs --keytab');
@@ -47,7 +64,7 @@ export async function serveCommand(f: ServeFlags, json: boolean, stop?: AbortSig
   const credential = await acquireCredentialsHandle({ credentialUse: SECPKG_CRED_INBOUND, keytab: f.keytab, ...(f.principal ? { principal: f.principal } : {}) });
   try {
 
-    const line = (value: Record<string, unknown>, text: string) => print(json, { time: new Date().toISOString(), ...value }, `${new Date().toISOString()} ${text}`);
+    const line = (value: Record<string, unknown>, text: string) => print(json, { time: new Date().toISOString(), ...value }, `${new Date().toISOString()} ${printable(text)}`);
     const where = (req: IncomingMessage) => `${req.socket.remoteAddress}:${req.socket.remotePort} ${req.method} ${req.url}`;
     let lastError: NegotiateErrorEvent | undefined;
     const auth = negotiate({
@@ -93,15 +110,23 @@ export async function serveCommand(f: ServeFlags, json: boolean, stop?: AbortSig
       server.listen(port, host, () => resolve());
     });
     const address = server.address() as AddressInfo;
-    const url = `${tls ? 'https' : 'http'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/`;
+    const url = listeningUrl(tls ? 'https' : 'http', address);
     line({ event: 'listening', url, port: address.port, keytab: f.keytab, principal: f.principal ?? '(any in the keytab)', channelBindings: mode },
       `listening on ${url} (keytab ${f.keytab}, ${f.principal ? `principal ${f.principal}` : 'any principal of the keytab'}, channel bindings ${mode})`);
 
     await new Promise<void>((resolve) => {
-      const done = () => resolve();
+      // Whichever ends it, the other listeners go too: a SIGINT listener left behind would keep Ctrl-C from ending
+      // the process that called serve, and each run would add more.
+      const done = () => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        stop?.removeEventListener('abort', done);
+        resolve();
+      };
       process.once('SIGINT', done);
       process.once('SIGTERM', done);
-      stop?.addEventListener('abort', done, { once: true });
+      if (stop?.aborted) done();
+      else stop?.addEventListener('abort', done, { once: true });
     });
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

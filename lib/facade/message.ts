@@ -22,7 +22,8 @@ export interface MessageResult {
 }
 
 function checkArgs(fn: string, message: unknown, seqNo: unknown, qop?: unknown): SecBuffer[] {
-  if (!Array.isArray(message) || message.some((b) => typeof b !== 'object' || b === null || !Number.isInteger(b.type) || !(b.buffer instanceof Uint8Array))) {
+  // Array.from, not some(): some() skips an array's holes, which would reach the provider as missing buffers.
+  if (!Array.isArray(message) || Array.from(message).some((b) => typeof b !== 'object' || b === null || !Number.isInteger(b.type) || !(b.buffer instanceof Uint8Array))) {
     throw new TypeError(`${fn}: message must be an array of { type, buffer: Uint8Array }`);
   }
   for (const [name, v] of [['messageSeqNo', seqNo], ['qop', qop ?? 0]] as const) {

@@ -3,9 +3,11 @@
 import { expect } from 'chai';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { networkInterfaces } from 'node:os';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
+import { serveCommand, type ServeFlags } from '../../lib/cli/serve.js';
 import { needs } from '../harness/skip.js';
 
 const exec = promisify(execFile);
@@ -97,5 +99,59 @@ describe('kerberos-negotiate serve (whoami server)', function () {
     });
     expect(String((await lines.next()).value)).to.match(/-> 401 challenge/);
     expect(String((await lines.next()).value)).to.match(new RegExp(`-> 200 SEC_E_OK ${kdc.principals.alice.name} \\(Kerberos, mutual\\)`));
+  });
+
+  /** serve in this process until `stopped` resolves; what it printed, and the listener counts before and after. */
+  async function inProcess(flags: ServeFlags, json: boolean) {
+    const printed: string[] = [];
+    const write = process.stdout.write;
+    const signals = () => [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const before = signals();
+    const stop = new AbortController();
+    // The listening line is the one captured; the stop comes a turn later, once serve waits for it.
+    process.stdout.write = ((chunk: string) => {
+      printed.push(String(chunk));
+      process.stdout.write = write;
+      setTimeout(() => stop.abort(), 10);
+      return true;
+    }) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await serveCommand({ keytab: kdc.principals.http.keytab!, port: '0', ...flags }, json, stop.signal);
+    } finally {
+      process.stdout.write = write;
+    }
+    return { code, printed, before, after: signals() };
+  }
+
+  it('stopped by its AbortSignal, serve leaves no SIGINT or SIGTERM listener behind', async () => {
+    // Fails on the old code: each run left one of each (so Ctrl-C stopped nothing afterwards).
+    for (let i = 0; i < 2; i++) {
+      const r = await inProcess({}, true);
+      expect(r.code).to.equal(0);
+      expect(r.after).to.deep.equal(r.before);
+    }
+  });
+
+  it('prints an IPv6 listening URL in brackets, a zone\'s % escaped (RFC 6874)', async function () {
+    const loop = await inProcess({ host: '::1' }, true);
+    expect(String(JSON.parse(loop.printed[0]).url)).to.match(/^http:\/\/\[::1\]:\d+\/$/);
+    const linkLocal = Object.entries(networkInterfaces()).flatMap(([name, addrs]) =>
+      (addrs ?? []).filter((a) => a.family === 'IPv6' && a.address.startsWith('fe80:')).map((a) => `${a.address}%${name}`))[0];
+    needs(this, linkLocal !== undefined, 'no IPv6 link-local address to listen on');
+    const zoned = await inProcess({ host: linkLocal }, true);
+    const url = String(JSON.parse(zoned.printed[0]).url);
+    // Fails on the old code, which printed the zone's % as is (not a URL).
+    expect(url).to.equal(`http://[${linkLocal!.replace('%', '%25')}]:${JSON.parse(zoned.printed[0]).port}/`);
+  });
+
+  it('the text output escapes control characters of what it did not write (a principal here): no terminal escapes reach it', async () => {
+    // Fails on the old code: the ESC and the newline were printed raw (a forged log line, a cleared screen).
+    const odd = `HTTP/odd\u001b[2J\nforged line@${kdc.realm}`;
+    const r = await inProcess({ principal: odd }, false);
+    const text = r.printed.join('');
+    expect(text).to.not.include('\u001b');
+    expect(text.trim().split('\n')).to.have.length(1);
+    expect(text).to.include('HTTP/odd\\u001b[2J\\u000aforged line@');
   });
 });
