@@ -112,6 +112,8 @@ export class SspiAcceptor implements Acceptor {
         // As for the initiator (sspi.ts): CompleteAuthToken here, so callers see SEC_E_OK or SEC_I_CONTINUE_NEEDED.
         const completed = secur32().CompleteAuthToken(newCtx, output.desc) | 0;
         status = completed !== S.SEC_E_OK ? completed : status === S.SEC_I_COMPLETE_NEEDED ? S.SEC_E_OK : S.SEC_I_CONTINUE_NEEDED;
+        // A first leg's context SSPI made before CompleteAuthToken refused it: ours to delete, nothing holds it.
+        if (completed !== S.SEC_E_OK && fresh) secur32().DeleteSecurityContext(newCtx);
       }
       if (status !== S.SEC_E_OK && status !== S.SEC_I_CONTINUE_NEEDED) {
         // With ASC_REQ_EXTENDED_ERROR Windows may leave an error token for the client (ASC_RET_EXTENDED_ERROR); a
