@@ -144,29 +144,30 @@ export class LocalTickets {
   /**
    * Copies the source's service tickets into the handle's cache: in place for the same principal (the credential
    * over it stays valid), into a new cache for another one (kinit as someone else; the old one is retired). A source
-   * with no principal (kdestroy, a missing file) leaves no cache.
+   * with no ticket to copy (none yet, kdestroy, a missing file) leaves no cache: one is made for the first ticket.
    */
   private refill(source: string, seen: string): void {
     // The fingerprint is taken before the read: a change during it shows at the next leg.
     this.seen = seen;
     this.stale = false;
     let fresh: TicketCache | undefined;
-    const copied = copyServiceTickets(source, (principal) => {
+    const copied = copyServiceTickets(source, Date.now() + TICKET_MARGIN_MS, (principal) => {
       if (this.current?.principal === principal) return this.current.name;
       fresh = { name: privateCache(), principal, cred: null, tickets: new Map(), refs: 0, retired: false };
       return fresh.name;
-    }, Date.now() + TICKET_MARGIN_MS);
-    if (fresh || !copied) this.retire();
-    if (fresh && !copied) {
-      // Made, then the copy failed: nothing uses it.
-      destroyCcache(fresh.name);
-      fresh = undefined;
+    });
+    if (!copied?.size) {
+      if (fresh) destroyCcache(fresh.name);
+      this.retire();
+      return;
     }
-    if (fresh) this.current = fresh;
-    const cache = this.current;
-    if (!cache || !copied) return;
-    cache.tickets = copied.tickets;
-    if (!cache.cred && cache.tickets.size > 0) {
+    if (fresh) {
+      this.retire();
+      this.current = fresh;
+    }
+    const cache = this.current!;
+    cache.tickets = copied;
+    if (!cache.cred) {
       const got = acquireCredHere([G.OIDS.MECH_KRB5], { ccache: cache.name });
       if (!isFailure(got)) cache.cred = got.cred;
     }

@@ -301,25 +301,21 @@ function loopContext(fn: Krb5Functions): bigint | null {
   return loopCtx;
 }
 
-/** What copyServiceTickets found: the cache's principal, and the service tickets copied (server -> end, ms). */
-export interface ServiceTickets {
-  principal: string;
-  tickets: Map<string, number>;
-}
-
 /** A TGT, local or cross-realm (RFC 4120 §7.3): with one, a credential can ask a KDC for more tickets. */
 const TGT = /^krbtgt\//;
 /** krb5's configuration entries stored in a ccache (krb5_ccache_conf_data/...@X-CACHECONF:): not tickets. */
 const CONFIG = /@X-CACHECONF:$|^krb5_ccache_conf_data\//;
 
 /**
- * Copies the service tickets of the ccache `from` into the cache `into(principal)` names (initialized first, as kinit
- * does, so it holds these and nothing else): the tickets of the cache's own principal, neither TGTs nor configuration
- * entries, ending after `validAfter` (ms). Without a TGT and without a key, a GSS credential over that cache cannot
- * ask a KDC for anything (gssapi-tickets.ts). undefined when `from` names no principal (missing, empty, unreadable).
- * Runs on the loop: a MEMORY cache, or a FILE read (local I/O, never the network).
+ * Copies the service tickets of the ccache `from` that end after `validAfter` (ms) into the cache `into(principal)`
+ * names, asked for at the first such ticket and initialized then (as kinit does: it holds these and nothing else). Only
+ * the tickets of the cache's own principal, neither TGTs nor configuration entries: without a TGT and without a key, a
+ * GSS credential over that cache cannot ask a KDC for anything (gssapi-tickets.ts). Gives the server principals
+ * copied, with their ends (ms): none, and `into` never asked, when `from` has no such ticket; undefined when `from`
+ * names no principal (missing, empty, unreadable) or the copy failed. Runs on the loop: a MEMORY cache, or a FILE
+ * read (local I/O, never the network).
  */
-export function copyServiceTickets(from: string, into: (principal: string) => string, validAfter: number): ServiceTickets | undefined {
+export function copyServiceTickets(from: string, validAfter: number, into: (principal: string) => string): Map<string, number> | undefined {
   const fn = functions();
   if (isFailure(fn)) return undefined;
   const ctx = loopContext(fn);
@@ -335,23 +331,22 @@ export function copyServiceTickets(from: string, into: (principal: string) => st
     if (fn.krb5_cc_get_principal(ctx, src[0], owner) || !owner[0]) return undefined;
     const principal = principalText(fn, ctx, owner[0]);
     if (!principal) return undefined;
-    if (fn.krb5_cc_resolve(ctx, into(principal), dst) || !dst[0]) return undefined;
-    if (fn.krb5_cc_initialize(ctx, dst[0], owner[0])) return undefined;
     const tickets = new Map<string, number>();
-    if (fn.krb5_cc_start_seq_get(ctx, src[0], cursor)) return { principal, tickets };
-    while (!fn.krb5_cc_next_cred(ctx, src[0], cursor, creds)) {
+    if (fn.krb5_cc_start_seq_get(ctx, src[0], cursor)) return tickets;
+    let failed = false;
+    while (!failed && !fn.krb5_cc_next_cred(ctx, src[0], cursor, creds)) {
       const to = principalText(fn, ctx, koffi.decode(creds, server, 'void *') as bigint | null);
       const end = ticketTimes(creds).end.getTime();
       if (to && !TGT.test(to) && !CONFIG.test(to) && end > validAfter
-        && principalText(fn, ctx, koffi.decode(creds, client, 'void *') as bigint | null) === principal
-        && !fn.krb5_cc_store_cred(ctx, dst[0], creds)) {
-        tickets.set(to, Math.max(end, tickets.get(to) ?? 0));
+        && principalText(fn, ctx, koffi.decode(creds, client, 'void *') as bigint | null) === principal) {
+        if (!dst[0]) failed = !!fn.krb5_cc_resolve(ctx, into(principal), dst) || !dst[0] || !!fn.krb5_cc_initialize(ctx, dst[0], owner[0]);
+        if (!failed && !fn.krb5_cc_store_cred(ctx, dst[0], creds)) tickets.set(to, Math.max(end, tickets.get(to) ?? 0));
       }
       fn.krb5_free_cred_contents(ctx, creds);
       creds.fill(0);
     }
     fn.krb5_cc_end_seq_get(ctx, src[0], cursor);
-    return { principal, tickets };
+    return failed ? undefined : tickets;
   } finally {
     creds.fill(0);
     if (owner[0]) fn.krb5_free_principal(ctx, owner[0]);
