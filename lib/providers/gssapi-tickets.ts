@@ -20,10 +20,20 @@ import { privateCache } from './gssapi-sources.js';
 import { copyServiceTickets, destroyCcache } from './krb5-native.js';
 
 /**
- * What a copied ticket must have left: past MIT's 30-second refresh window (kg_cred_time_to_refresh) when the
- * credential is acquired, and time for the exchange to finish with it.
+ * What a copied ticket must have left: past MIT's 30-second refresh window (kg_cred_time_to_refresh, MIT's
+ * acquire_cred.c), so that acquiring a credential over the cache never tries the client keytab.
  */
-const TICKET_MARGIN_MS = 60_000;
+const COPY_MARGIN_MS = 35_000;
+/** What a ticket must have left for a leg on the loop (MIT only wants it unexpired; ticket times are whole seconds). */
+const LEASE_MARGIN_MS = 5_000;
+
+let tried = 0;
+let missedLegs = 0;
+
+/** First legs tried on the loop, and those of them that missed (and ran on the pool): for tests and diagnostics. */
+export function localFirstLegs(): { tried: number; missed: number } {
+  return { tried, missed: missedLegs };
+}
 
 /** One MEMORY cache of service tickets for one principal, the GSS credential over it, and the contexts using it. */
 export interface TicketCache {
@@ -104,13 +114,15 @@ export class LocalTickets {
     const cache = this.current;
     if (!cache?.cred) return undefined;
     const end = lookup(cache.tickets, target);
-    if (end === undefined || end - Date.now() < TICKET_MARGIN_MS || this.misses.get(target) === end) return undefined;
+    if (end === undefined || end - Date.now() < LEASE_MARGIN_MS || this.misses.get(target) === end) return undefined;
     cache.refs++;
+    tried++;
     return cache;
   }
 
   /** The local first leg to `target` with `cache` failed: the same ticket is not tried again. */
   missed(target: string, cache: TicketCache): void {
+    missedLegs++;
     const end = lookup(cache.tickets, target);
     if (end === undefined) return;
     if (this.misses.size >= MISSES_MAX) this.misses.clear();
@@ -151,7 +163,7 @@ export class LocalTickets {
     this.seen = seen;
     this.stale = false;
     let fresh: TicketCache | undefined;
-    const copied = copyServiceTickets(source, Date.now() + TICKET_MARGIN_MS, (principal) => {
+    const copied = copyServiceTickets(source, Date.now() + COPY_MARGIN_MS, (principal) => {
       if (this.current?.principal === principal) return this.current.name;
       fresh = { name: privateCache(), principal, cred: null, tickets: new Map(), refs: 0, retired: false };
       return fresh.name;
