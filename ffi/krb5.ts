@@ -27,6 +27,8 @@ export interface Krb5Functions {
   krb5_kt_close: Fn;
   krb5_cc_resolve: Fn;
   krb5_cc_default: Fn;
+  /** The default ccache's name (KRB5CCNAME, else krb5.conf's default_ccache_name), as of the context's creation. */
+  krb5_cc_default_name: Fn;
   krb5_cc_destroy: Fn;
   krb5_cc_close: Fn;
   krb5_free_keyblock?: Fn;
@@ -50,13 +52,13 @@ export const KRB5_KEYTAB_ENTRY_BUFFER = 256;
 export const KRB5_CREDS_BUFFER = 512;
 
 /**
- * Where a krb5_creds holds its server principal and its ticket times (authtime, starttime, endtime, renew_till), by
- * flavour, on 64-bit platforms. MIT (krb5.h): magic, client, server, a krb5_keyblock of 24 bytes, then four
- * krb5_timestamp (int32). Heimdal (krb5.h of 7.x): client, server, a krb5_keyblock of 24 bytes, then four
+ * Where a krb5_creds holds its client and server principals and its ticket times (authtime, starttime, endtime,
+ * renew_till), by flavour, on 64-bit platforms. MIT (krb5.h): magic, client, server, a krb5_keyblock of 24 bytes,
+ * then four krb5_timestamp (int32). Heimdal (krb5.h of 7.x): client, server, a krb5_keyblock of 24 bytes, then four
  * krb5_timestamp (time_t, int64).
  */
-export function credsLayout(flavour: GssFlavour): { server: number; times: number; timeType: 'int32_t' | 'int64_t' } {
-  return flavour === 'heimdal' ? { server: 8, times: 40, timeType: 'int64_t' } : { server: 16, times: 48, timeType: 'int32_t' };
+export function credsLayout(flavour: GssFlavour): { client: number; server: number; times: number; timeType: 'int32_t' | 'int64_t' } {
+  return flavour === 'heimdal' ? { client: 0, server: 8, times: 40, timeType: 'int64_t' } : { client: 8, server: 16, times: 48, timeType: 'int32_t' };
 }
 
 /** The krb5 library beside a GSS library, by the same naming as its distribution. */
@@ -94,6 +96,7 @@ function declare(lib: LibraryHandle): Krb5Functions | undefined {
     krb5_kt_close: f('int32_t krb5_kt_close(void *ctx, void *keytab)'),
     krb5_cc_resolve: f('int32_t krb5_cc_resolve(void *ctx, const char *name, _Out_ void **ccache)'),
     krb5_cc_default: f('int32_t krb5_cc_default(void *ctx, _Out_ void **ccache)'),
+    krb5_cc_default_name: f('const char *krb5_cc_default_name(void *ctx)'),
     krb5_cc_destroy: f('int32_t krb5_cc_destroy(void *ctx, void *ccache)'),
     krb5_cc_close: f('int32_t krb5_cc_close(void *ctx, void *ccache)'),
     krb5_free_keyblock: hasSymbol(lib, 'krb5_free_keyblock') ? f('void krb5_free_keyblock(void *ctx, void *keyblock)') : undefined,

@@ -1,10 +1,13 @@
-// The GSS provider's credential handle: what it acquired, the default credential bound for reuse (MIT), and a
-// renewing handle's TGT in use with the contexts that hold it. How a credential is obtained is gssapi-sources.ts.
+// The GSS provider's credential handle: what it acquired, the default credential bound for reuse (MIT), a renewing
+// handle's TGT in use with the contexts that hold it, and its service tickets in memory for first legs on the loop
+// (gssapi-tickets.ts). How a credential is obtained is gssapi-sources.ts.
 import * as G from '../../ffi/gssapi.js';
 import { isFailure, type Failure } from './failure.js';
 import { acquireCred, releaseCred } from './gssapi-native.js';
+import { mechFor } from './gssapi-ntlm.js';
 import type { Acquired } from './gssapi-sources.js';
-import { destroyCcache, tgtTimes, type TicketTimes } from './krb5-native.js';
+import { LocalTickets, type TicketCache } from './gssapi-tickets.js';
+import { defaultCcacheName, destroyCcache, tgtTimes, type TicketTimes } from './krb5-native.js';
 import type { CredentialSource, ProviderCredential } from './provider.js';
 import type { Renewable, Renewer } from './renewal.js';
 
@@ -41,12 +44,46 @@ export class GssCredential implements ProviderCredential {
   /** Bound credentials replaced since: contexts begun with them may still pass them, so they go with the handle. */
   private readonly retired: Array<Promise<{ cred: bigint | null }>> = [];
   private released = false;
+  /**
+   * Its service tickets in memory (MIT, the krb5 mechanism: our SPNEGO or Kerberos): a first leg whose ticket is
+   * there runs on the calling thread. Heimdal and the library's SPNEGO keep every first leg on the pool.
+   */
+  private readonly local: LocalTickets | undefined;
 
   constructor(
     readonly source: CredentialSource,
     /** Resolves once: the acquired credential (null = the library's default) or why it failed. */
     readonly acquired: Promise<Acquired | Failure>,
-  ) {}
+  ) {
+    this.local = G.gssapi().flavour === 'mit' && mechFor(source) === G.OIDS.MECH_KRB5 && !source.impersonator ? new LocalTickets() : undefined;
+  }
+
+  /**
+   * For a first leg to `target` (a principal-form name): the handle's ticket cache when it holds the ticket, retained
+   * for the context (give it back with dropTickets); undefined when the leg must go to the pool. The handle's cache
+   * now: a renewing handle's TGT in use, our private cache, the ccache named, or the default one. A password handle
+   * without logon options has its tickets in a cache of MIT's own, which we cannot name: its legs stay on the pool.
+   */
+  ticketsFor(target: string, acquired: Acquired, held?: Binding): TicketCache | undefined {
+    if (!this.local) return undefined;
+    const source = held?.cache ?? acquired.privateCache ?? this.source.ccache ?? (acquired.cred === null ? defaultCcache() : undefined);
+    return source === undefined ? undefined : this.local.lease(target, source);
+  }
+
+  /** The local first leg with `cache` failed (the ticket was not what MIT looked for): not tried again with it. */
+  missedTickets(target: string, cache: TicketCache): void {
+    this.local?.missed(target, cache);
+  }
+
+  /** A context begun with `cache` is gone. */
+  dropTickets(cache: TicketCache): void {
+    this.local?.drop(cache);
+  }
+
+  /** A first leg ran on the pool: the KDC's ticket, if it gave one, is in the handle's cache (copied at the next leg). */
+  ticketsChanged(): void {
+    this.local?.changed();
+  }
 
   /** For a default source: a bound credential, or null (GSS_C_NO_CREDENTIAL) where binding is not possible. */
   async defaultCred(mechs: string[]): Promise<bigint | null> {
@@ -93,6 +130,7 @@ export class GssCredential implements ProviderCredential {
 
   release(): void {
     this.released = true;
+    this.local?.release();
     // Called once no context of this handle is left (handles.ts counts them), so no native call can still use these.
     for (const b of [...this.retired.splice(0), ...(this.bound ? [this.bound] : [])]) void b.then((x) => x.cred && releaseCred(x.cred));
     this.bound = undefined;
@@ -125,4 +163,13 @@ export function lifespan(credential: GssCredential, acquired: Acquired, expiry: 
   const value: { expiry: Date; start?: Date; renewTill?: Date } = { expiry: times.end, start: times.start };
   if (times.renewTill) value.renewTill = times.renewTill;
   return value;
+}
+
+let defaultName: { ccname: string | undefined; name: string | undefined } | undefined;
+
+/** The default ccache's name for the KRB5CCNAME of this moment (resolved once per value: it reads krb5.conf). */
+function defaultCcache(): string | undefined {
+  const ccname = process.env.KRB5CCNAME;
+  if (!defaultName || defaultName.ccname !== ccname) defaultName = { ccname, name: defaultCcacheName() };
+  return defaultName.name;
 }

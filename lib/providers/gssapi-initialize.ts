@@ -5,6 +5,7 @@ import * as F from '../vocabulary/flags.js';
 import * as S from '../vocabulary/status.js';
 import { isFailure, outcomeOf, type Failure } from './failure.js';
 import type { Binding, GssCredential } from './gssapi-credential.js';
+import type { TicketCache } from './gssapi-tickets.js';
 import { gssRequestFlags, iscRetFlags } from './gssapi-flags.js';
 import { GssContext, GssName, ownFailure, type StepResult } from './gssapi-native.js';
 import { mechFor, mechsFor, ntlmRefusal } from './gssapi-ntlm.js';
@@ -12,6 +13,9 @@ import { initiatorStep } from './gssapi-step.js';
 import { targetNameType } from './gssapi-target.js';
 import type { InitializeOutcome, InitializeRequest, PackageName, ProviderContext } from './provider.js';
 import { SpnegoInitiator, type SpnegoStep } from './spnego-initiator.js';
+
+/** Delegation asks the KDC for a forwarded TGT during the first leg (MIT's make_ap_req_v1, krb5_fwd_tgt_creds). */
+const DELEGATION = G.GSS_C_DELEG_FLAG | G.GSS_C_DELEG_POLICY_FLAG;
 
 /** First-leg failures after which a bound default credential is dropped and the leg tried once unbound. */
 const UNBIND_ON = new Set([S.SEC_E_NO_CREDENTIALS, S.SEC_E_LOGON_DENIED, S.SEC_E_CONTEXT_EXPIRED, S.SEC_E_WRONG_PRINCIPAL]);
@@ -29,14 +33,18 @@ export class GssContextState implements ProviderContext {
     readonly target: GssName,
     readonly pkg: PackageName,
     readonly spnego?: SpnegoInitiator,
-    /** A renewing handle's TGT this context was begun with, and how to give it back. */
-    private readonly held?: { credential: GssCredential; binding: Binding },
+    /**
+     * What the context was begun with and holds until it goes: a renewing handle's TGT, the handle's ticket cache
+     * (a first leg on the loop), and the handle to give them back to.
+     */
+    private readonly held?: { credential: GssCredential; binding?: Binding; tickets?: TicketCache },
   ) {}
 
   release(): void {
     this.mech.release();
     this.target.release();
-    this.held?.credential.drop(this.held.binding);
+    if (this.held?.binding) this.held.credential.drop(this.held.binding);
+    if (this.held?.tickets) this.held.credential.dropTickets(this.held.tickets);
   }
 }
 
@@ -70,9 +78,9 @@ export async function initializeContext(request: InitializeRequest): Promise<Ini
     const target = GssName.import(nameForm.text, nameForm.type);
     if (isFailure(target)) return fail(target);
     const mechs = mechsFor(credential.source);
-    const begin = async (cred: bigint | null) => {
-      const mech = new GssContext(mechFor(credential.source), cred, target,
-        gssRequestFlags(request.contextReq, request.unconstrainedDelegation), request.channelBindings);
+    const flags = gssRequestFlags(request.contextReq, request.unconstrainedDelegation);
+    const begin = async (cred: bigint | null, local = false) => {
+      const mech = new GssContext(mechFor(credential.source), cred, target, flags, request.channelBindings, local);
       const spnego = credential.source.package === 'Negotiate' && credential.source.spnego === 'library'
         ? new SpnegoInitiator(mech) : undefined;
       return { mech, spnego, step: spnego ? await spnego.start() : await initiatorStep(mech, request.token) };
@@ -82,15 +90,33 @@ export async function initializeContext(request: InitializeRequest): Promise<Ini
       target.release();
       return fail(held);
     }
-    const bound = acquired.cred === null ? await credential.defaultCred(mechs) : null;
-    let first = await begin(held?.cred ?? acquired.cred ?? bound);
-    if (bound && isFailure(first.step) && UNBIND_ON.has(first.step.status)) {
-      // The default ccache changed hands (kinit as someone else, kdestroy): what GSS_C_NO_CREDENTIAL says now.
+    // The service ticket in the handle's memory: the leg runs on this thread, with a credential that cannot reach a
+    // KDC (gssapi-tickets.ts). Not for host-based names (MIT may canonicalize them through DNS) nor delegation (it
+    // asks the KDC for a forwarded TGT).
+    let tickets = !request.token && nameForm.type === G.OIDS.KRB5_NT_PRINCIPAL_NAME && !(flags & DELEGATION)
+      ? credential.ticketsFor(nameForm.text, acquired, held) : undefined;
+    let first = tickets && await begin(tickets.cred, true);
+    if (tickets && first && isFailure(first.step)) {
+      // Not the ticket MIT looked for: the pool leg below decides, with the handle's own credential.
       first.mech.release();
-      credential.unbind();
-      first = await begin(null);
+      credential.missedTickets(nameForm.text, tickets);
+      credential.dropTickets(tickets);
+      tickets = undefined;
+      first = undefined;
     }
-    state = new GssContextState(first.mech, target, credential.source.package, first.spnego, held ? { credential, binding: held } : undefined);
+    if (!first) {
+      const bound = acquired.cred === null ? await credential.defaultCred(mechs) : null;
+      first = await begin(held?.cred ?? acquired.cred ?? bound);
+      if (bound && isFailure(first.step) && UNBIND_ON.has(first.step.status)) {
+        // The default ccache changed hands (kinit as someone else, kdestroy): what GSS_C_NO_CREDENTIAL says now.
+        first.mech.release();
+        credential.unbind();
+        first = await begin(null);
+      }
+      credential.ticketsChanged();
+    }
+    state = new GssContextState(first.mech, target, credential.source.package, first.spnego,
+      held || tickets ? { credential, binding: held, tickets } : undefined);
     step = first.step;
     if (isFailure(step)) {
       state.release();

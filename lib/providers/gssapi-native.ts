@@ -236,6 +236,30 @@ export async function acquireCred(
   return { cred: adoptCred(out[0]), expiry: expiryFromNow(time[0], before) };
 }
 
+/**
+ * gss_acquire_cred_from over a credential store on this thread, for the caches of service tickets alone that
+ * gssapi-tickets.ts makes: no TGT, no key, no password, and every ticket valid past MIT's 30-second refresh window, so
+ * the library reads that MEMORY cache and nothing else (scan_ccache, MIT's acquire_cred.c). Never for a cache that
+ * could be empty or hold a TGT: the library may then try the client keytab, which reaches a KDC.
+ */
+export function acquireCredHere(mechs: readonly string[], store: Record<string, string>): AcquiredCred | Failure {
+  const { fn } = gssapi();
+  if (!fn.gss_acquire_cred_from) return ownFailure(GSS_S_UNAVAILABLE, 'this GSS library has no gss_acquire_cred_from');
+  const minor = [0];
+  const out: Array<bigint | null> = [null];
+  const time = [0];
+  const before = Date.now();
+  const set = credStore(store);
+  let major: number;
+  try {
+    major = fn.gss_acquire_cred_from(minor, null, 0, gssOidSet(mechs), GSS_C_INITIATE, set.ptr, out, null, time) as number;
+  } finally {
+    set.free();
+  }
+  if (gssError(major) || !out[0]) return gssFailure(major, minor[0], OIDS.MECH_KRB5, undefined, 'acquire');
+  return { cred: adoptCred(out[0]), expiry: expiryFromNow(time[0], before) };
+}
+
 /** S4U2Self: a credential for `name` obtained by the service whose credential is `impersonator` (on the pool). */
 export async function impersonate(impersonator: bigint, name: GssName, mechs: readonly string[]): Promise<AcquiredCred | Failure> {
   const { fn } = gssapi();
@@ -328,6 +352,11 @@ export class GssContext {
     readonly flags: number,
     /** The channel bindings sent with the first call, if any. */
     readonly bindings?: ChannelBindings,
+    /**
+     * The first call runs on this thread: `cred` holds service tickets alone and cannot reach a KDC
+     * (gssapi-tickets.ts). Otherwise it runs on the pool.
+     */
+    readonly firstCallLocal = false,
   ) {}
 
   /** The gss_ctx_id_t, for the synchronous per-message and inquiry calls. */

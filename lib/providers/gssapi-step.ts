@@ -21,10 +21,12 @@ export async function initiatorStep(context: GssContext, input?: Buffer): Promis
       return gssFailure(GSS_S_FAILURE, KRB5_ERROR_BASE + KRB_AP_ERR_SKEW, OIDS.MECH_KRB5, 'the acceptor\'s clock and ours differ by more than the allowed skew');
     }
   }
-  // Only the first call fetches tickets from a KDC; reading the peer's AP-REP is local work, done on this thread
+  // Only the first call may fetch tickets from a KDC; reading the peer's AP-REP is local work, done on this thread
   // (no hop to the pool and back for it). A KRB-ERROR goes to the pool: Heimdal answers some (an expired ticket)
   // by asking the KDC again, which must not happen on the event loop.
-  const local = !!(context.handle && input && krbErrorCode(input) === undefined);
+  // A first call is local when the context's credential holds service tickets alone (gssapi-tickets.ts): with no
+  // TGT it cannot reach a KDC whatever it finds.
+  const local = context.handle ? !!input && krbErrorCode(input) === undefined : context.firstCallLocal && !input;
   return context.step(input, { local, detail: () => (input ? refusalDetail(krbErrorCode(input), !!context.bindings) : undefined) });
 }
 

@@ -50,6 +50,15 @@ function ticketTimes(creds: Buffer): TicketTimes {
   return t;
 }
 
+/** A krb5_principal as text (krb5_unparse_name), or undefined. */
+function principalText(fn: Krb5Functions, ctx: bigint | null, principal: bigint | null): string | undefined {
+  const name: Array<bigint | null> = [null];
+  if (!principal || fn.krb5_unparse_name(ctx, principal, name) || !name[0]) return undefined;
+  const text = koffi.decode(name[0], 'char', -1) as string;
+  fn.krb5_free_unparsed_name(ctx, name[0]);
+  return text;
+}
+
 /**
  * The times of the TGT in `ccache` (null: the default cache), as krb5 stored them: krbtgt/REALM@REALM of the
  * cache's own realm, else the first krbtgt. undefined when the cache holds no TGT (or cannot be read).
@@ -68,13 +77,7 @@ export function tgtTimes(ccache: string | null): TicketTimes | undefined {
     if ((ccache === null ? fn.krb5_cc_default(ctx[0], cc) : fn.krb5_cc_resolve(ctx[0], ccache, cc)) || !cc[0]) return undefined;
     if (fn.krb5_cc_start_seq_get(ctx[0], cc[0], cursor)) return undefined;
     while (!fn.krb5_cc_next_cred(ctx[0], cc[0], cursor, creds)) {
-      const name: Array<bigint | null> = [null];
-      const principal = koffi.decode(creds, server, 'void *') as bigint | null;
-      let text = '';
-      if (principal && !fn.krb5_unparse_name(ctx[0], principal, name) && name[0]) {
-        text = koffi.decode(name[0], 'char', -1) as string;
-        fn.krb5_free_unparsed_name(ctx[0], name[0]);
-      }
+      const text = principalText(fn, ctx[0], koffi.decode(creds, server, 'void *') as bigint | null) ?? '';
       const tgt = /^krbtgt\/([^@]+)@(.+)$/.exec(text);
       if (tgt) {
         const times = ticketTimes(creds);
@@ -264,5 +267,90 @@ export function heimdalSubkey(ctx: bigint | null): { sessionKey: Buffer; keyType
       fn.krb5_free_keyblock(kctx[0], out[0]);
       fn.krb5_free_context(kctx[0]);
     }
+  }
+}
+
+/**
+ * The default ccache's name as the libraries resolve it now: KRB5CCNAME, else krb5.conf's default_ccache_name, else
+ * the built-in FILE:/tmp/krb5cc_%{uid}, with its tokens expanded. A fresh krb5 context, so the environment of this
+ * moment is read (a context keeps the name it first resolved).
+ */
+export function defaultCcacheName(): string | undefined {
+  const fn = functions();
+  if (isFailure(fn)) return undefined;
+  const ctx: Array<bigint | null> = [null];
+  if (fn.krb5_init_context(ctx)) return undefined;
+  try {
+    return (fn.krb5_cc_default_name(ctx[0]) as string | null) ?? undefined;
+  } finally {
+    fn.krb5_free_context(ctx[0]);
+  }
+}
+
+let loopCtx: bigint | null | undefined;
+
+/**
+ * A krb5 context kept for the process, for the ccache work done on the event loop before a first leg (a krb5_context
+ * is not thread-safe: it is never handed to the pool). Creating one reads krb5.conf, too slow to do per leg.
+ */
+function loopContext(fn: Krb5Functions): bigint | null {
+  if (loopCtx === undefined) {
+    const ctx: Array<bigint | null> = [null];
+    loopCtx = fn.krb5_init_context(ctx) ? null : ctx[0];
+  }
+  return loopCtx;
+}
+
+/** A TGT, local or cross-realm (RFC 4120 §7.3): with one, a credential can ask a KDC for more tickets. */
+const TGT = /^krbtgt\//;
+/** krb5's configuration entries stored in a ccache (krb5_ccache_conf_data/...@X-CACHECONF:): not tickets. */
+const CONFIG = /@X-CACHECONF:$|^krb5_ccache_conf_data\//;
+
+/**
+ * Copies the service tickets of the ccache `from` that end after `validAfter` (ms) into the cache `into(principal)`
+ * names, asked for at the first such ticket and initialized then (as kinit does: it holds these and nothing else). Only
+ * the tickets of the cache's own principal, neither TGTs nor configuration entries: without a TGT and without a key, a
+ * GSS credential over that cache cannot ask a KDC for anything (gssapi-tickets.ts). Gives the server principals
+ * copied, with their ends (ms): none, and `into` never asked, when `from` has no such ticket; undefined when `from`
+ * names no principal (missing, empty, unreadable) or the copy failed. Runs on the loop: a MEMORY cache, or a FILE
+ * read (local I/O, never the network).
+ */
+export function copyServiceTickets(from: string, validAfter: number, into: (principal: string) => string): Map<string, number> | undefined {
+  const fn = functions();
+  if (isFailure(fn)) return undefined;
+  const ctx = loopContext(fn);
+  if (!ctx) return undefined;
+  const { client, server } = credsLayout(G.gssapi().flavour);
+  const src: Array<bigint | null> = [null];
+  const dst: Array<bigint | null> = [null];
+  const owner: Array<bigint | null> = [null];
+  const cursor: Array<bigint | null> = [null];
+  const creds = Buffer.alloc(KRB5_CREDS_BUFFER);
+  try {
+    if (fn.krb5_cc_resolve(ctx, from, src) || !src[0]) return undefined;
+    if (fn.krb5_cc_get_principal(ctx, src[0], owner) || !owner[0]) return undefined;
+    const principal = principalText(fn, ctx, owner[0]);
+    if (!principal) return undefined;
+    const tickets = new Map<string, number>();
+    if (fn.krb5_cc_start_seq_get(ctx, src[0], cursor)) return tickets;
+    let failed = false;
+    while (!failed && !fn.krb5_cc_next_cred(ctx, src[0], cursor, creds)) {
+      const to = principalText(fn, ctx, koffi.decode(creds, server, 'void *') as bigint | null);
+      const end = ticketTimes(creds).end.getTime();
+      if (to && !TGT.test(to) && !CONFIG.test(to) && end > validAfter
+        && principalText(fn, ctx, koffi.decode(creds, client, 'void *') as bigint | null) === principal) {
+        if (!dst[0]) failed = !!fn.krb5_cc_resolve(ctx, into(principal), dst) || !dst[0] || !!fn.krb5_cc_initialize(ctx, dst[0], owner[0]);
+        if (!failed && !fn.krb5_cc_store_cred(ctx, dst[0], creds)) tickets.set(to, Math.max(end, tickets.get(to) ?? 0));
+      }
+      fn.krb5_free_cred_contents(ctx, creds);
+      creds.fill(0);
+    }
+    fn.krb5_cc_end_seq_get(ctx, src[0], cursor);
+    return failed ? undefined : tickets;
+  } finally {
+    creds.fill(0);
+    if (owner[0]) fn.krb5_free_principal(ctx, owner[0]);
+    if (dst[0]) fn.krb5_cc_close(ctx, dst[0]);
+    if (src[0]) fn.krb5_cc_close(ctx, src[0]);
   }
 }

@@ -25,6 +25,10 @@ import {
   negotiateRequest,
   type NegotiateHttpOptions,
 } from '../../lib/index.js';
+import { liveNativeStates } from '../../lib/facade/handles.js';
+import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
+import { localFirstLegs } from '../../lib/providers/gssapi-tickets.js';
+import { isHeimdal } from '../harness/flavour.js';
 import { startHttpsAcceptor, type HttpsAcceptor } from '../harness/https-acceptor.js';
 import { APACHE, PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 import { leakedForms } from '../harness/token-forms.js';
@@ -103,6 +107,33 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
     expect(await res.text()).to.equal('hello, private\n');
     expect(res.headers.get('x-remote-user')).to.equal(alice());
     expect(res.negotiate).to.include({ legs: 1, mutual: true });
+  });
+
+  it('negotiateFetch without a credential shares the process\'s default handle: 20 requests acquire no credential, their first legs from memory (MIT); a KRB5CCNAME change gets a new handle, the old one freed', async () => {
+    const url = `http://${realm.host}:${realm.apache.httpPort}/private/hello.txt`;
+    const fetchAs = async () => {
+      const res = await negotiateFetch(url, { negotiate: base });
+      await res.text();
+      expect(res.status).to.equal(200);
+      return res.headers.get('x-remote-user');
+    };
+    expect(await fetchAs()).to.equal(alice());
+    const before = { handles: liveNativeStates().credentials, gss: liveGssCredentials(), onLoop: localFirstLegs().tried };
+    for (let i = 0; i < 20; i++) expect(await fetchAs()).to.equal(alice());
+    expect(liveNativeStates().credentials, 'no handle acquired').to.equal(before.handles);
+    expect(liveGssCredentials(), 'no native credential acquired').to.equal(before.gss);
+    if (!isHeimdal()) expect(localFirstLegs().tried - before.onLoop, 'first legs from the handle\'s memory').to.equal(20);
+    const saved = process.env.KRB5CCNAME;
+    const bobs = `FILE:${join(realm.kdc.dir, 'http-default-bob')}`;
+    await realm.kdc.kinit(realm.kdc.principals.bob.name, { password: realm.kdc.principals.bob.password, ccache: bobs });
+    try {
+      process.env.KRB5CCNAME = bobs;
+      expect(await fetchAs(), 'the default cache named anew').to.equal(realm.kdc.principals.bob.name);
+      expect(liveNativeStates().credentials, 'a new default handle, the previous one freed').to.equal(before.handles);
+    } finally {
+      process.env.KRB5CCNAME = saved;
+    }
+    expect(await fetchAs()).to.equal(alice());
   });
 
   it('Node\'s built-in fetch authenticates through NegotiateDispatcher, and follows a redirect with a new exchange', async () => {
