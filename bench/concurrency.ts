@@ -74,6 +74,10 @@ for (let i = 0; i < 200; i++) { await ours(); await addon(); }
 const { Session } = await import('node:inspector/promises');
 const session = new Session();
 if (process.env.PROFILE) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.setSamplingInterval', { interval: 200 }); }
+if (process.env.PERF) {
+  // perf on this process's event-loop thread only, for PERF seconds from here (after the warm-up).
+  (await import('node:child_process')).spawn('perf', ['record', '-e', 'cpu-clock', '-F', '5000', '-g', '-t', String(process.pid), '-o', `${process.env.PERF_OUT ?? 'perf.data'}`, '--', 'sleep', process.env.PERF], { stdio: 'inherit' });
+}
 for (let r = 0; r < reps; r++) for (const lv of levels) for (const w of which) {
   if (process.env.PROFILE) await session.post('Profiler.start');
   const res = await load(lv, w === 'ours' ? ours : addon);
