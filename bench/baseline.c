@@ -1,9 +1,12 @@
 /* The C floor for bench/run.ts: the same loops as the Node implementations, straight against MIT GSS-API.
  * Usage: baseline establish <target> <iterations>      -> {"ms":[...], "initiatorMs":[...]}
  *        baseline protect <target> <size> <iterations> -> {"wrapMs":[...], "micMs":[...]}
+ *        baseline accept <target> <iterations>        -> {"ms":[...]}
  * establish: SPNEGO initiator with mutual authentication, accepted in-process (default keytab), per iteration.
  * protect: on one established context, gss_wrap by the initiator + gss_unwrap by the acceptor (and get_mic +
- * verify_mic), per iteration. The environment (KRB5_CONFIG, KRB5CCNAME, KRB5_KTNAME) names the realm. */
+ * verify_mic), per iteration.
+ * accept: the initiator's first tokens (SPNEGO, mutual) are made beforehand, then each is accepted by a new acceptor
+ * context (gss_accept_sec_context: token in, AP-REP out), timed per accept, as bench/run.ts's accept-cached does. The environment (KRB5_CONFIG, KRB5CCNAME, KRB5_KTNAME) names the realm. */
 #include <gssapi/gssapi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +58,7 @@ static void establish(gss_name_t target, gss_ctx_id_t *ictx, gss_ctx_id_t *actx,
 }
 
 int main(int argc, char **argv) {
-  OM_uint32 minor;
+  OM_uint32 minor = 0;
   if (argc < 4) return 2;
   gss_buffer_desc name = {strlen(argv[2]), argv[2]};
   gss_name_t target;
@@ -74,6 +77,31 @@ int main(int argc, char **argv) {
     }
     printf("],\"initiatorMs\":[");
     for (int i = 0; i < n; i++) printf("%s%.4f", i ? "," : "", init[i]);
+    printf("]}\n");
+    return 0;
+  }
+  if (strcmp(argv[1], "accept") == 0) {
+    int n = atoi(argv[3]);
+    gss_buffer_desc *tokens = calloc(n, sizeof(gss_buffer_desc));
+    for (int i = 0; i < n; i++) {
+      gss_ctx_id_t ictx = GSS_C_NO_CONTEXT;
+      check(gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ictx, target, &spnego,
+                                 GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
+                                 GSS_C_NO_BUFFER, NULL, &tokens[i], NULL, NULL), minor, "init");
+      gss_delete_sec_context(&minor, &ictx, NULL);
+    }
+    printf("{\"ms\":[");
+    for (int i = 0; i < n; i++) {
+      gss_ctx_id_t actx = GSS_C_NO_CONTEXT;
+      gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
+      double t = now_ms();
+      check(gss_accept_sec_context(&minor, &actx, GSS_C_NO_CREDENTIAL, &tokens[i], GSS_C_NO_CHANNEL_BINDINGS, NULL,
+                                   NULL, &out, NULL, NULL, NULL), minor, "accept");
+      printf("%s%.4f", i ? "," : "", now_ms() - t);
+      gss_release_buffer(&minor, &out);
+      gss_delete_sec_context(&minor, &actx, NULL);
+      gss_release_buffer(&minor, &tokens[i]);
+    }
     printf("]}\n");
     return 0;
   }

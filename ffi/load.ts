@@ -1,5 +1,6 @@
 // Finds and opens the platform's GSS-API library. Declarations only: no policy beyond the search order.
 import koffi from 'koffi';
+import './async-memory.js';
 
 export type LibraryHandle = ReturnType<typeof koffi.load>;
 

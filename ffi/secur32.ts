@@ -2,6 +2,7 @@
 // Windows' own (natural alignment; ULONG is 32 bits, ULONG_PTR and pointers the machine's width); __stdcall only
 // matters on ia32, where koffi's prototype strings carry it.
 import koffi from 'koffi';
+import './async-memory.js';
 import type { LibraryHandle } from './load.js';
 
 type Fn = ReturnType<LibraryHandle['func']>;

@@ -39,6 +39,8 @@ export interface Apache {
   certDer: Buffer;
   /** The temporary ServerRoot; cert.pem lies there too (for curl --cacert). */
   dir: string;
+  /** The parent httpd's pid, also its process group (its prefork children are in it): bench/http-server.ts sums their CPU. */
+  pid: number;
   /** The error log so far. */
   errorLog(): string;
   /** Stops Apache, waits for it to exit and removes dir. */
@@ -76,7 +78,7 @@ function gssapiAuth(keytab: string, name: string): string {
     Require valid-user`;
 }
 
-function config(o: { dir: string; kdc: Kdc; keytab: string; httpPort: number; httpsPort: number; proxyPort: number }): string {
+function config(o: { dir: string; kdc: Kdc; keytab: string; httpPort: number; httpsPort: number; proxyPort: number; workers?: number }): string {
   const { dir, kdc, keytab } = o;
   const asRoot = process.getuid?.() === 0;
   // Apache refuses to serve as root: its children switch to an unprivileged user (mod_unixd is compiled in), which
@@ -107,10 +109,10 @@ DefaultRuntimeDir "${dir}"
 ErrorLog "${dir}/error.log"
 LogLevel warn auth_gssapi:info
 TypesConfig "${dir}/mime.types"
-StartServers 2
+${o.workers ? `StartServers ${o.workers}\nMinSpareServers ${o.workers}\nMaxSpareServers ${o.workers}\nMaxRequestWorkers ${o.workers}` : `StartServers 2
 MinSpareServers 1
 MaxSpareServers 4
-MaxRequestWorkers 16
+MaxRequestWorkers 16`}
 Timeout 30
 <Directory "/">
   AllowOverride None
@@ -162,7 +164,8 @@ function groupOf(name: string): string {
   return passwdEntry(name)?.[3] ?? '65534';
 }
 
-export async function startApache(kdc: Kdc): Promise<Apache> {
+/** `workers`: prefork children, all started at once (the bench's load: one per connection in flight); default 2 to 16. */
+export async function startApache(kdc: Kdc, tuning: { workers?: number } = {}): Promise<Apache> {
   if (!apacheAvailable()) throw new Error(`${HTTPD} or mod_auth_gssapi is missing (apt-get install apache2 libapache2-mod-auth-gssapi)`);
   const dir = mkdtempSync(join(tmpdir(), 'kn-apache-'));
   chmodSync(dir, 0o755);
@@ -192,7 +195,7 @@ export async function startApache(kdc: Kdc): Promise<Apache> {
     // mod_cgi closes the script's stdin after the (de-chunked) body, so cat copies exactly the request body.
     writeFileSync(join(dir, 'cgi/echo'), '#!/bin/sh\nprintf \'Content-Type: text/plain\\r\\n\\r\\n%s\\n\' "$REMOTE_USER"\ncat\n', { mode: 0o755 });
     const conf = join(dir, 'httpd.conf');
-    writeFileSync(conf, config({ dir, kdc, keytab, httpPort, httpsPort, proxyPort }));
+    writeFileSync(conf, config({ dir, kdc, keytab, httpPort, httpsPort, proxyPort, workers: tuning.workers }));
 
     // kdc.env points GSS-API at the test realm; KRB5_CONFIG at the readable copy, the default keytab at the combined
     // one and the default ccache at an empty path here (the acceptor never needs alice's TGT). No replay cache:
@@ -237,7 +240,7 @@ export async function startApache(kdc: Kdc): Promise<Apache> {
       .catch((err: Error) => fail(err.message));
 
     return {
-      httpPort, httpsPort, proxyPort, certPem, dir,
+      httpPort, httpsPort, proxyPort, certPem, dir, pid: child.pid!,
       certDer: Buffer.from(new X509Certificate(certPem).raw),
       errorLog,
       async stop() {
