@@ -1,7 +1,9 @@
 // The default credential that NegotiateClient (and so the HTTP client) uses when the caller names none: one handle
 // per package, shared by the whole process, instead of a handle acquired and freed for every authentication. A
 // default handle reads the default ccache at each use (docs/api.md), so sharing it loses nothing: an external kinit,
-// k5start or sssd renewal is seen, and MIT's bound credential (acquired once per handle) is paid once per process.
+// k5start or sssd renewal is seen, and MIT's bound credential (acquired once per handle) is paid once per process,
+// as is the handle's in-memory copy of its service tickets (first legs on the loop: providers/gssapi-tickets.ts).
+// It holds no timer or socket, so it never keeps the process alive; at exit its memory goes with the process.
 import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialsHandle } from '../facade/api.js';
 import type { PackageName } from '../vocabulary/packages.js';
 

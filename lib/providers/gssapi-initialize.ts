@@ -95,7 +95,13 @@ export async function initializeContext(request: InitializeRequest): Promise<Ini
     // asks the KDC for a forwarded TGT).
     let tickets = !request.token && nameForm.type === G.OIDS.KRB5_NT_PRINCIPAL_NAME && !(flags & DELEGATION)
       ? credential.ticketsFor(nameForm.text, acquired, held) : undefined;
-    let first = tickets && await begin(tickets.cred, true);
+    let first: Awaited<ReturnType<typeof begin>> | undefined;
+    try {
+      first = tickets && await begin(tickets.cred, true);
+    } catch (err) {
+      credential.dropTickets(tickets!);
+      throw err;
+    }
     if (tickets && first && isFailure(first.step)) {
       // Not the ticket MIT looked for: the pool leg below decides, with the handle's own credential.
       first.mech.release();
