@@ -278,7 +278,7 @@ export class GssAcceptorContext extends GssContext {
     if (gssError(major)) {
       if (deleg[0]) fn.gss_release_cred([0], deleg);
       if (key) this.replays!.forget(key);
-      return { failure: gssFailure(major, minor[0], G.OIDS.MECH_KRB5), token: token.length > 0 ? token : undefined };
+      return { failure: gssFailure(major, minor[0], G.OIDS.MECH_KRB5, undefined, 'accept'), token: token.length > 0 ? token : undefined };
     }
     const complete = (major & 1) === 0;
     const krbError = complete ? undefined : krbErrorCode(token);
@@ -288,7 +288,7 @@ export class GssAcceptorContext extends GssContext {
       // client gets the KRB-ERROR, the caller its code.
       if (deleg[0]) fn.gss_release_cred([0], deleg);
       if (key) this.replays!.forget(key);
-      return { failure: gssFailure(GSS_S_FAILURE, KRB5_ERROR_BASE + krbError, G.OIDS.MECH_KRB5, 'the acceptor refused the authenticator and answered with a Kerberos error'), token };
+      return { failure: gssFailure(GSS_S_FAILURE, KRB5_ERROR_BASE + krbError, G.OIDS.MECH_KRB5, 'the acceptor refused the authenticator and answered with a Kerberos error', 'accept'), token };
     }
     const expiry = expiryFromNow(time[0], before);
     if (complete) {
