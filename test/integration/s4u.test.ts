@@ -119,17 +119,21 @@ describe('S4U: a service acting for a user', function () {
     const keep = <T extends CredentialsHandle | undefined>(h: T): T => (h && handles.push(h), h);
     try {
       // carol logs on with a forwardable TGT, so that her ticket for the front service is forwardable: the evidence.
-      const carol = keep(await acquireCredentialsHandle({ package: 'Kerberos', keytab: ldap.userKeytab, principal: ldap.user, forwardable: true }));
       const front = keep(await acquireCredentialsHandle({ package: 'Kerberos', credentialUse: SECPKG_CRED_INBOUND, keytab: ldap.front.keytab, principal: ldap.front.name, constrainedDelegation: true }));
-      const c = await initializeSecurityContext({ credential: carol, targetName: ldap.front.name, contextReq: REQ });
-      if (c.context) contexts.push(c.context);
-      const s = await acceptSecurityContext({ credential: front, input: [{ type: F.SECBUFFER_TOKEN, buffer: c.output[0].buffer }], contextReq: 0 });
-      if (s.context) contexts.push(s.context);
       if (isHeimdal()) {
-        // Heimdal's GSS-API has no S4U: the handle says so at its first use.
+        // Heimdal's GSS-API has no S4U: the handle says so at its first use. (Heimdal reads krb5.conf once per
+        // thread, so this realm, added at run time, may not be known to the client here anyway.)
+        expect((await queryCredentialsAttributes(front, SECPKG_CRED_ATTR_NAMES)).statusName).to.equal('SEC_E_UNSUPPORTED_FUNCTION');
+        const s = await acceptSecurityContext({ credential: front, input: [{ type: F.SECBUFFER_TOKEN, buffer: Buffer.from([0x60, 0x03, 0x06, 0x01, 0x00]) }], contextReq: 0 });
         expect(s.statusName).to.equal('SEC_E_UNSUPPORTED_FUNCTION');
         return;
       }
+      const carol = keep(await acquireCredentialsHandle({ package: 'Kerberos', keytab: ldap.userKeytab, principal: ldap.user, forwardable: true }));
+      const c = await initializeSecurityContext({ credential: carol, targetName: ldap.front.name, contextReq: REQ });
+      if (c.context) contexts.push(c.context);
+      expect(c.statusName, c.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
+      const s = await acceptSecurityContext({ credential: front, input: [{ type: F.SECBUFFER_TOKEN, buffer: c.output[0].buffer }], contextReq: 0 });
+      if (s.context) contexts.push(s.context);
       expect(s.statusName, s.error?.message).to.equal('SEC_E_OK');
       // carol forwarded no TGT; MIT reports the evidence credential it composed as a delegation all the same.
       expect(s.contextAttr & ASC_RET_DELEGATE).to.equal(ASC_RET_DELEGATE);
