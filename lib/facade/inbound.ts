@@ -26,10 +26,16 @@ export interface InboundCredentialsOptions {
   replayCache?: string;
   /** The handle's channel-bindings policy (acceptSecurityContext may override it per call). Default `when-supported`. */
   channelBindings?: BindingsPolicy;
+  /**
+   * Constrained delegation (S4U2Proxy with the client's ticket as evidence, MIT only): the handle can also obtain
+   * tickets as `principal` (required) from the keytab, and a client whose ticket is forwardable leaves a delegated
+   * credential (delegatedCredential) that reaches the services the KDC allows this one to delegate to, as the client.
+   */
+  constrainedDelegation?: boolean;
   signal?: AbortSignal;
 }
 
-export const INBOUND_KEYS = new Set(['package', 'credentialUse', 'use', 'keytab', 'principal', 'replayCache', 'channelBindings', 'signal']);
+export const INBOUND_KEYS = new Set(['package', 'credentialUse', 'use', 'keytab', 'principal', 'replayCache', 'channelBindings', 'constrainedDelegation', 'signal']);
 
 const POLICIES: readonly BindingsPolicy[] = ['required', 'when-supported', 'never'];
 
@@ -89,6 +95,11 @@ export async function acquireInbound(options: InboundCredentialsOptions): Promis
   if (keytab) source.keytab = keytab;
   if (principal) source.principal = principal;
   if (replayCache) source.replayCache = replayCache;
+  if (options.constrainedDelegation !== undefined) {
+    if (typeof options.constrainedDelegation !== 'boolean') throw new TypeError('constrainedDelegation must be a boolean');
+    if (options.constrainedDelegation && !principal) throw new TypeError('constrainedDelegation needs the service\'s principal (it obtains tickets as that principal)');
+    if (options.constrainedDelegation) source.constrainedDelegation = true;
+  }
   const policy = checkPolicy(options.channelBindings, 'channelBindings') ?? 'when-supported';
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   options.signal?.throwIfAborted();

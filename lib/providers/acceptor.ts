@@ -15,6 +15,11 @@ export interface InboundSource {
   principal?: string;
   /** MIT's replay cache for this handle (an rcache name such as `dfl:/dir` or `file2:/path`); absent: MIT's default. */
   replayCache?: string;
+  /**
+   * Also initiate as `principal` from the keytab (GSS_C_BOTH), so that a client's forwardable ticket becomes, on
+   * MIT, a delegated credential for S4U2Proxy (constrained delegation, the ticket as evidence).
+   */
+  constrainedDelegation?: boolean;
 }
 
 export interface AcceptRequest {

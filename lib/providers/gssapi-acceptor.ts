@@ -36,7 +36,8 @@ import { readOid } from './gssapi-oid.js';
 import { GssCredential } from './gssapi-credential.js';
 import { authenticatorKey, krb5RequestProblem } from './krb5-request.js';
 import { krbErrorCode } from '../protocol/krb5-token.js';
-import { functions as krb5Functions, krb5Failure } from './krb5-native.js';
+import { destroyCcache, functions as krb5Functions, krb5Failure } from './krb5-native.js';
+import { privateCache } from './gssapi-sources.js';
 import { callAsync } from './pool.js';
 import { busy, nextTurn } from './slice.js';
 import type {
@@ -56,6 +57,7 @@ import { currentProvider } from './select.js';
 import { gssFailureOf } from './spnego-failure.js';
 import { acceptorMechanism, type AcceptStep } from './spnego-acceptor.js';
 
+const GSS_C_BOTH = 0;
 const GSS_C_ACCEPT = 2;
 /** MIT ≥ 1.19 sets it on an acceptor context whose initiator bound it to the channel (RFC 4121 checksum). */
 export const GSS_C_CHANNEL_BOUND_FLAG = 0x800;
@@ -180,6 +182,7 @@ async function acquireInbound(source: InboundSource): Promise<Inbound | Failure>
     // Heimdal would find out only at the first accept; MIT says the same at acquisition (GSS_S_NO_CRED).
     if (file !== undefined && !existsSync(file)) return ownFailure(GSS_S_NO_CRED, `the keytab ${file} does not exist`);
   }
+  if (source.constrainedDelegation) return acquireBoth(source);
   if (g.fn.gss_acquire_cred_from && g.flavour !== 'heimdal') {
     const store: Record<string, string> = {};
     if (source.keytab) store.keytab = source.keytab;
@@ -191,8 +194,30 @@ async function acquireInbound(source: InboundSource): Promise<Inbound | Failure>
   return acquireAccept(source.principal, undefined);
 }
 
+/**
+ * An acceptor credential that can also initiate as its principal (GSS_C_BOTH), its tickets in a private MEMORY cache
+ * from the keytab. MIT's acceptor turns a client's forwardable ticket into a delegated credential for S4U2Proxy only
+ * for such a credential (kg_accept_krb5 in MIT's accept_sec_context.c). Heimdal's GSS-API has no S4U.
+ */
+async function acquireBoth(source: InboundSource): Promise<Inbound | Failure> {
+  const g = G.gssapi();
+  if (g.flavour === 'heimdal' || !g.fn.gss_acquire_cred_from) {
+    return ownFailure(GSS_S_UNAVAILABLE, 'constrained delegation (S4U2Proxy) needs MIT\'s GSS-API: this library has no S4U');
+  }
+  const cache = privateCache();
+  const store: Record<string, string> = { ccache: cache };
+  if (source.keytab) Object.assign(store, { keytab: source.keytab, client_keytab: source.keytab });
+  if (source.replayCache) store.rcache = source.replayCache;
+  const got = await acquireAccept(source.principal, store, GSS_C_BOTH);
+  if (isFailure(got)) {
+    destroyCcache(cache);
+    return got;
+  }
+  return { ...got, release: () => destroyCcache(cache) };
+}
+
 /** gss_acquire_cred(_from) of an accepting Kerberos credential, for `principal` (any in the keytab without one). */
-async function acquireAccept(principal: string | undefined, store: Record<string, string> | undefined): Promise<Inbound | Failure> {
+async function acquireAccept(principal: string | undefined, store: Record<string, string> | undefined, usage = GSS_C_ACCEPT): Promise<Inbound | Failure> {
   let name: GssName | null = null;
   try {
     if (principal) {
@@ -200,7 +225,7 @@ async function acquireAccept(principal: string | undefined, store: Record<string
       if (isFailure(imported)) return imported;
       name = imported;
     }
-    const got = await acquireCred(name, [G.OIDS.MECH_KRB5], undefined, store, GSS_C_ACCEPT);
+    const got = await acquireCred(name, [G.OIDS.MECH_KRB5], undefined, store, usage);
     return isFailure(got) ? got : { cred: got.cred };
   } finally {
     name?.release();
@@ -278,7 +303,7 @@ export class GssAcceptorContext extends GssContext {
     if (gssError(major)) {
       if (deleg[0]) fn.gss_release_cred([0], deleg);
       if (key) this.replays!.forget(key);
-      return { failure: gssFailure(major, minor[0], G.OIDS.MECH_KRB5), token: token.length > 0 ? token : undefined };
+      return { failure: gssFailure(major, minor[0], G.OIDS.MECH_KRB5, undefined, 'accept'), token: token.length > 0 ? token : undefined };
     }
     const complete = (major & 1) === 0;
     const krbError = complete ? undefined : krbErrorCode(token);
@@ -288,7 +313,7 @@ export class GssAcceptorContext extends GssContext {
       // client gets the KRB-ERROR, the caller its code.
       if (deleg[0]) fn.gss_release_cred([0], deleg);
       if (key) this.replays!.forget(key);
-      return { failure: gssFailure(GSS_S_FAILURE, KRB5_ERROR_BASE + krbError, G.OIDS.MECH_KRB5, 'the acceptor refused the authenticator and answered with a Kerberos error'), token };
+      return { failure: gssFailure(GSS_S_FAILURE, KRB5_ERROR_BASE + krbError, G.OIDS.MECH_KRB5, 'the acceptor refused the authenticator and answered with a Kerberos error', 'accept'), token };
     }
     const expiry = expiryFromNow(time[0], before);
     if (complete) {

@@ -32,10 +32,12 @@ export interface MinorRow {
   sec: number;
   /** Where the same code means something else while acquiring credentials (a password logon), that code. */
   acquiring?: number;
+  /** Where Windows' acceptor (AcceptSecurityContext) reports the same code differently, that code. */
+  accepting?: number;
 }
 
-/** Which call failed: a credential acquisition, or a context or message call. */
-export type Phase = 'acquire' | 'context';
+/** Which call failed: a credential acquisition, an acceptor's leg (acceptSecurityContext), or a context or message call. */
+export type Phase = 'acquire' | 'accept' | 'context';
 
 export const ROUTINE_ROWS: readonly RoutineRow[] = [
   { routine: 1, name: 'GSS_S_BAD_MECH', sec: S.SEC_E_SECPKG_NOT_FOUND },
@@ -96,7 +98,10 @@ export const MINOR_ROWS: readonly MinorRow[] = [
   { minor: KRB5 + 37, name: 'KRB5KRB_AP_ERR_SKEW', sec: S.SEC_E_TIME_SKEW },
   { minor: KRB5 + 148, name: 'KRB5_KDCREP_SKEW', sec: S.SEC_E_TIME_SKEW },
   { minor: KRB5 + 33, name: 'KRB5KRB_AP_ERR_TKT_NYV', sec: S.SEC_E_TIME_SKEW },
-  { minor: KRB5 + 32, name: 'KRB5KRB_AP_ERR_TKT_EXPIRED', sec: S.SEC_E_CONTEXT_EXPIRED },
+  // An acceptor given an expired service ticket: Windows' Kerberos package reports KRB_AP_ERR_TKT_EXPIRED as a time
+  // difference (STATUS_TIME_DIFFERENCE_AT_DC, which SSPI returns as SEC_E_TIME_SKEW): the ticket expired for the
+  // server's clock, perhaps not for the client's (docs/status-mapping.md).
+  { minor: KRB5 + 32, name: 'KRB5KRB_AP_ERR_TKT_EXPIRED', sec: S.SEC_E_CONTEXT_EXPIRED, accepting: S.SEC_E_TIME_SKEW },
   // The peer is not who the target name says: mutual authentication failed.
   { minor: KRB5 + 41, name: 'KRB5KRB_AP_ERR_MODIFIED', sec: S.SEC_E_WRONG_PRINCIPAL },
   { minor: KRB5 + 35, name: 'KRB5KRB_AP_ERR_NOT_US', sec: S.SEC_E_WRONG_PRINCIPAL },
@@ -174,7 +179,7 @@ export function mapGssStatus(major: number, minor: number, phase: Phase = 'conte
   if (routine !== 0) {
     const r = ROUTINE.get(routine);
     const m = MINOR.get(minor | 0);
-    if (m && !r?.exact) return { sec: (phase === 'acquire' && m.acquiring) || m.sec, row: m.name };
+    if (m && !r?.exact) return { sec: (phase === 'acquire' && m.acquiring) || (phase === 'accept' && m.accepting) || m.sec, row: m.name };
     return r ? { sec: r.sec, row: r.name } : { sec: S.SEC_E_INTERNAL_ERROR, row: 'unknown routine error' };
   }
   for (const s of SUPPLEMENTARY_ROWS) if (major & s.bit) return { sec: s.sec, row: s.name };

@@ -27,8 +27,9 @@ export interface LdapKdc {
   back: { name: string; keytab: string };
   /** A service the front may not delegate to. */
   other: { name: string; keytab: string };
-  /** A user who never logs on. */
+  /** A user who never logs on (S4U2Self), or logs on from this keytab (a client of the front service). */
   user: string;
+  userKeytab: string;
   stop(): Promise<void>;
 }
 
@@ -165,6 +166,8 @@ export async function startLdapKdc(): Promise<LdapKdc> {
     await kadmin('addprinc -randkey HTTP/back.s4u.test');
     await kadmin('addprinc -randkey HTTP/other.s4u.test');
     for (const p of [front, back, other]) await kadmin(`ktadd -k ${p.keytab} ${p.name.split('@')[0]}`);
+    const userKeytab = join(dir, 'carol.keytab');
+    await kadmin(`ktadd -k ${userKeytab} carol`);
     // The constrained-delegation policy: front may act for users towards back only.
     await ldapadd([
       `dn: krbPrincipalName=${front.name},cn=${REALM},cn=krbcontainer,${BASE}`,
@@ -179,7 +182,7 @@ export async function startLdapKdc(): Promise<LdapKdc> {
     children.push(kdc);
     kdc.once('exit', (code, signal) => (kdcExit = `krb5kdc exited (${code ?? signal})`));
     await waitFor('the LDAP-backed krb5kdc', () => tcpAnswers(kdcPort), 20_000, () => kdcExit);
-    return { realm: REALM, krb5Config, front, back, other, user, stop };
+    return { realm: REALM, krb5Config, front, back, other, user, userKeytab, stop };
   } catch (err) {
     await stop();
     throw err;

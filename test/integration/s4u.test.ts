@@ -4,8 +4,9 @@
 // and a second, LDAP-backed KDC (test/harness/ldap-kdc.ts) grants it to the service it names and no other.
 import { expect } from 'chai';
 import {
-  SECPKG_CRED_ATTR_NAMES, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext,
-  queryCredentialsAttributes,
+  ASC_RET_DELEGATE, SECPKG_ATTR_NAMES, SECPKG_CRED_ATTR_NAMES, SECPKG_CRED_INBOUND, acceptSecurityContext, acquireCredentialsHandle,
+  delegatedCredential, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, queryContextAttributes,
+  queryCredentialsAttributes, type ContextHandle, type CredentialsHandle,
 } from '../../lib/index.js';
 import * as F from '../../lib/vocabulary/flags.js';
 import { PythonAcceptor } from '../harness/python-acceptor.js';
@@ -106,6 +107,66 @@ describe('S4U: a service acting for a user', function () {
       process.env.KRB5_CONFIG = saved;
       await ldap.stop();
     }
+  });
+
+  it('S4U2Proxy with the client\'s ticket as evidence: a client authenticates to our acceptor, which reaches the back end as the client, and no other service', async function () {
+    needs(this, ldapKdcAvailable(), ldapKdcMissing() ?? '');
+    const ldap = await startLdapKdc();
+    const saved = process.env.KRB5_CONFIG;
+    process.env.KRB5_CONFIG = `${ldap.krb5Config}:${realm.kdc.krb5Config}`;
+    const handles: CredentialsHandle[] = [];
+    const contexts: ContextHandle[] = [];
+    const keep = <T extends CredentialsHandle | undefined>(h: T): T => (h && handles.push(h), h);
+    try {
+      // carol logs on with a forwardable TGT, so that her ticket for the front service is forwardable: the evidence.
+      const front = keep(await acquireCredentialsHandle({ package: 'Kerberos', credentialUse: SECPKG_CRED_INBOUND, keytab: ldap.front.keytab, principal: ldap.front.name, constrainedDelegation: true }));
+      if (isHeimdal()) {
+        // Heimdal's GSS-API has no S4U: the handle says so at its first use. (Heimdal reads krb5.conf once per
+        // thread, so this realm, added at run time, may not be known to the client here anyway.)
+        expect((await queryCredentialsAttributes(front, SECPKG_CRED_ATTR_NAMES)).statusName).to.equal('SEC_E_UNSUPPORTED_FUNCTION');
+        const s = await acceptSecurityContext({ credential: front, input: [{ type: F.SECBUFFER_TOKEN, buffer: Buffer.from([0x60, 0x03, 0x06, 0x01, 0x00]) }], contextReq: 0 });
+        expect(s.statusName).to.equal('SEC_E_UNSUPPORTED_FUNCTION');
+        return;
+      }
+      const carol = keep(await acquireCredentialsHandle({ package: 'Kerberos', keytab: ldap.userKeytab, principal: ldap.user, forwardable: true }));
+      const c = await initializeSecurityContext({ credential: carol, targetName: ldap.front.name, contextReq: REQ });
+      if (c.context) contexts.push(c.context);
+      expect(c.statusName, c.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
+      const s = await acceptSecurityContext({ credential: front, input: [{ type: F.SECBUFFER_TOKEN, buffer: c.output[0].buffer }], contextReq: 0 });
+      if (s.context) contexts.push(s.context);
+      expect(s.statusName, s.error?.message).to.equal('SEC_E_OK');
+      // carol forwarded no TGT; MIT reports the evidence credential it composed as a delegation all the same.
+      expect(s.contextAttr & ASC_RET_DELEGATE).to.equal(ASC_RET_DELEGATE);
+      const asCarol = keep(delegatedCredential(s.context!));
+      expect(asCarol, 'the evidence ticket as a credential').to.not.equal(undefined);
+      expect((await queryCredentialsAttributes(asCarol!, SECPKG_CRED_ATTR_NAMES)).value).to.deep.equal({ userName: ldap.user });
+
+      // Onward to the back end, which our own acceptor checks with its keytab: it sees carol, not the front service.
+      const back = keep(await acquireCredentialsHandle({ package: 'Kerberos', credentialUse: SECPKG_CRED_INBOUND, keytab: ldap.back.keytab }));
+      const r = await initializeSecurityContext({ credential: asCarol, targetName: ldap.back.name, contextReq: REQ });
+      if (r.context) contexts.push(r.context);
+      expect(r.statusName, r.error?.message).to.equal('SEC_I_CONTINUE_NEEDED');
+      const b = await acceptSecurityContext({ credential: back, input: [{ type: F.SECBUFFER_TOKEN, buffer: r.output[0].buffer }], contextReq: 0 });
+      if (b.context) contexts.push(b.context);
+      expect(b.statusName, b.error?.message).to.equal('SEC_E_OK');
+      expect(queryContextAttributes(b.context!, SECPKG_ATTR_NAMES).value).to.deep.equal({ userName: ldap.user });
+
+      const refused = await initializeSecurityContext({ credential: asCarol, targetName: ldap.other.name, contextReq: REQ });
+      expect(refused.statusName, 'a service outside krbAllowedToDelegateTo').to.equal('SEC_E_KDC_INVALID_REQUEST');
+      expect(refused.gss?.minor).to.equal(-1765328371);
+    } finally {
+      contexts.forEach((ctx) => deleteSecurityContext(ctx));
+      handles.forEach((h) => freeCredentialsHandle(h));
+      process.env.KRB5_CONFIG = saved;
+      await ldap.stop();
+    }
+  });
+
+  it('constrainedDelegation needs a principal and a boolean', async () => {
+    await expectAcquireRefused([
+      { credentialUse: SECPKG_CRED_INBOUND, keytab: realm.kdc.principals.http.keytab, constrainedDelegation: true },
+      { credentialUse: SECPKG_CRED_INBOUND, keytab: realm.kdc.principals.http.keytab, principal: realm.kdc.principals.http.name, constrainedDelegation: 'yes' },
+    ] as never);
   });
 
   it('refuses impersonation without a principal, or with another way to log on', async () => {

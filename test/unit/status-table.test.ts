@@ -148,7 +148,7 @@ const PINNED_SUPPLEMENTARY: ReadonlyArray<readonly [string, number, Expected]> =
 ];
 
 /** The mapping as a code and its name, for one comparison with the pinned expectation. */
-const mapped = (major: number, minor: number, phase?: 'acquire' | 'context') => {
+const mapped = (major: number, minor: number, phase?: 'acquire' | 'accept' | 'context') => {
   const sec = mapGssStatus(major, minor, phase).sec;
   return { code: sec >>> 0, name: S.statusName(sec) };
 };
@@ -192,6 +192,13 @@ describe('status table (GSS -> SSPI): expected values pinned in the test', () =>
 });
 
 describe('status table (GSS -> SSPI): precedence', () => {
+  it('reads KRB5KRB_AP_ERR_TKT_EXPIRED as an expired context, but in an acceptor as Windows\' acceptor does: a time skew', () => {
+    expect(mapGssStatus(GSS_S_FAILURE, -1765328352).sec).to.equal(W.SEC_E_CONTEXT_EXPIRED | 0);
+    expect(mapGssStatus(GSS_S_FAILURE, -1765328352, 'accept').sec).to.equal(W.SEC_E_TIME_SKEW | 0);
+    // Only that row differs in an acceptor.
+    for (const row of MINOR_ROWS) if (row.minor !== -1765328352) expect(mapGssStatus(GSS_S_FAILURE, row.minor, 'accept').sec, row.name).to.equal(mapGssStatus(GSS_S_FAILURE, row.minor).sec);
+  });
+
   it('reads KRB5KRB_AP_ERR_BAD_INTEGRITY as a corrupted token, but as a wrong password during a password logon', () => {
     const badIntegrity = -1765328353;
     expect(mapGssStatus(GSS_S_FAILURE, badIntegrity).sec).to.equal(S.SEC_E_INVALID_TOKEN);
