@@ -289,10 +289,13 @@ export function checkLegIO(options: LegIO): { signal?: AbortSignal; input?: SecB
   signal?.throwIfAborted();
   const input = checkBuffers(options.input, 'input');
   const output = checkBuffers(options.output, 'output');
-  for (const [name, handle, cls] of [['credential', options.credential, CredentialsHandle], ['context', options.context, ContextHandle]] as const) {
-    if (handle !== undefined && (typeof handle !== 'object' || handle === null)) throw new TypeError(`${name} must be a ${cls.name}`);
-  }
+  checkHandle('credential', options.credential, CredentialsHandle);
+  checkHandle('context', options.context, ContextHandle);
   return { signal, input, output };
+}
+
+function checkHandle(name: string, handle: unknown, cls: { name: string }): void {
+  if (handle !== undefined && (typeof handle !== 'object' || handle === null)) throw new TypeError(`${name} must be a ${cls.name}`);
 }
 
 /** Names of the ISC_REQ_* bits in `bits`, for messages. */

@@ -18,30 +18,57 @@ export interface Tlv {
   raw: Buffer;
 }
 
-/** Reads one TLV at `offset`; returns it and the offset just past it. Only single-byte tags occur in SPNEGO. */
-export function readTlv(buf: Buffer, offset: number): { tlv: Tlv; next: number } {
-  if (offset >= buf.length) throw new DerError('truncated: a tag was expected');
+/** A TLV read from a buffer; `raw` is made when asked (only a MIC needs it): a view less per TLV read. */
+class TlvView implements Tlv {
+  constructor(
+    readonly tag: number,
+    readonly value: Buffer,
+    private readonly buf: Buffer,
+    private readonly offset: number,
+  ) {}
+
+  get raw(): Buffer {
+    return this.buf.subarray(this.offset, this.value.byteOffset - this.buf.byteOffset + this.value.length);
+  }
+}
+
+/** Where a TLV's content lies in its buffer: [start, end). */
+export interface TlvHeader {
+  tag: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * The header of the TLV at `offset` of a container that ends at `limit`, checked as readTlv checks it, without a
+ * view of its content: for walks over a whole token (krb5-token.ts, checkDer) that look at the structure only.
+ */
+export function readHeader(buf: Buffer, offset: number, limit = buf.length): TlvHeader {
+  if (offset >= limit) throw new DerError('truncated: a tag was expected');
   const tag = buf[offset];
   if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte tags are not used by SPNEGO');
-  if (offset + 1 >= buf.length) throw new DerError('truncated: a length was expected');
+  if (offset + 1 >= limit) throw new DerError('truncated: a length was expected');
   let length = buf[offset + 1];
   let header = 2;
   if (length & 0x80) {
     const count = length & 0x7f;
     if (count === 0) throw new DerError('indefinite length is not DER');
     if (count > 4) throw new DerError('length of length over 4 bytes');
-    if (offset + 2 + count > buf.length) throw new DerError('truncated: the length runs past the end');
+    if (offset + 2 + count > limit) throw new DerError('truncated: the length runs past the end');
     length = 0;
     for (let i = 0; i < count; i++) length = length * 256 + buf[offset + 2 + i];
     if (length < 0x80 || buf[offset + 2] === 0) throw new DerError('non-minimal length encoding');
     header += count;
   }
   const start = offset + header;
-  if (length > buf.length - start) throw new DerError('a length runs past the end of its container');
-  return {
-    tlv: { tag, value: buf.subarray(start, start + length), raw: buf.subarray(offset, start + length) },
-    next: start + length,
-  };
+  if (length > limit - start) throw new DerError('a length runs past the end of its container');
+  return { tag, start, end: start + length };
+}
+
+/** Reads one TLV at `offset`; returns it and the offset just past it. Only single-byte tags occur in SPNEGO. */
+export function readTlv(buf: Buffer, offset: number): { tlv: Tlv; next: number } {
+  const { tag, start, end } = readHeader(buf, offset);
+  return { tlv: new TlvView(tag, buf.subarray(start, end), buf, offset), next: end };
 }
 
 /** Reads exactly one TLV filling `buf`, with the expected tag. */
@@ -118,4 +145,16 @@ export function decodeOid(value: Buffer): string {
 
 export { encodeOid };
 
-export const oidTlv = (dotted: string) => tlv(TAG.OID, encodeOid(dotted));
+/**
+ * An OID's TLV. The few OIDs a process frames (the mechanisms) are encoded once and shared: every caller copies the
+ * result into the token it builds (tlv), none writes to it. The cache is bounded, whatever OIDs come its way.
+ */
+export function oidTlv(dotted: string): Buffer {
+  let out = oidTlvs.get(dotted);
+  if (!out) {
+    out = tlv(TAG.OID, encodeOid(dotted));
+    if (oidTlvs.size < 32) oidTlvs.set(dotted, out);
+  }
+  return out;
+}
+const oidTlvs = new Map<string, Buffer>();

@@ -26,8 +26,11 @@ export class InitiatorMachine<S extends MechanismStep, F> {
     this.mechTypes = [mech.oids[0]];
   }
 
+  /** The DER of `mechTypes`, made once (both mechListMICs are over it). */
+  private mechTypesDerMemo?: Buffer;
+
   private get mechTypesDer(): Buffer {
-    return encodeMechTypeList(this.mechTypes);
+    return (this.mechTypesDerMemo ??= encodeMechTypeList(this.mechTypes));
   }
 
   /** The first leg: the optimistic mechanism token inside a NegTokenInit (RFC 4178 §4.2.1, §5). */

@@ -2,7 +2,7 @@
 // krb5 mechanism reads past the end of a reply whose framing is inconsistent (a mutated OID in the RFC 2743 header:
 // SIGSEGV in decode_AP_REP, found by the fuzz campaign), so a reply must be well-formed DER all the way down before
 // it is handed over. MIT is not known to need this; the check is cheap and the same for every library.
-import { DerError, TAG, decodeOid, readTlv } from './der.js';
+import { DerError, TAG, decodeOid, readHeader, readTlv } from './der.js';
 import { describeKerberos } from './describe.js';
 import { isKerberosOid } from './oids.js';
 
@@ -12,16 +12,18 @@ const MAX_DEPTH = 24;
 
 /** Every constructed TLV's content is exactly a sequence of TLVs, recursively (bounded depth, iteration only). */
 export function checkDer(buf: Buffer): void {
-  const stack: Array<{ buf: Buffer; depth: number }> = [{ buf, depth: 0 }];
+  // Offsets into `buf`, not views of it: an AP-REP has dozens of TLVs, and every second leg walks one.
+  const stack: number[] = [0, buf.length, 0];
   while (stack.length) {
-    const { buf: b, depth } = stack.pop()!;
-    for (let offset = 0; offset < b.length; ) {
-      const { tlv, next } = readTlv(b, offset);
+    const depth = stack.pop()!;
+    const end = stack.pop()!;
+    for (let offset = stack.pop()!; offset < end; ) {
+      const tlv = readHeader(buf, offset, end);
       if (tlv.tag & 0x20) {
         if (depth >= MAX_DEPTH) throw new DerError('nested too deeply');
-        stack.push({ buf: tlv.value, depth: depth + 1 });
+        stack.push(tlv.start, tlv.end, depth + 1);
       }
-      offset = next;
+      offset = tlv.end;
     }
   }
 }
@@ -70,6 +72,24 @@ export const KRB_ERR_GENERIC = 60;
  * authentications (one skewed or hostile acceptor then breaks the others), where SSPI reports SEC_E_TIME_SKEW.
  */
 export function krbErrorCode(token: Buffer): number | undefined {
+  if (!mayBeKrbError(token)) return undefined;
   const d = describeKerberos(token);
   return d?.message === 'KRB-ERROR' ? d.errorCode : undefined;
+}
+
+/**
+ * Whether the Kerberos message in `token`, bare or after its RFC 2743 header and TOK_ID, opens with KRB-ERROR's tag
+ * ([APPLICATION 30]): describeKerberos finds an error-code in nothing else. Every second leg asks, and an AP-REP
+ * is then answered from two TLV headers instead of a full description.
+ */
+function mayBeKrbError(token: Buffer): boolean {
+  if (token[0] === 0x7e) return true;
+  if (token[0] !== TAG.APPLICATION_0) return false;
+  try {
+    const { tlv: outer } = readTlv(token, 0);
+    const { next } = readTlv(outer.value, 0);
+    return outer.value[next + 2] === 0x7e;
+  } catch {
+    return false;
+  }
 }

@@ -5,6 +5,7 @@ import * as F from '../vocabulary/flags.js';
 import * as S from '../vocabulary/status.js';
 import { isFailure, outcomeOf, type Failure } from './failure.js';
 import type { Binding, GssCredential } from './gssapi-credential.js';
+import type { Acquired } from './gssapi-sources.js';
 import type { TicketCache } from './gssapi-tickets.js';
 import { gssRequestFlags, iscRetFlags } from './gssapi-flags.js';
 import { GssContext, GssName, ownFailure, type StepResult } from './gssapi-native.js';
@@ -19,6 +20,9 @@ const DELEGATION = G.GSS_C_DELEG_FLAG | G.GSS_C_DELEG_POLICY_FLAG;
 
 /** First-leg failures after which a bound default credential is dropped and the leg tried once unbound. */
 const UNBIND_ON = new Set([S.SEC_E_NO_CREDENTIALS, S.SEC_E_LOGON_DENIED, S.SEC_E_CONTEXT_EXPIRED, S.SEC_E_WRONG_PRINCIPAL]);
+
+/** What each handle's acquisition settled to (GssCredential.acquired), once it has. */
+const settled = new WeakMap<GssCredential, Acquired | Failure>();
 
 export class GssContextState implements ProviderContext {
   complete = false;
@@ -55,7 +59,9 @@ export class GssContextState implements ProviderContext {
  */
 export async function initializeContext(request: InitializeRequest): Promise<InitializeOutcome> {
   const credential = request.credential as GssCredential;
-  const acquired = await credential.acquired;
+  // A handle's acquisition settles once: after that its value is read here, not awaited again at every leg.
+  let acquired = settled.get(credential);
+  if (!acquired) settled.set(credential, acquired = await credential.acquired);
   if (isFailure(acquired)) return fail(acquired, request.context);
 
   let state = request.context as GssContextState | undefined;
@@ -85,7 +91,7 @@ export async function initializeContext(request: InitializeRequest): Promise<Ini
         ? new SpnegoInitiator(mech) : undefined;
       return { mech, spnego, step: spnego ? await spnego.start() : await initiatorStep(mech, request.token) };
     };
-    const held = await credential.take();
+    const held = credential.renewer ? await credential.take() : undefined;
     if (held && isFailure(held)) {
       target.release();
       return fail(held);

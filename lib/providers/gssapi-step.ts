@@ -10,15 +10,18 @@ import { gssFailure, ownFailure, type GssContext, type StepResult } from './gssa
 import { KRB_AP_ERR_SKEW, KRB_ERR_GENERIC, krb5ReplyProblem, krbErrorCode } from '../protocol/krb5-token.js';
 
 /** One leg of the initiator on `context`: the peer's token in (none on the first leg), ours out. */
-export async function initiatorStep(context: GssContext, input?: Buffer): Promise<StepResult | Failure> {
+export function initiatorStep(context: GssContext, input?: Buffer): Promise<StepResult | Failure> {
+  // Not async: the step's own promise is the only one a leg needs here (a level of hops less per leg).
+  // A peer's token is read for a KRB-ERROR once per leg (it decides the checks, the thread and the detail).
+  const errorCode = input ? krbErrorCode(input) : undefined;
   if (input && input.length > 0 && context.handle && context.mech === OIDS.MECH_KRB5) {
     // Heimdal's krb5 mechanism reads past the end of a malformed reply (krb5-token.ts): refused before it sees it.
     const problem = krb5ReplyProblem(input, (context.flags & GSS_C_DCE_STYLE) !== 0);
-    if (problem) return ownFailure(GSS_S_DEFECTIVE_TOKEN, problem);
+    if (problem) return Promise.resolve(ownFailure(GSS_S_DEFECTIVE_TOKEN, problem));
     // Clock skew is reported, as SSPI does, not retried with the acceptor's clock: Heimdal would keep that offset for
     // the process's later authentications (krb5-token.ts, krbErrorCode).
-    if (krbErrorCode(input) === KRB_AP_ERR_SKEW) {
-      return gssFailure(GSS_S_FAILURE, KRB5_ERROR_BASE + KRB_AP_ERR_SKEW, OIDS.MECH_KRB5, 'the acceptor\'s clock and ours differ by more than the allowed skew');
+    if (errorCode === KRB_AP_ERR_SKEW) {
+      return Promise.resolve(gssFailure(GSS_S_FAILURE, KRB5_ERROR_BASE + KRB_AP_ERR_SKEW, OIDS.MECH_KRB5, 'the acceptor\'s clock and ours differ by more than the allowed skew'));
     }
   }
   // Only the first call may fetch tickets from a KDC; reading the peer's AP-REP is local work, done on this thread
@@ -26,8 +29,8 @@ export async function initiatorStep(context: GssContext, input?: Buffer): Promis
   // by asking the KDC again, which must not happen on the event loop.
   // A first call is local when the context's credential holds service tickets alone (gssapi-tickets.ts): with no
   // TGT it cannot reach a KDC whatever it finds.
-  const local = context.handle ? !!input && krbErrorCode(input) === undefined : context.firstCallLocal && !input;
-  return context.step(input, { local, detail: () => (input ? refusalDetail(krbErrorCode(input), !!context.bindings) : undefined) });
+  const local = context.handle ? !!input && errorCode === undefined : context.firstCallLocal && !input;
+  return context.step(input, { local, detail: () => (input ? refusalDetail(errorCode, !!context.bindings) : undefined) });
 }
 
 /**
