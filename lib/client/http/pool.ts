@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { Socket } from 'node:net';
 import type { CredentialsHandle } from '../../facade/api.js';
 import type { NegotiateHttpOptions } from './options.js';
 
@@ -73,6 +74,9 @@ export function poolKey(target: URL, spn: string, o: NegotiateHttpOptions, tls: 
   ].join('\n');
 }
 
+/** The listener that takes an idle agent out of the pool when its socket closes; removed when it is leased again. */
+const onClose = new WeakMap<http.Agent, { socket: Socket; listener: () => void }>();
+
 interface Entry {
   idle: http.Agent[];
   /** The client principal last authenticated under this key: a different one retires the idle connections. */
@@ -92,6 +96,9 @@ export function lease(key: string, tls: boolean, connect: NegotiateHttpOptions['
   const entry = pool.get(key);
   while (entry?.idle.length) {
     const agent = entry.idle.pop()!;
+    const watch = onClose.get(agent);
+    if (watch) watch.socket.off('close', watch.listener);
+    onClose.delete(agent);
     if (hasSocket(agent)) return agent;
     agent.destroy();
   }
@@ -126,14 +133,16 @@ export function release(key: string, agent: http.Agent, reusable: boolean, princ
   entry.idle.push(agent);
   // The socket closing while idle (the server's or our timeout) takes the agent, and the key when it was the last.
   const owner = entry;
-  for (const list of Object.values(agent.freeSockets)) {
-    for (const socket of list ?? []) {
-      socket.once('close', () => {
-        const at = owner.idle.indexOf(agent);
-        if (at >= 0) owner.idle.splice(at, 1);
-        if (owner.idle.length === 0 && pool.get(key) === owner) pool.delete(key);
-      });
-    }
+  const socket = Object.values(agent.freeSockets)[0]?.[0];
+  if (socket) {
+    const listener = () => {
+      onClose.delete(agent);
+      const at = owner.idle.indexOf(agent);
+      if (at >= 0) owner.idle.splice(at, 1);
+      if (owner.idle.length === 0 && pool.get(key) === owner) pool.delete(key);
+    };
+    socket.once('close', listener);
+    onClose.set(agent, { socket, listener });
   }
 }
 
