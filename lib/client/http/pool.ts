@@ -108,15 +108,17 @@ export function lease(key: string, tls: boolean, connect: NegotiateHttpOptions['
 
 /**
  * The exchange is done with `agent`. `reusable`: it ended well (its connection carries nothing half done); then
- * `principal` is the client it authenticated as, if it did. An agent whose socket has closed, or that is over the
- * idle limit, is dropped.
+ * `principal` is the client it authenticated as, if it did. An agent whose socket is not free (closed, closing), or
+ * that is over the idle limit, is dropped.
  *
  * When `principal` is not the one of the key's earlier exchanges (a kinit as another user into the same default
  * cache), the idle connections authenticated as the earlier one are closed, so that a server keeping authentication
  * per connection cannot take this credential's later requests for the earlier user's.
  */
 export function release(key: string, agent: http.Agent, reusable: boolean, principal?: string): void {
-  if (!reusable || !hasSocket(agent)) {
+  // Only a socket node:http has put back as free is kept (not one it is closing: `Connection: close`, an error).
+  const socket = Object.values(agent.freeSockets)[0]?.[0];
+  if (!reusable || !socket) {
     agent.destroy();
     return;
   }
@@ -133,8 +135,7 @@ export function release(key: string, agent: http.Agent, reusable: boolean, princ
   entry.idle.push(agent);
   // The socket closing while idle (the server's or our timeout) takes the agent, and the key when it was the last.
   const owner = entry;
-  const socket = Object.values(agent.freeSockets)[0]?.[0];
-  if (socket) {
+  {
     const listener = () => {
       onClose.delete(agent);
       const at = owner.idle.indexOf(agent);

@@ -116,6 +116,8 @@ class HttpExchange {
         if (key !== undefined && o.preemptive === undefined && origin.sent && result.auth.mutual) remember(key);
         return result;
       } catch (err) {
+        // An origin that failed to authenticate gets no more unasked tokens: its next request waits for a 401.
+        if (key !== undefined && err instanceof HttpNegotiateError) forget(key);
         if (!(err instanceof StaleConnection) || retried) throw err instanceof StaleConnection ? err.cause : err;
         retried = true;
       } finally {
