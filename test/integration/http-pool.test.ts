@@ -209,6 +209,31 @@ describe('HTTP Negotiate: connections kept across calls, and the token sent at o
     expect(relay.connections[0]).to.deep.include({ requests: 3, authorizations: 2 });
   });
 
+  it('a kept connection the server drops as the next request goes out: an idempotent request goes again on a new connection, a POST fails', async () => {
+    // No authentication here: a server that answers the first request of each connection and resets the second.
+    const server = http.createServer((req, res) => {
+      const s = req.socket as net.Socket & { served?: number };
+      s.served = (s.served ?? 0) + 1;
+      if (s.served > 1) return void s.resetAndDestroy();
+      req.resume();
+      res.end('ok');
+    });
+    let connections = 0;
+    server.on('connection', () => connections++);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const origin = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    try {
+      for (let i = 0; i < 3; i++) expect(await (await negotiateFetch(`${origin}/`, { negotiate: base })).text()).to.equal('ok');
+      expect(connections, 'each reset connection replaced once').to.equal(3);
+      const err = await negotiateFetch(`${origin}/`, { method: 'POST', body: 'x', negotiate: base }).then(() => undefined, (e: unknown) => e);
+      expect((err as NodeJS.ErrnoException)?.code).to.equal('ECONNRESET');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('the process exits while a kept connection is idle (the pool never keeps it alive), well before the server\'s keep-alive timeout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kn-pool-'));
     const lib = fileURLToPath(new URL('../../lib/index.ts', import.meta.url));
