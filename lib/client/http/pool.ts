@@ -39,20 +39,26 @@ function credentialPart(credential: CredentialsHandle | undefined): string {
 }
 
 const connectParts = new WeakMap<object, string>();
+/** Options whose strings are secrets or long (keys, certificates): hashed, never kept in a key as they are. */
+const HASHED = new Set(['key', 'passphrase', 'pfx', 'cert', 'ca', 'crl']);
 
 /**
- * The connection options as a key: primitives by value, objects and functions by identity, hashed so that no option
- * (a private key, a passphrase) is kept in the key itself. Cached per options object.
+ * The connection options as a key: primitives by value, objects and functions by identity; no secret (a private
+ * key, a passphrase) kept in the key itself, only its hash. Cached per options object; an object literal made
+ * per call costs a walk of its few keys.
  */
 function connectPart(connect: NegotiateHttpOptions['connect']): string {
   if (!connect) return '';
   let part = connectParts.get(connect);
   if (part === undefined) {
-    const entries = Object.keys(connect).sort().map((k) => {
+    part = '';
+    for (const k of Object.keys(connect).sort()) {
       const v = (connect as Record<string, unknown>)[k];
-      return [k, v !== null && (typeof v === 'object' || typeof v === 'function') ? `#${idOf(v)}` : v];
-    });
-    part = createHash('sha256').update(JSON.stringify(entries)).digest('base64');
+      if (v === undefined) continue;
+      const text = v !== null && (typeof v === 'object' || typeof v === 'function') ? `#${idOf(v)}`
+        : HASHED.has(k) && typeof v === 'string' ? createHash('sha256').update(v).digest('base64') : JSON.stringify(v);
+      part += `${k}=${text};`;
+    }
     connectParts.set(connect, part);
   }
   return part;
