@@ -118,6 +118,25 @@ describe('HTTP Negotiate: connections kept across calls, and the token sent at o
     expect(idleConnections()).to.equal(0);
   });
 
+  it('https: calls share one TLS connection, each token bound to its certificate (tls-server-end-point)', async () => {
+    const tlsRelay = await countingRelay(realm.apache.httpsPort);
+    try {
+      const target = `https://${realm.host}:${tlsRelay.port}/private/hello.txt`;
+      const legs: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await negotiateFetch(target, { negotiate: { connect: { lookup, ca: realm.apache.certPem } } });
+        expect(await res.text()).to.equal('hello, private\n');
+        expect(res.negotiate).to.include({ mutual: true, channelBindings: true });
+        legs.push(res.negotiate.legs);
+      }
+      expect(legs).to.deep.equal([2, 1, 1]);
+      expect(tlsRelay.connections.length).to.equal(1);
+    } finally {
+      closeIdleConnections();
+      tlsRelay.close();
+    }
+  });
+
   it('a connection authenticated for one credential never carries another\'s requests (nor another delegation policy\'s)', async () => {
     const ccache = `FILE:${join(realm.kdc.dir, 'pool-bob')}`;
     await realm.kdc.kinit(realm.kdc.principals.bob.name, { password: realm.kdc.principals.bob.password, ccache });
