@@ -28,6 +28,8 @@ import {
 import { liveNativeStates } from '../../lib/facade/handles.js';
 import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
 import { localFirstLegs } from '../../lib/providers/gssapi-tickets.js';
+import { forgetAll } from '../../lib/client/http/known-origins.js';
+import { closeIdleConnections } from '../../lib/client/http/pool.js';
 import { isHeimdal } from '../harness/flavour.js';
 import { startHttpsAcceptor, type HttpsAcceptor } from '../harness/https-acceptor.js';
 import { APACHE, PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
@@ -82,6 +84,11 @@ describe('HTTP Negotiate against Apache mod_auth_gssapi', function () {
   this.timeout(60_000);
   // .ci/run installs apache2 and libapache2-mod-auth-gssapi; without them there is no server to test against.
   const realm = realmSuite({ apache: 'required' });
+  // Each test starts as a new process would: no kept connection, no origin known (pool.ts, known-origins.ts).
+  beforeEach(() => {
+    closeIdleConnections();
+    forgetAll();
+  });
   let base: NegotiateHttpOptions;
 
   before(() => {
@@ -372,6 +379,11 @@ describe('HTTP Negotiate channel bindings against an acceptor that enforces them
   });
   // Needs python3-gssapi (the acceptor) and Apache's harness (only for its certificate and key): both from .ci/run.
   const realm = realmSuite({ needs: [APACHE, PYTHON_GSSAPI], apache: 'required' });
+  // Each test starts as a new process would: no kept connection, no origin known (pool.ts, known-origins.ts).
+  beforeEach(() => {
+    closeIdleConnections();
+    forgetAll();
+  });
 
   before(async () => {
     const { kdc, apache } = realm;
@@ -427,6 +439,11 @@ describe('HTTP Negotiate channel bindings against an acceptor that enforces them
 describe('HTTP Negotiate: an aborted exchange rejects as fetch does, with the signal\'s reason', function () {
   this.timeout(30_000);
   const realm = realmSuite();
+  // Each test starts as a new process would: no kept connection, no origin known (pool.ts, known-origins.ts).
+  beforeEach(() => {
+    closeIdleConnections();
+    forgetAll();
+  });
   let server: http.Server;
   let port: number;
   let tokens = 0;

@@ -186,7 +186,10 @@ export class NegotiateDispatcher {
     stream.on('data', (chunk: Buffer) => sink.data(chunk));
   }
 
-  /** Nothing pooled across requests: each exchange closes its own connections. */
+  /**
+   * Nothing to close: connections are kept per process (pool.ts), shared with negotiateFetch and negotiateRequest
+   * under the same authentication, unref'd and closed when idle.
+   */
   async close(): Promise<void> {}
 
   async destroy(): Promise<void> {}

@@ -27,7 +27,11 @@ export interface NegotiateHttpOptions extends SpnOptions {
   credential?: CredentialsHandle;
   /** Extra ISC_REQ_* flags, e.g. ISC_REQ_USE_DCE_STYLE for a three-leg exchange. */
   contextReq?: number;
-  /** Send a token with the first request instead of waiting for a 401. Default false. */
+  /**
+   * `true`: send a token with the first request instead of waiting for a 401. `false`: always wait for the 401.
+   * Default: send it at once only to an origin that asked for Negotiate and proved itself (mutual authentication)
+   * before, in this process, for the same credential and options (docs/http.md, "Kept connections").
+   */
   preemptive?: boolean;
   /** An explicit HTTP proxy (`http://proxy:3128`), for http: targets. */
   proxy?: string | URL;
@@ -40,7 +44,10 @@ export interface NegotiateHttpOptions extends SpnOptions {
   /** `follow` (default) or `manual`. A redirect authenticates anew for its target; no token crosses hosts. */
   redirect?: 'follow' | 'manual';
   maxRedirects?: number;
-  /** Connection options for the private agent: `ca`, `rejectUnauthorized`, `lookup`, `cert`, `key`, `servername`... */
+  /**
+   * Connection options: `ca`, `rejectUnauthorized`, `lookup`, `cert`, `key`, `servername`... Kept connections are
+   * shared by calls whose options are equal: primitives by value, objects and functions by identity.
+   */
   connect?: https.AgentOptions;
   /** Abandons the exchange: the promise rejects with the signal's reason, as fetch's does. */
   signal?: AbortSignal;

@@ -32,9 +32,13 @@ export class Party {
   async start(socket?: Socket): Promise<void> {
     let channelBindings: Buffer | undefined;
     if (this.bindTls) {
-      const cert = socket && peerCertificates.get(socket);
-      if (!cert) throw new HttpNegotiateError('CHANNEL_BINDINGS_UNAVAILABLE', 'no tls-server-end-point channel binding: the connection has no server certificate');
-      channelBindings = tlsServerEndPoint(cert);
+      channelBindings = socket && endPointBindings.get(socket);
+      if (!channelBindings) {
+        const cert = socket && peerCertificates.get(socket);
+        if (!cert) throw new HttpNegotiateError('CHANNEL_BINDINGS_UNAVAILABLE', 'no tls-server-end-point channel binding: the connection has no server certificate');
+        channelBindings = tlsServerEndPoint(cert);
+        endPointBindings.set(socket!, channelBindings);
+      }
       this.bound = true;
     }
     const mutual = this.o.mutual ?? 'required';
@@ -80,6 +84,9 @@ export class Party {
  * the peer certificate once the HTTP client has used the connection, and later legs reuse it.
  */
 export const peerCertificates = new WeakMap<Socket, Buffer>();
+
+/** tls-server-end-point bindings by connection: a kept connection's certificate is hashed once, not per call. */
+const endPointBindings = new WeakMap<Socket, Buffer>();
 
 /** The socket of a request, connected (and, for TLS, past the handshake, its certificate recorded). */
 export async function connectedSocket(req: http.ClientRequest, tls: boolean): Promise<Socket> {

@@ -1,8 +1,8 @@
 // RFC 4559 over node:http / node:https: send, and on `401 WWW-Authenticate: Negotiate` (or `407
 // Proxy-Authenticate: Negotiate` from an explicit proxy) run the context loop on the same connection, then verify
-// the server's final token before anything of its answer is handed over. One connection per origin (a private
-// keep-alive agent with one socket) so that every leg of an exchange, and the channel bindings computed for it,
-// belong to the connection actually used.
+// the server's final token before anything of its answer is handed over. Each hop leases one pooled connection
+// (pool.ts: an agent with one keep-alive socket) so that every leg of an exchange, and the channel bindings computed
+// for it, belong to the connection actually used; the connection serves later calls with the same authentication.
 import { once } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -14,15 +14,32 @@ import { SECPKG_ATTR_NAMES } from '../../vocabulary/attributes.js';
 import { DEFAULT_MAX_REPLAY_BYTES, bufferBody } from './body.js';
 import { HttpNegotiateError } from './errors.js';
 import { checkOptions, type NegotiateHttpOptions, type NegotiateHttpResponse } from './options.js';
-import { Party, challenged, connectedSocket, drain, verify } from './party.js';
+import { findNegotiate } from './challenge.js';
+import { forget, isKnown, remember } from './known-origins.js';
+import { Party, challenged, connectedSocket, drain, headerValues, verify } from './party.js';
+import { lease as leaseAgent, poolKey, release } from './pool.js';
 import { REDIRECTS, redirected, type Hop } from './redirect.js';
 import { spnForUrl } from './spn.js';
 import { tunnelAgent } from './tunnel.js';
 
 export type { DelegationPolicy, MutualPolicy, NegotiateAuthInfo, NegotiateHttpOptions, NegotiateHttpResponse } from './options.js';
 
+/** A connection's request failed before any answer, on a socket kept from an earlier request: the server closed it. */
+class StaleConnection extends Error {}
+
+const STALE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/** Methods a request may be sent again for after such a failure (RFC 9110 section 9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+interface Lease {
+  key?: string;
+  agent: http.Agent;
+  /** Set once the hop that leased it ended well: who it authenticated as (if anyone). */
+  ok?: { principal?: string };
+}
+
 class HttpExchange {
-  private readonly agents = new Map<string, http.Agent>();
+  private readonly leases: Lease[] = [];
   private readonly proxy?: URL;
 
   constructor(private readonly o: NegotiateHttpOptions) {
@@ -33,27 +50,21 @@ class HttpExchange {
     }
   }
 
-  private agentFor(url: URL): http.Agent {
-    const key = `${url.protocol}//${url.host}`;
-    let agent = this.agents.get(key);
-    if (!agent) {
-      const options = { ...this.o.connect, keepAlive: true, maxSockets: 1 };
-      agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
-      this.agents.set(key, agent);
-    }
-    return agent;
-  }
-
-  /** Closes the connections once the caller is done with the last body. */
+  /**
+   * Returns the connections to the pool (pool.ts) once the caller is done with the last body; those of a hop that
+   * did not end well, and the CONNECT tunnels (each bound to its hop's proxy authentication), are closed.
+   */
   close(): void {
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
+    for (const l of this.leases.splice(0)) {
+      if (l.key === undefined) l.agent.destroy();
+      else release(l.key, l.agent, l.ok !== undefined, l.ok?.principal);
+    }
   }
 
   /** Runs the whole request: challenges, redirects, verification. */
   async run(url: URL): Promise<NegotiateHttpResponse> {
     const o = this.o;
-    const body = await bufferBody(o.body, o.maxReplayBytes ?? DEFAULT_MAX_REPLAY_BYTES);
+    const body = o.body === undefined || o.body === null ? {} : await bufferBody(o.body, o.maxReplayBytes ?? DEFAULT_MAX_REPLAY_BYTES);
     const headers = new Headers(o.headers);
     if (body.contentType && !headers.has('content-type')) headers.set('content-type', body.contentType);
     let hop: Hop = { url, method: (o.method ?? 'GET').toUpperCase(), headers, body: body.bytes };
@@ -70,66 +81,110 @@ class HttpExchange {
     }
   }
 
-  /** One URL: the authentication exchange with the origin (and the proxy), then verification. */
+  /**
+   * One URL on a pooled connection. Started over at most once each: when a kept connection turns out closed by the
+   * server (idempotent methods only), and when a token sent unasked to a known origin (known-origins.ts) is answered
+   * with a 401 that continues nothing (the origin is forgotten; the request goes again without a token).
+   */
   private async hop(hop: Hop): Promise<Omit<NegotiateHttpResponse, 'redirected'>> {
     const o = this.o;
     const tls = hop.url.protocol === 'https:';
-    const origin = new Party(await spnForUrl(hop.url, o), o, tls && (o.channelBindings ?? true));
-    const proxy = this.proxy ? new Party(o.proxySpn ?? (await spnForUrl(this.proxy, { service: o.service })), o, false) : undefined;
+    const spn = await spnForUrl(hop.url, o);
+    const proxySpn = this.proxy ? o.proxySpn ?? (await spnForUrl(this.proxy, { service: o.service })) : undefined;
     // https through the proxy: a CONNECT tunnel (authenticated to the proxy) carries TLS to the origin end to end.
-    let tunnel: http.Agent | undefined;
-    if (proxy && tls) {
-      tunnel = tunnelAgent(o, this.proxy!, hop.url, proxy);
-      this.agents.set(`tunnel:${hop.url.origin}:${this.agents.size}`, tunnel);
-    }
-    const maxLegs = o.maxLegs ?? 5;
-    let starting = o.preemptive ?? false;
-    let proxyStarting = false;
-    try {
-      for (let leg = 1; ; leg++) {
-        const res = await this.send(hop, async (socket) => {
-          if (starting) await origin.start(socket);
-          if (proxy && proxyStarting) await proxy.start(socket);
-          starting = proxyStarting = false;
-        }, origin, tunnel ? undefined : proxy, tunnel);
-        const status = res.statusCode ?? 0;
-        const party = proxy && status === 407 ? proxy : status === 401 ? origin : undefined;
-        if (party && (await challenged(res, party, party === proxy ? 'proxy-authenticate' : 'www-authenticate', leg, maxLegs))) {
-          if (party === proxy) proxyStarting = !proxy.client;
-          else starting = !origin.client;
-          await drain(res);
+    // Not pooled: its connection is made by its hop's proxy authentication.
+    const tunneled = this.proxy !== undefined && tls;
+    const connectTo = this.proxy && !tunneled ? this.proxy : hop.url;
+    const key = tunneled ? undefined : poolKey(hop.url, spn, o, tls);
+    let optimistic = o.preemptive === undefined && key !== undefined && isKnown(key);
+    let retried = false;
+    // One agent for every attempt: a closed connection is replaced by the agent itself.
+    let lease: Lease | undefined = tunneled ? undefined : { key, agent: leaseAgent(key!, connectTo.protocol === 'https:', o.connect) };
+    if (lease) this.leases.push(lease);
+    for (;;) {
+      const origin = new Party(spn, o, tls && (o.channelBindings ?? true));
+      const proxy = proxySpn !== undefined ? new Party(proxySpn, o, false) : undefined;
+      if (tunneled) this.leases.push((lease = { agent: tunnelAgent(o, this.proxy!, hop.url, proxy!) }));
+      try {
+        const result = await this.legs(hop, origin, proxy, lease!.agent, tunneled, o.preemptive ?? optimistic);
+        if (result === 'restart') {
+          forget(key!);
+          optimistic = false;
           continue;
         }
-        if (proxy?.sent && !tunnel) await verify(res, proxy, 'proxy-authenticate', 'optional');
-        if (origin.sent) await verify(res, origin, 'www-authenticate', o.mutual ?? 'required');
-        return {
-          status,
-          statusText: res.statusMessage ?? '',
-          headers: res.headers,
-          rawHeaders: res.rawHeaders,
-          body: res,
-          url: hop.url.href,
-          auth: {
-            authenticated: origin.sent,
-            mutual: origin.mutual,
-            channelBindings: origin.sent && origin.bound,
-            spn: origin.spn,
-            client: origin.client?.context ? clientName(origin.client) : undefined,
-            legs: leg,
-            contextAttr: origin.client?.contextAttr ?? 0,
-            ...(proxy?.sent ? { proxy: { authenticated: true, mutual: proxy.mutual, spn: proxy.spn } } : {}),
-          },
-        };
+        lease!.ok = { principal: result.auth.client };
+        if (key !== undefined && o.preemptive === undefined && origin.sent && result.auth.mutual) remember(key);
+        return result;
+      } catch (err) {
+        // An origin that failed to authenticate gets no more unasked tokens: its next request waits for a 401.
+        if (key !== undefined && err instanceof HttpNegotiateError) forget(key);
+        if (!(err instanceof StaleConnection) || retried) throw err instanceof StaleConnection ? err.cause : err;
+        retried = true;
+      } finally {
+        origin.dispose();
+        proxy?.dispose();
       }
-    } finally {
-      origin.dispose();
-      proxy?.dispose();
+    }
+  }
+
+  /** The legs of one hop on one connection: challenges answered, the final token verified. */
+  private async legs(hop: Hop, origin: Party, proxy: Party | undefined, agent: http.Agent, tunneled: boolean, preemptive: boolean): Promise<Omit<NegotiateHttpResponse, 'redirected'> | 'restart'> {
+    const o = this.o;
+    const maxLegs = o.maxLegs ?? 5;
+    let starting = preemptive;
+    let proxyStarting = false;
+    // A token that goes unasked because the origin is known (known-origins.ts), not because the caller said so.
+    const optimistic = preemptive && o.preemptive === undefined;
+    for (let leg = 1; ; leg++) {
+      const res = await this.send(hop, async (socket) => {
+        if (starting) await origin.start(socket);
+        if (proxy && proxyStarting) await proxy.start(socket);
+        starting = proxyStarting = false;
+      }, origin, tunneled ? undefined : proxy, agent, tunneled);
+      const status = res.statusCode ?? 0;
+      const party = proxy && status === 407 ? proxy : status === 401 ? origin : undefined;
+      // A token sent unasked (optimistic: the origin was known) that the server answers with a 401 carrying no
+      // token of its own: start over the ordinary way.
+      if (party === origin && leg === 1 && optimistic && !findNegotiate(headerValues(res, 'www-authenticate'))?.token) {
+        await drain(res);
+        return 'restart';
+      }
+      if (party && (await challenged(res, party, party === proxy ? 'proxy-authenticate' : 'www-authenticate', leg, maxLegs))) {
+        if (party === proxy) proxyStarting = !proxy.client;
+        else starting = !origin.client;
+        await drain(res);
+        continue;
+      }
+      if (proxy?.sent && !tunneled) await verify(res, proxy, 'proxy-authenticate', 'optional');
+      // An unasked token that the answer ignores (no Negotiate in it: a resource of the origin that needs no
+      // authentication, a redirect) counts as never sent: the answer is handed over unauthenticated, exactly as the
+      // same request without the token would have been. A final token that is there must verify, as always.
+      if (optimistic && leg === 1 && origin.sent && !findNegotiate(headerValues(res, 'www-authenticate'))) origin.sent = false;
+      if (origin.sent) await verify(res, origin, 'www-authenticate', o.mutual ?? 'required');
+      return {
+        status,
+        statusText: res.statusMessage ?? '',
+        headers: res.headers,
+        rawHeaders: res.rawHeaders,
+        body: res,
+        url: hop.url.href,
+        auth: {
+          authenticated: origin.sent,
+          mutual: origin.mutual,
+          channelBindings: origin.sent && origin.bound,
+          spn: origin.spn,
+          client: origin.sent && origin.client?.context ? clientName(origin.client) : undefined,
+          legs: leg,
+          contextAttr: origin.client?.contextAttr ?? 0,
+          ...(proxy?.sent ? { proxy: { authenticated: true, mutual: proxy.mutual, spn: proxy.spn } } : {}),
+        },
+      };
     }
   }
 
   /** One request on the hop's connection; `prepare` runs once the socket is known, before the headers go out. */
-  private async send(hop: Hop, prepare: (socket: Socket) => Promise<void>, origin: Party, proxy?: Party, tunnel?: http.Agent): Promise<http.IncomingMessage> {
-    const viaProxy = this.proxy !== undefined && !tunnel;
+  private async send(hop: Hop, prepare: (socket: Socket) => Promise<void>, origin: Party, proxy: Party | undefined, agent: http.Agent, tunneled: boolean): Promise<http.IncomingMessage> {
+    const viaProxy = this.proxy !== undefined && !tunneled;
     const connectTo = viaProxy ? this.proxy! : hop.url;
     const tls = connectTo.protocol === 'https:';
     const headers: Record<string, string> = Object.fromEntries(hop.headers);
@@ -141,7 +196,7 @@ class HttpExchange {
       path: viaProxy ? hop.url.href : hop.url.pathname + hop.url.search,
       method: hop.method,
       headers,
-      agent: tunnel ?? this.agentFor(connectTo),
+      agent,
       signal: this.o.signal,
     });
     const response = once(req, 'response') as Promise<[http.IncomingMessage]>;
@@ -164,7 +219,15 @@ class HttpExchange {
       throw err;
     }
     req.end(hop.body);
-    const [res] = await response;
+    let res: http.IncomingMessage;
+    try {
+      [res] = await response;
+    } catch (err) {
+      // The server closed a kept connection as this request went out (its idle timeout): the hop starts over.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (req.reusedSocket && code && STALE.has(code) && IDEMPOTENT.has(hop.method) && !this.o.signal?.aborted) throw new StaleConnection(code, { cause: err });
+      throw err;
+    }
     forgetTokens(req);
     return res;
   }
@@ -234,6 +297,7 @@ async function exchange(url: string | URL, options: NegotiateHttpOptions): Promi
     // not with node:http's AbortError or a reset connection, whichever step the abort interrupted.
     signal?.throwIfAborted();
     const result = await exchange.run(target);
+    // The connection goes back to the pool when node:http has it back (the body read to its end), or is closed.
     result.body.once('close', () => exchange.close());
     return result;
   } catch (err) {
