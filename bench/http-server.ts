@@ -32,6 +32,8 @@ export interface HttpServerResult {
   /** Server CPU (user + system, all its threads or processes) per request, in ms. */
   cpuMsPerRequest: number | null;
   failures: number;
+  /** Requests ab sent on a connection kept alive (its "Keep-Alive requests"): all of them with keep-alive on. */
+  keptAlive: number;
 }
 
 /** The CPU seconds (utime + stime) of every process in `pgid`'s process group (Apache's prefork children). */
@@ -60,6 +62,7 @@ async function ab(port: number, host: string, path: string, token: string, reque
   return {
     rps: Math.round(field(/Requests per second:\s+([\d.]+)/)),
     failures: field(/Failed requests:\s+(\d+)/) + (field(/Non-2xx responses:\s+(\d+)/) || 0),
+    keptAlive: field(/Keep-Alive requests:\s+(\d+)/) || 0,
     p50: percent.get(50) ?? NaN,
     p99: percent.get(99) ?? NaN,
   };
@@ -82,7 +85,14 @@ export async function httpServerScenario(kdc: Kdc, apache: Apache | undefined, r
   freeCredentialsHandle(credential);
 
   const auth = negotiate({ keytab: kdc.principals.http.keytab! });
-  const server = createServer((req, res) => void auth(req, res, () => res.end(`${(req as NegotiateRequest).negotiate!.principal}\n`)));
+  // The handler sets Content-Length, as Express's res.send does: ab speaks HTTP/1.0, and Node keeps an HTTP/1.0
+  // connection alive only for a response of known length (otherwise it answers Connection: close, and the keep-alive
+  // rows would measure a new connection per request, closed by the server).
+  const server = createServer((req, res) => void auth(req, res, () => {
+    const body = `${(req as NegotiateRequest).negotiate!.principal}\n`;
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+  }));
   server.keepAliveTimeout = 10_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const ours = (server.address() as AddressInfo).port;
@@ -130,7 +140,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     await kdc.stop();
   }
   for (const r of results) {
-    log(`${r.target.padEnd(7)} keep-alive ${r.keepAlive ? 'on ' : 'off'}  ${String(r.rps).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  cpu ${r.cpuMsPerRequest?.toFixed(3)} ms/req  (${r.requests} requests, ${r.inflight} in flight, ${r.failures} failed)`);
+    log(`${r.target.padEnd(7)} keep-alive ${r.keepAlive ? 'on ' : 'off'}  ${String(r.rps).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  cpu ${r.cpuMsPerRequest?.toFixed(3)} ms/req  (${r.requests} requests, ${r.inflight} in flight, ${r.failures} failed, ${r.keptAlive} kept alive)`);
   }
   if (values.json) console.log(JSON.stringify({ node: process.version, cores: cpus().length, results }));
   process.exit(results.some((r) => r.failures > 0) ? 1 : 0);
