@@ -534,6 +534,10 @@ export class GssAcceptor extends GssMessageCalls implements Acceptor, Provider {
       const at = client?.lastIndexOf('@') ?? -1;
       return client && at >= 0 ? { status: S.SEC_E_OK, value: { authorityName: client.slice(at + 1) } } : { status: S.SEC_E_INTERNAL_ERROR, detail: 'the client has no realm' };
     }
+    // The client's name was displayed once when the context completed (accept above): asking GSS again costs an
+    // inquire and three name calls on the event loop, each of which (MIT) makes and frees a krb5 context, reading
+    // krb5.conf's state from disk. NegotiateServer asks for it on every authentication.
+    if (attribute === A.SECPKG_ATTR_NAMES && state.mech.client !== undefined) return { status: S.SEC_E_OK, value: { userName: state.mech.client } };
     return queryAttribute(state.mech, attribute, state.pkg, 'Kerberos', state.established, (flags) => ascRetFlags(flags, 0));
   }
 }
