@@ -32,7 +32,6 @@ import { copyOut } from '../../ffi/memory.js';
 import { KRB5_KEYTAB_ENTRY_BUFFER } from '../../ffi/krb5.js';
 import { GSS_S_BAD_BINDINGS, GSS_S_CONTEXT_EXPIRED, GSS_S_DEFECTIVE_TOKEN, GSS_S_FAILURE, GSS_S_NO_CRED, GSS_S_UNAVAILABLE, gssError } from '../../ffi/gss-status.js';
 import { isFailure, withStatus, type Failure } from './failure.js';
-import { readOid } from './gssapi-oid.js';
 import { GssCredential } from './gssapi-credential.js';
 import { authenticatorKey, krb5RequestProblem } from './krb5-request.js';
 import { krbErrorCode } from '../protocol/krb5-token.js';
@@ -276,7 +275,6 @@ export class GssAcceptorContext extends GssContext {
     const minor = [0];
     const ctx = [this.ctx];
     const src: Array<bigint | null> = [null];
-    const mech: Array<bigint | null> = [null];
     const out: G.GssBuffer = { length: 0, value: null };
     const flags = [0];
     const time = [0];
@@ -285,8 +283,9 @@ export class GssAcceptorContext extends GssContext {
     const before = Date.now();
     let major: number;
     try {
+      // No mech_type out (null): this context is krb5's, and each out-parameter is converted back to JS on the loop.
       major = await callAsync(fn.gss_accept_sec_context, minor, ctx, this.acceptorCred, { length: input.length, value: input },
-        cb ?? null, src, mech, out, flags, time, deleg);
+        cb ?? null, src, null, out, flags, time, deleg);
     } catch (err) {
       // The call never ran or never returned (koffi refused it): the authenticator was not accepted, so a client's
       // honest retry with it must not be taken for a replay.
@@ -323,7 +322,7 @@ export class GssAcceptorContext extends GssContext {
         this.delegated = { cred: adoptCred(deleg[0]), expiry };
       }
     } else if (deleg[0]) fn.gss_release_cred([0], deleg);
-    return { complete, token, flags: flags[0] >>> 0, expiry, mech: readOid(mech[0]) };
+    return { complete, token, flags: flags[0] >>> 0, expiry };
   }
 
   override release(): void {
@@ -534,6 +533,10 @@ export class GssAcceptor extends GssMessageCalls implements Acceptor, Provider {
       const at = client?.lastIndexOf('@') ?? -1;
       return client && at >= 0 ? { status: S.SEC_E_OK, value: { authorityName: client.slice(at + 1) } } : { status: S.SEC_E_INTERNAL_ERROR, detail: 'the client has no realm' };
     }
+    // The client's name was displayed once when the context completed (accept above): asking GSS again costs an
+    // inquire and three name calls on the event loop, each of which (MIT) makes and frees a krb5 context, reading
+    // krb5.conf's state from disk. NegotiateServer asks for it on every authentication.
+    if (attribute === A.SECPKG_ATTR_NAMES && state.mech.client !== undefined) return { status: S.SEC_E_OK, value: { userName: state.mech.client } };
     return queryAttribute(state.mech, attribute, state.pkg, 'Kerberos', state.established, (flags) => ascRetFlags(flags, 0));
   }
 }

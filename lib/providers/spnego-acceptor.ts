@@ -10,7 +10,6 @@ import type { GssContext } from './gssapi-native.js';
 export interface AcceptStep extends MechanismStep {
   flags: number;
   expiry?: Date;
-  mech: string | null;
 }
 
 const failed = (failure: Failure): MechanismFailed<Failure> => ({ failure });

@@ -15,7 +15,7 @@ import * as AF from '../vocabulary/accept-flags.js';
 import { SECPKG_ATTR_PACKAGE_INFO } from '../vocabulary/attributes.js';
 import * as S from '../vocabulary/status.js';
 import { isInitialToken, parseAuthorization } from './authorization.js';
-import { connectionState, dropPending, existingState, type ConnectionState } from './connection-state.js';
+import { connectionState, dropPending, existingState } from './connection-state.js';
 import type { NegotiateErrorEvent, NegotiateIdentity } from './types.js';
 
 export type ChannelBindingsMode = 'required' | 'when-supported' | 'never';
@@ -241,11 +241,16 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
       return reply(400, `Bad Authorization header: ${auth.why}.\n`);
     }
 
-    // A Negotiate token. A connection that is gone gets no state (its close event has fired already).
-    const state: ConnectionState = socket && !socket.destroyed ? connectionState(socket) : {};
-    delete state.identity;
-    let server = state.pending;
-    delete state.pending;
+    // A Negotiate token. The connection's state is made only when something is kept in it (an exchange that
+    // continues, a perConnection identity): a one-leg Kerberos exchange, the usual case, leaves a connection without
+    // one (no WeakMap entry, no close listener per connection). A connection that is gone gets none (its close event
+    // has fired already).
+    let server: NegotiateServer | undefined;
+    if (existing) {
+      delete existing.identity;
+      server = existing.pending;
+      delete existing.pending;
+    }
     if (server && isInitialToken(auth.token)) {
       // A new exchange on the same connection (Windows re-authenticates this way): the old one ends.
       server.dispose();
@@ -295,6 +300,7 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
       }
       if (socket && !socket.destroyed) {
         // A pipelined request on this connection may have left one already (nobody holds it: a step takes it first).
+        const state = connectionState(socket);
         dropPending(state);
         state.pending = server;
       } else server.dispose();
@@ -343,7 +349,7 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
       }
     }
     if (options.perConnection && socket && !socket.destroyed) {
-      state.identity = { principal: identity.principal, realm: identity.realm, mutual: identity.mutual, channelBound: identity.channelBound, package: identity.package };
+      connectionState(socket).identity = { principal: identity.principal, realm: identity.realm, mutual: identity.mutual, channelBound: identity.channelBound, package: identity.package };
     }
     return { action: 'next', identity, headers };
   };

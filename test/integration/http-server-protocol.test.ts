@@ -117,6 +117,19 @@ describe('HTTP acceptor middleware: protocol edges and hostile input', function 
     return { token: b64((await client.step()).token!), client };
   }
 
+  it('a one-leg exchange keeps no state on its connection (nothing continues; per request work stays small)', async () => {
+    const a = agent();
+    const base = connectionsWithState();
+    for (let i = 0; i < 2; i++) {
+      const { token, client } = await firstToken();
+      client.dispose();
+      const r = await send(port, a, `Negotiate ${token}`);
+      expect(r.status, r.body).to.equal(200);
+      expect(connectionsWithState(), 'the open keep-alive connection holds no state').to.equal(base);
+    }
+    a.destroy();
+  });
+
   it('a three-leg exchange continues on its connection: 401, 401, then 200 with accept-completed', async () => {
     const a = agent();
     const c = await threeLegClient();
