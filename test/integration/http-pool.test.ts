@@ -155,6 +155,25 @@ describe('HTTP Negotiate: connections kept across calls, and the token sent at o
     }
   });
 
+  it('a kinit as another user into the default cache: the next call authenticates as that user, and the connections kept for the earlier one are closed', async () => {
+    // Two connections kept for alice (two calls at once), then bob's ticket in the same default cache.
+    await Promise.all([get(), get()]);
+    expect(idleConnections()).to.equal(2);
+    const { kdc } = realm;
+    try {
+      await kdc.kinit(kdc.principals.bob.name, { password: kdc.principals.bob.password, ccache: kdc.env.KRB5CCNAME });
+      const res = await get();
+      expect(res.headers.get('x-remote-user')).to.equal(kdc.principals.bob.name);
+      expect(res.negotiate.client).to.equal(kdc.principals.bob.name);
+      expect(idleConnections(), 'alice\'s other kept connection closed').to.equal(1);
+      expect((await get()).headers.get('x-remote-user')).to.equal(kdc.principals.bob.name);
+      const users = relay.connections.filter((c) => c.users.size > 0).map((c) => [...c.users].join(','));
+      expect(users.filter((u) => u.includes(',')), 'a connection that carried both: only the one that moved to bob with its own token').to.have.length.at.most(1);
+    } finally {
+      await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    }
+  });
+
   it('every answer to a token sent at once is verified: a stripped final token leaves the answer unauthenticated (as the same answer without a challenge would be); a replayed one fails (MUTUAL_AUTH_FAILED), its connection closed, never reused, the origin forgotten', async () => {
     // An HTTP relay in front of the counting one, rewriting WWW-Authenticate on non-401 answers on demand.
     let rewrite: ((v: string | undefined) => string | undefined) | undefined;
