@@ -81,9 +81,16 @@ const CHALLENGE = { 'WWW-Authenticate': 'Negotiate' };
  */
 const MAYBE_SERVER_SIDE = new Set([S.SEC_E_NO_CREDENTIALS, S.SEC_E_INVALID_HANDLE, S.SEC_E_SECPKG_NOT_FOUND, S.SEC_E_UNSUPPORTED_FUNCTION]);
 
-function reply(status: number, body: string, headers: Record<string, string> = {}): NegotiateDecision {
-  return { action: 'reply', status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, body };
+/**
+ * Our own answers (401, 400, 403, 500) carry their length: without it an HTTP/1.0 keep-alive client's connection is
+ * closed after the 401 (Node keeps such a connection only for a response of known length), and the exchange's next
+ * leg, whose state lives on that connection, could never arrive on it.
+ */
+function reply(status: number, body: string, headers: Record<string, string> = {}): Extract<NegotiateDecision, { action: 'reply' }> {
+  return { action: 'reply', status, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), ...headers }, body };
 }
+
+const INTERNAL_ERROR = reply(500, 'Internal error.\n');
 
 function checkOptions(options: NegotiateMiddlewareOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('negotiate: options must be an object');
@@ -360,7 +367,7 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
       decision = await decide(req, res);
     } catch (err) {
       if (next) next(err);
-      else if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Internal error.\n');
+      else if (!res.headersSent) res.writeHead(500, INTERNAL_ERROR.headers).end(INTERNAL_ERROR.body);
       return;
     }
     if (decision.action === 'reply') {
@@ -373,7 +380,7 @@ export function negotiate(options: NegotiateMiddlewareOptions): NegotiateHandler
       next?.();
     } catch (err) {
       // A route that throws synchronously under plain node:http: a 500, not an unhandled rejection.
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Internal error.\n');
+      if (!res.headersSent) res.writeHead(500, INTERNAL_ERROR.headers).end(INTERNAL_ERROR.body);
       report(req, { status: 500, reason: 'server', detail: `the handler after negotiate() threw: ${err instanceof Error ? err.name : typeof err}` });
     }
   }) as NegotiateHandler;

@@ -130,6 +130,36 @@ describe('HTTP acceptor middleware: protocol edges and hostile input', function 
     a.destroy();
   });
 
+  it('an HTTP/1.0 keep-alive client keeps its connection through the 401: our answers carry Content-Length', async () => {
+    const s = connect(port, '127.0.0.1');
+    await once(s, 'connect');
+    let text = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => (text += d));
+    const answer = async () => {
+      for (let i = 0; i < 250 && !/\r\n\r\n/.test(text); i++) await new Promise((r) => setTimeout(r, 20));
+      const head = text.slice(0, text.indexOf('\r\n\r\n'));
+      const length = Number(/^content-length: *(\d+)/im.exec(head)?.[1] ?? NaN);
+      for (let i = 0; i < 250 && text.length < head.length + 4 + length; i++) await new Promise((r) => setTimeout(r, 20));
+      const all = text;
+      text = '';
+      return { head, length, body: all.slice(head.length + 4) };
+    };
+    s.write('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+    const challenge = await answer();
+    expect(challenge.head).to.match(/^HTTP\/1\.1 401 /);
+    expect(challenge.head).to.match(/^www-authenticate: Negotiate\r?$/im);
+    expect(challenge.length, 'the 401 says its length').to.equal(Buffer.byteLength(challenge.body));
+    expect(challenge.head, 'kept alive').to.match(/^connection: keep-alive/im);
+    const { token, client } = await firstToken();
+    client.dispose();
+    s.write(`GET / HTTP/1.0\r\nConnection: keep-alive\r\nAuthorization: Negotiate ${token}\r\n\r\n`);
+    for (let i = 0; i < 250 && !text.includes('principal'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(text, 'the token on the same connection').to.match(/^HTTP\/1\.1 200 /);
+    expect(text).to.include(kdc.principals.alice.name);
+    s.destroy();
+  });
+
   it('a three-leg exchange continues on its connection: 401, 401, then 200 with accept-completed', async () => {
     const a = agent();
     const c = await threeLegClient();
