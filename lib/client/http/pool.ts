@@ -38,28 +38,24 @@ function credentialPart(credential: CredentialsHandle | undefined): string {
   return credential ? `h${idOf(credential)}` : `default:Negotiate:${process.env.KRB5CCNAME ?? ''}`;
 }
 
-const connectParts = new WeakMap<object, string>();
 /** Options whose strings are secrets or long (keys, certificates): hashed, never kept in a key as they are. */
 const HASHED = new Set(['key', 'passphrase', 'pfx', 'cert', 'ca', 'crl']);
 
 /**
  * The connection options as a key: primitives by value, objects and functions by identity; no secret (a private
- * key, a passphrase) kept in the key itself, only its hash. Cached per options object; an object literal made
- * per call costs a walk of its few keys.
+ * key, a passphrase) kept in the key itself, only its hash. Walked on every call, never cached per options object:
+ * a caller may change a property of the object it passes again (`rejectUnauthorized`, `servername`), and a
+ * connection made under the old value must not serve a call made under the new one.
  */
 function connectPart(connect: NegotiateHttpOptions['connect']): string {
   if (!connect) return '';
-  let part = connectParts.get(connect);
-  if (part === undefined) {
-    part = '';
-    for (const k of Object.keys(connect).sort()) {
-      const v = (connect as Record<string, unknown>)[k];
-      if (v === undefined) continue;
-      const text = v !== null && (typeof v === 'object' || typeof v === 'function') ? `#${idOf(v)}`
-        : HASHED.has(k) && typeof v === 'string' ? createHash('sha256').update(v).digest('base64') : JSON.stringify(v);
-      part += `${k}=${text};`;
-    }
-    connectParts.set(connect, part);
+  let part = '';
+  for (const k of Object.keys(connect).sort()) {
+    const v = (connect as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    const text = v !== null && (typeof v === 'object' || typeof v === 'function') ? `#${idOf(v)}`
+      : HASHED.has(k) && typeof v === 'string' ? createHash('sha256').update(v).digest('base64') : JSON.stringify(v);
+    part += `${k}=${text};`;
   }
   return part;
 }
