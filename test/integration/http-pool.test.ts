@@ -109,12 +109,13 @@ describe('HTTP Negotiate: connections kept across calls, and the token sent at o
     expect(idleConnections()).to.equal(1);
   });
 
-  it('preemptive: false answers a 401 on every call, still on one connection; Connection: close gets a new connection per call', async () => {
+  it('preemptive: false answers a 401 on every call, each on a connection that never carried a token (a server keeping authentication per connection would take a tokenless request on an authenticated one for its earlier client); Connection: close gets a new connection per call', async () => {
     for (let i = 0; i < 3; i++) expect((await get({ ...base, preemptive: false })).negotiate).to.include({ legs: 2, mutual: true });
-    expect(relay.connections.length).to.equal(1);
-    expect(relay.connections[0].requests).to.equal(6);
+    expect(relay.connections.map((c) => c.requests)).to.deep.equal([2, 2, 2]);
+    expect(idleConnections(), 'an authenticated connection no call of these options could take is closed, not kept').to.equal(0);
     for (let i = 0; i < 3; i++) await get(base, { connection: 'close' });
-    expect(relay.connections.length).to.equal(4);
+    // The first: its 401 closes the connection, its token goes on a second; the origin known, one each after.
+    expect(relay.connections.length).to.equal(7);
     expect(idleConnections()).to.equal(0);
   });
 
@@ -171,6 +172,29 @@ describe('HTTP Negotiate: connections kept across calls, and the token sent at o
       expect(users.filter((u) => u.includes(',')), 'a connection that carried both: only the one that moved to bob with its own token').to.have.length.at.most(1);
     } finally {
       await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    }
+  });
+
+  it('a server that keeps authentication per connection (GssapiConnectionBound): after a kinit as another user into the default cache, a call that waits for the 401 is never taken for the earlier user on the earlier user\'s kept connection', async () => {
+    const bound = `http://${realm.host}:${relay.port}/bound/hello.txt`;
+    const call = async (options: NegotiateHttpOptions) => {
+      const res = await negotiateFetch(bound, { negotiate: options });
+      expect(await res.text()).to.equal('hello, private\n');
+      return res;
+    };
+    const { kdc } = realm;
+    for (const options of [{ ...base, preemptive: false }, { ...base, mutual: 'none' as const }]) {
+      closeIdleConnections();
+      forgetAll();
+      expect((await call(options)).headers.get('x-remote-user')).to.equal(alice());
+      try {
+        await kdc.kinit(kdc.principals.bob.name, { password: kdc.principals.bob.password, ccache: kdc.env.KRB5CCNAME });
+        const res = await call(options);
+        expect(res.headers.get('x-remote-user'), `${JSON.stringify(options.preemptive ?? options.mutual)}: served as`).to.not.equal(alice());
+        expect(res.negotiate.client).to.equal(kdc.principals.bob.name);
+      } finally {
+        await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+      }
     }
   });
 

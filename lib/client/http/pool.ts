@@ -93,11 +93,35 @@ function hasSocket(agent: http.Agent): boolean {
   return false;
 }
 
-/** An agent with one keep-alive socket for `key` (an idle one, or a new one that connects on first use). */
-export function lease(key: string, tls: boolean, connect: NegotiateHttpOptions['connect']): http.Agent {
+/**
+ * Agents whose connection carried a token of ours (the origin's or the proxy's). A server that keeps authentication
+ * per connection takes any later request on it for the client that token named, token or not; and the default
+ * cache (or a handle's ccache) may name another client by now (a kinit as another user). So such a connection only
+ * serves a request that sends its own token with its first request, which the server then authenticates anew.
+ */
+const carriedToken = new WeakSet<http.Agent>();
+
+/** A token of ours is going out on `agent`'s connection (see carriedToken). */
+export function tokenSentOn(agent: http.Agent): void {
+  carriedToken.add(agent);
+}
+
+/** Whether a token of ours went out on `agent`'s connection. */
+export function carriedTokenOn(agent: http.Agent): boolean {
+  return carriedToken.has(agent);
+}
+
+/**
+ * An agent with one keep-alive socket for `key` (an idle one, or a new one that connects on first use).
+ * `tokenAtOnce`: the request sends its token with its first request; otherwise a connection that carried a token is
+ * not taken (see carriedToken).
+ */
+export function lease(key: string, tls: boolean, connect: NegotiateHttpOptions['connect'], tokenAtOnce: boolean): http.Agent {
   const entry = pool.get(key);
-  while (entry?.idle.length) {
-    const agent = entry.idle.pop()!;
+  for (let i = (entry?.idle.length ?? 0) - 1; i >= 0; i--) {
+    const agent = entry!.idle[i];
+    if (!tokenAtOnce && carriedToken.has(agent)) continue;
+    entry!.idle.splice(i, 1);
     const watch = onClose.get(agent);
     if (watch) watch.socket.off('close', watch.listener);
     onClose.delete(agent);
