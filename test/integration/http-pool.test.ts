@@ -192,9 +192,63 @@ describe('HTTP Negotiate: connections kept across calls, and the token sent at o
         const res = await call(options);
         expect(res.headers.get('x-remote-user'), `${JSON.stringify(options.preemptive ?? options.mutual)}: served as`).to.not.equal(alice());
         expect(res.negotiate.client).to.equal(kdc.principals.bob.name);
+        expect(res.negotiate.legs, 'neither option ever makes the origin known (mutual: \'none\' proves nothing)').to.equal(2);
       } finally {
         await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
       }
+    }
+  });
+
+  it('a known origin that redirects: the token sent at once never follows to another port or to a URL with userinfo, in either redirect mode', async () => {
+    // Another origin on the same host (another port), recording what it is sent.
+    const authorizations: Array<string | undefined> = [];
+    const other = http.createServer((req, res) => {
+      authorizations.push(req.headers.authorization);
+      res.end('other');
+    });
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    const otherPort = (other.address() as net.AddressInfo).port;
+    // In front of the counting relay: /go?to=URL answers 302 to URL (after reading the request, token and all).
+    const tokensAtFront: boolean[] = [];
+    const keep = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const front = http.createServer((req, res) => {
+      const to = new URL(req.url!, 'http://x').searchParams.get('to');
+      if (to) {
+        tokensAtFront.push(req.headers.authorization !== undefined);
+        res.writeHead(302, { location: to }).end();
+        return;
+      }
+      const up = http.request({ host: '127.0.0.1', port: relay.port, method: req.method, path: req.url, headers: req.headers, agent: keep }, (ur) => {
+        res.writeHead(ur.statusCode!, ur.headers);
+        ur.pipe(res);
+      });
+      req.pipe(up);
+    });
+    front.listen(0, '127.0.0.1');
+    await once(front, 'listening');
+    const origin = `http://${realm.host}:${(front.address() as net.AddressInfo).port}`;
+    try {
+      const first = await negotiateFetch(`${origin}/private/hello.txt`, { negotiate: base });
+      await first.text();
+      expect(first.negotiate).to.include({ mutual: true, legs: 2 });
+      const targets = [`http://${realm.host}:${otherPort}/x`, `http://user:pw@${realm.host}:${otherPort}/x`, `http://127.0.0.1:${otherPort}/x`];
+      for (const to of targets) {
+        const res = await negotiateFetch(`${origin}/go?to=${encodeURIComponent(to)}`, { negotiate: base });
+        expect(await res.text()).to.equal('other');
+        expect(res.negotiate).to.include({ authenticated: false });
+        const manual = await negotiateFetch(`${origin}/go?to=${encodeURIComponent(to)}`, { redirect: 'manual', negotiate: base });
+        expect(manual.status).to.equal(302);
+        await manual.text();
+      }
+      expect(tokensAtFront, 'the known origin got its token at once each time').to.deep.equal([true, true, true, true, true, true]);
+      expect(authorizations, 'the other origin never got one').to.deep.equal([undefined, undefined, undefined]);
+    } finally {
+      keep.destroy();
+      front.closeAllConnections();
+      front.close();
+      other.closeAllConnections();
+      other.close();
     }
   });
 
