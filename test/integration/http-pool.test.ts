@@ -252,6 +252,43 @@ describe('HTTP Negotiate: connections kept across calls, and the token sent at o
     }
   });
 
+  it('a body aborted mid-way closes its connection (never kept); a body not yet read keeps its connection out of the pool, and the next call takes another', async () => {
+    const connections: net.Socket[] = [];
+    const big = Buffer.alloc(4 << 20, 'x');
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-length': String(big.length) });
+      res.end(big);
+    });
+    // The aborted call resets its connection under the server's write.
+    server.on('connection', (s: net.Socket) => connections.push(s.on('error', () => undefined)));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const plain = `http://${realm.host}:${(server.address() as net.AddressInfo).port}/`;
+    try {
+      const abort = new AbortController();
+      const aborted = await negotiateFetch(plain, { signal: abort.signal, negotiate: base });
+      const reader = aborted.body!.getReader();
+      await reader.read();
+      abort.abort();
+      await reader.read().catch(() => undefined);
+      if (!connections[0].destroyed) await new Promise((resolve) => connections[0].once('close', resolve));
+      expect(idleConnections(), 'an aborted body\'s connection is not kept').to.equal(0);
+      const unread = await negotiateFetch(plain, { negotiate: base });
+      const next = await negotiateFetch(plain, { negotiate: base });
+      expect((await next.arrayBuffer()).byteLength).to.equal(big.length);
+      expect(connections.length, 'the unread answer\'s connection was not given to the next call').to.equal(3);
+      expect(idleConnections()).to.equal(1);
+      expect((await unread.arrayBuffer()).byteLength).to.equal(big.length);
+      expect(idleConnections()).to.equal(2);
+      const last = await negotiateFetch(plain, { negotiate: base });
+      await last.arrayBuffer();
+      expect(connections.length, 'a kept connection serves the next call').to.equal(3);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('every answer to a token sent at once is verified: a stripped final token leaves the answer unauthenticated (as the same answer without a challenge would be); a replayed one fails (MUTUAL_AUTH_FAILED), its connection closed, never reused, the origin forgotten', async () => {
     // An HTTP relay in front of the counting one, rewriting WWW-Authenticate on non-401 answers on demand.
     let rewrite: ((v: string | undefined) => string | undefined) | undefined;
