@@ -109,12 +109,13 @@ describe('HTTP Negotiate: connections kept across calls, and the token sent at o
     expect(idleConnections()).to.equal(1);
   });
 
-  it('preemptive: false answers a 401 on every call, still on one connection; Connection: close gets a new connection per call', async () => {
+  it('preemptive: false answers a 401 on every call, each on a connection that never carried a token (a server keeping authentication per connection would take a tokenless request on an authenticated one for its earlier client); Connection: close gets a new connection per call', async () => {
     for (let i = 0; i < 3; i++) expect((await get({ ...base, preemptive: false })).negotiate).to.include({ legs: 2, mutual: true });
-    expect(relay.connections.length).to.equal(1);
-    expect(relay.connections[0].requests).to.equal(6);
+    expect(relay.connections.map((c) => c.requests)).to.deep.equal([2, 2, 2]);
+    expect(idleConnections(), 'an authenticated connection no call of these options could take is closed, not kept').to.equal(0);
     for (let i = 0; i < 3; i++) await get(base, { connection: 'close' });
-    expect(relay.connections.length).to.equal(4);
+    // The first: its 401 closes the connection, its token goes on a second; the origin known, one each after.
+    expect(relay.connections.length).to.equal(7);
     expect(idleConnections()).to.equal(0);
   });
 
@@ -171,6 +172,120 @@ describe('HTTP Negotiate: connections kept across calls, and the token sent at o
       expect(users.filter((u) => u.includes(',')), 'a connection that carried both: only the one that moved to bob with its own token').to.have.length.at.most(1);
     } finally {
       await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+    }
+  });
+
+  it('a server that keeps authentication per connection (GssapiConnectionBound): after a kinit as another user into the default cache, a call that waits for the 401 is never taken for the earlier user on the earlier user\'s kept connection', async () => {
+    const bound = `http://${realm.host}:${relay.port}/bound/hello.txt`;
+    const call = async (options: NegotiateHttpOptions) => {
+      const res = await negotiateFetch(bound, { negotiate: options });
+      expect(await res.text()).to.equal('hello, private\n');
+      return res;
+    };
+    const { kdc } = realm;
+    for (const options of [{ ...base, preemptive: false }, { ...base, mutual: 'none' as const }]) {
+      closeIdleConnections();
+      forgetAll();
+      expect((await call(options)).headers.get('x-remote-user')).to.equal(alice());
+      try {
+        await kdc.kinit(kdc.principals.bob.name, { password: kdc.principals.bob.password, ccache: kdc.env.KRB5CCNAME });
+        const res = await call(options);
+        expect(res.headers.get('x-remote-user'), `${JSON.stringify(options.preemptive ?? options.mutual)}: served as`).to.not.equal(alice());
+        expect(res.negotiate.client).to.equal(kdc.principals.bob.name);
+        expect(res.negotiate.legs, 'neither option ever makes the origin known (mutual: \'none\' proves nothing)').to.equal(2);
+      } finally {
+        await kdc.kinit(kdc.principals.alice.name, { password: kdc.principals.alice.password, ccache: kdc.env.KRB5CCNAME });
+      }
+    }
+  });
+
+  it('a known origin that redirects: the token sent at once never follows to another port or to a URL with userinfo, in either redirect mode', async () => {
+    // Another origin on the same host (another port), recording what it is sent.
+    const authorizations: Array<string | undefined> = [];
+    const other = http.createServer((req, res) => {
+      authorizations.push(req.headers.authorization);
+      res.end('other');
+    });
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    const otherPort = (other.address() as net.AddressInfo).port;
+    // In front of the counting relay: /go?to=URL answers 302 to URL (after reading the request, token and all).
+    const tokensAtFront: boolean[] = [];
+    const keep = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const front = http.createServer((req, res) => {
+      const to = new URL(req.url!, 'http://x').searchParams.get('to');
+      if (to) {
+        tokensAtFront.push(req.headers.authorization !== undefined);
+        res.writeHead(302, { location: to }).end();
+        return;
+      }
+      const up = http.request({ host: '127.0.0.1', port: relay.port, method: req.method, path: req.url, headers: req.headers, agent: keep }, (ur) => {
+        res.writeHead(ur.statusCode!, ur.headers);
+        ur.pipe(res);
+      });
+      req.pipe(up);
+    });
+    front.listen(0, '127.0.0.1');
+    await once(front, 'listening');
+    const origin = `http://${realm.host}:${(front.address() as net.AddressInfo).port}`;
+    try {
+      const first = await negotiateFetch(`${origin}/private/hello.txt`, { negotiate: base });
+      await first.text();
+      expect(first.negotiate).to.include({ mutual: true, legs: 2 });
+      const targets = [`http://${realm.host}:${otherPort}/x`, `http://user:pw@${realm.host}:${otherPort}/x`, `http://127.0.0.1:${otherPort}/x`];
+      for (const to of targets) {
+        const res = await negotiateFetch(`${origin}/go?to=${encodeURIComponent(to)}`, { negotiate: base });
+        expect(await res.text()).to.equal('other');
+        expect(res.negotiate).to.include({ authenticated: false });
+        const manual = await negotiateFetch(`${origin}/go?to=${encodeURIComponent(to)}`, { redirect: 'manual', negotiate: base });
+        expect(manual.status).to.equal(302);
+        await manual.text();
+      }
+      expect(tokensAtFront, 'the known origin got its token at once each time').to.deep.equal([true, true, true, true, true, true]);
+      expect(authorizations, 'the other origin never got one').to.deep.equal([undefined, undefined, undefined]);
+    } finally {
+      keep.destroy();
+      front.closeAllConnections();
+      front.close();
+      other.closeAllConnections();
+      other.close();
+    }
+  });
+
+  it('a body aborted mid-way closes its connection (never kept); a body not yet read keeps its connection out of the pool, and the next call takes another', async () => {
+    const connections: net.Socket[] = [];
+    const big = Buffer.alloc(4 << 20, 'x');
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-length': String(big.length) });
+      res.end(big);
+    });
+    // The aborted call resets its connection under the server's write.
+    server.on('connection', (s: net.Socket) => connections.push(s.on('error', () => undefined)));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const plain = `http://${realm.host}:${(server.address() as net.AddressInfo).port}/`;
+    try {
+      const abort = new AbortController();
+      const aborted = await negotiateFetch(plain, { signal: abort.signal, negotiate: base });
+      const reader = aborted.body!.getReader();
+      await reader.read();
+      abort.abort();
+      await reader.read().catch(() => undefined);
+      if (!connections[0].destroyed) await new Promise((resolve) => connections[0].once('close', resolve));
+      expect(idleConnections(), 'an aborted body\'s connection is not kept').to.equal(0);
+      const unread = await negotiateFetch(plain, { negotiate: base });
+      const next = await negotiateFetch(plain, { negotiate: base });
+      expect((await next.arrayBuffer()).byteLength).to.equal(big.length);
+      expect(connections.length, 'the unread answer\'s connection was not given to the next call').to.equal(3);
+      expect(idleConnections()).to.equal(1);
+      expect((await unread.arrayBuffer()).byteLength).to.equal(big.length);
+      expect(idleConnections()).to.equal(2);
+      const last = await negotiateFetch(plain, { negotiate: base });
+      await last.arrayBuffer();
+      expect(connections.length, 'a kept connection serves the next call').to.equal(3);
+    } finally {
+      server.closeAllConnections();
+      server.close();
     }
   });
 

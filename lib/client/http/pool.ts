@@ -38,28 +38,24 @@ function credentialPart(credential: CredentialsHandle | undefined): string {
   return credential ? `h${idOf(credential)}` : `default:Negotiate:${process.env.KRB5CCNAME ?? ''}`;
 }
 
-const connectParts = new WeakMap<object, string>();
 /** Options whose strings are secrets or long (keys, certificates): hashed, never kept in a key as they are. */
 const HASHED = new Set(['key', 'passphrase', 'pfx', 'cert', 'ca', 'crl']);
 
 /**
  * The connection options as a key: primitives by value, objects and functions by identity; no secret (a private
- * key, a passphrase) kept in the key itself, only its hash. Cached per options object; an object literal made
- * per call costs a walk of its few keys.
+ * key, a passphrase) kept in the key itself, only its hash. Walked on every call, never cached per options object:
+ * a caller may change a property of the object it passes again (`rejectUnauthorized`, `servername`), and a
+ * connection made under the old value must not serve a call made under the new one.
  */
 function connectPart(connect: NegotiateHttpOptions['connect']): string {
   if (!connect) return '';
-  let part = connectParts.get(connect);
-  if (part === undefined) {
-    part = '';
-    for (const k of Object.keys(connect).sort()) {
-      const v = (connect as Record<string, unknown>)[k];
-      if (v === undefined) continue;
-      const text = v !== null && (typeof v === 'object' || typeof v === 'function') ? `#${idOf(v)}`
-        : HASHED.has(k) && typeof v === 'string' ? createHash('sha256').update(v).digest('base64') : JSON.stringify(v);
-      part += `${k}=${text};`;
-    }
-    connectParts.set(connect, part);
+  let part = '';
+  for (const k of Object.keys(connect).sort()) {
+    const v = (connect as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    const text = v !== null && (typeof v === 'object' || typeof v === 'function') ? `#${idOf(v)}`
+      : HASHED.has(k) && typeof v === 'string' ? createHash('sha256').update(v).digest('base64') : JSON.stringify(v);
+    part += `${k}=${text};`;
   }
   return part;
 }
@@ -97,11 +93,35 @@ function hasSocket(agent: http.Agent): boolean {
   return false;
 }
 
-/** An agent with one keep-alive socket for `key` (an idle one, or a new one that connects on first use). */
-export function lease(key: string, tls: boolean, connect: NegotiateHttpOptions['connect']): http.Agent {
+/**
+ * Agents whose connection carried a token of ours (the origin's or the proxy's). A server that keeps authentication
+ * per connection takes any later request on it for the client that token named, token or not; and the default
+ * cache (or a handle's ccache) may name another client by now (a kinit as another user). So such a connection only
+ * serves a request that sends its own token with its first request, which the server then authenticates anew.
+ */
+const carriedToken = new WeakSet<http.Agent>();
+
+/** A token of ours is going out on `agent`'s connection (see carriedToken). */
+export function tokenSentOn(agent: http.Agent): void {
+  carriedToken.add(agent);
+}
+
+/** Whether a token of ours went out on `agent`'s connection. */
+export function carriedTokenOn(agent: http.Agent): boolean {
+  return carriedToken.has(agent);
+}
+
+/**
+ * An agent with one keep-alive socket for `key` (an idle one, or a new one that connects on first use).
+ * `tokenAtOnce`: the request sends its token with its first request; otherwise a connection that carried a token is
+ * not taken (see carriedToken).
+ */
+export function lease(key: string, tls: boolean, connect: NegotiateHttpOptions['connect'], tokenAtOnce: boolean): http.Agent {
   const entry = pool.get(key);
-  while (entry?.idle.length) {
-    const agent = entry.idle.pop()!;
+  for (let i = (entry?.idle.length ?? 0) - 1; i >= 0; i--) {
+    const agent = entry!.idle[i];
+    if (!tokenAtOnce && carriedToken.has(agent)) continue;
+    entry!.idle.splice(i, 1);
     const watch = onClose.get(agent);
     if (watch) watch.socket.off('close', watch.listener);
     onClose.delete(agent);

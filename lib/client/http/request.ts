@@ -17,7 +17,7 @@ import { checkOptions, type NegotiateHttpOptions, type NegotiateHttpResponse } f
 import { findNegotiate } from './challenge.js';
 import { forget, isKnown, remember } from './known-origins.js';
 import { Party, challenged, connectedSocket, drain, headerValues, verify } from './party.js';
-import { lease as leaseAgent, poolKey, release } from './pool.js';
+import { carriedTokenOn, lease as leaseAgent, poolKey, release, tokenSentOn } from './pool.js';
 import { REDIRECTS, redirected, type Hop } from './redirect.js';
 import { spnForUrl } from './spn.js';
 import { tunnelAgent } from './tunnel.js';
@@ -56,9 +56,17 @@ class HttpExchange {
    */
   close(): void {
     for (const l of this.leases.splice(0)) {
-      if (l.key === undefined) l.agent.destroy();
+      if (l.key === undefined || (carriedTokenOn(l.agent) && !this.tokenAtOnce(l.key))) l.agent.destroy();
       else release(l.key, l.agent, l.ok !== undefined, l.ok?.principal);
     }
+  }
+
+  /**
+   * Whether a call with these options to `key` sends its token with its first request; only such a call may take a
+   * connection that carried a token (pool.ts, carriedToken), so one that cannot is closed rather than kept idle.
+   */
+  private tokenAtOnce(key: string): boolean {
+    return this.proxy === undefined && (this.o.preemptive ?? isKnown(key));
   }
 
   /** Runs the whole request: challenges, redirects, verification. */
@@ -98,8 +106,11 @@ class HttpExchange {
     const key = tunneled ? undefined : poolKey(hop.url, spn, o, tls);
     let optimistic = o.preemptive === undefined && key !== undefined && isKnown(key);
     let retried = false;
+    // A connection that carried a token only serves a request that sends one at once, to the origin and not through
+    // a proxy (whose token never goes at once): pool.ts, carriedToken.
+    const leaseFor = (atOnce: boolean) => leaseAgent(key!, connectTo.protocol === 'https:', o.connect, atOnce && this.proxy === undefined);
     // One agent for every attempt: a closed connection is replaced by the agent itself.
-    let lease: Lease | undefined = tunneled ? undefined : { key, agent: leaseAgent(key!, connectTo.protocol === 'https:', o.connect) };
+    let lease: Lease | undefined = tunneled ? undefined : { key, agent: leaseFor(o.preemptive ?? optimistic) };
     if (lease) this.leases.push(lease);
     for (;;) {
       const origin = new Party(spn, o, tls && (o.channelBindings ?? true));
@@ -110,6 +121,9 @@ class HttpExchange {
         if (result === 'restart') {
           forget(key!);
           optimistic = false;
+          // The request goes again without a token: not on the connection that carried the refused one.
+          lease!.agent.destroy();
+          lease!.agent = leaseFor(false);
           continue;
         }
         lease!.ok = { principal: result.auth.client };
@@ -208,11 +222,13 @@ class HttpExchange {
         req.setHeader('authorization', `Negotiate ${origin.token.toString('base64')}`);
         origin.sent = true;
         origin.token = undefined;
+        tokenSentOn(agent);
       }
       if (proxy?.token) {
         req.setHeader('proxy-authorization', `Negotiate ${proxy.token.toString('base64')}`);
         proxy.sent = true;
         proxy.token = undefined;
+        tokenSentOn(agent);
       }
     } catch (err) {
       req.destroy();
