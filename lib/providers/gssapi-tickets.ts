@@ -67,15 +67,19 @@ function ours(ccache: string): boolean {
 
 /**
  * What the source looks like now: a FILE's identity and change times (a missing file included), our MEMORY cache by
- * name; undefined for the caches this does not follow (KCM, KEYRING, DIR, API, MEMORY caches of others): their first
- * legs stay on the pool.
+ * name; undefined for the caches this does not follow (KCM, KEYRING, DIR, API, MEMORY caches of others, a FILE name
+ * that is no regular file): their first legs stay on the pool.
  */
 function fingerprint(source: string): string | undefined {
   if (ours(source)) return source;
   const path = filePath(source);
   if (path === undefined || path === '') return undefined;
   const st = statSync(path, { bigint: true, throwIfNoEntry: false });
-  return st ? `${source}|${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : `${source}|missing`;
+  if (!st) return `${source}|missing`;
+  // Only a regular file is read on the loop: opening a FIFO with no writer blocks until one comes (open(2)), and a
+  // directory, a device or a socket is no cache to copy. Their legs go to the pool, where MIT does what it does.
+  if (!st.isFile()) return undefined;
+  return `${source}|${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
 /** The server principal a principal-form target names (`svc/host`: the default realm; `svc/host@REALM`). */
