@@ -2,15 +2,17 @@
 // FIFO or a directory named as the FILE cache, and a FILE cache rewritten for someone else without its stat changing.
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, type CredentialsHandle,
 } from '../../lib/index.js';
+import { privateCache } from '../../lib/providers/gssapi-sources.js';
 import { localFirstLegs } from '../../lib/providers/gssapi-tickets.js';
 import * as F from '../../lib/vocabulary/flags.js';
 import { newAcceptor } from '../harness/acceptor.js';
 import { isHeimdal } from '../harness/flavour.js';
+import { privateMemoryCaches } from '../harness/memory-caches.js';
 import { KERBEROS_ADDON, realmSuite } from '../harness/realm-suite.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
@@ -81,5 +83,64 @@ describe('first leg from memory: caches that are not what their stat says', func
       freeCredentialsHandle(cred);
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+  it('a FILE cache rewritten in place (same inode, same size) for another principal right after a leg copied it: the next leg is the new principal\'s', async () => {
+    // Two principals made alike, names as long: their caches are as long, byte for byte.
+    const password = `Adversary-${'x'.repeat(8)}`;
+    const [first, second] = ['yyyyy', 'zzzzz'].map((n) => `${n}-${realm.kdc.realm.length}@${realm.kdc.realm}`);
+    for (const p of [first, second]) await realm.kdc.kadmin(`addprinc -pw ${password} ${p}`).catch(() => undefined);
+    const saved = process.env.KRB5CCNAME;
+    const file = (name: string) => join(realm.kdc.dir, `local-racy-${name}`);
+    const content: Record<string, Buffer> = {};
+    const cred = await acquireCredentialsHandle();
+    try {
+      // Each one's cache with the service ticket in it (a pool leg from a cache of its own).
+      for (const [name, principal] of [['a', first], ['z', second]] as const) {
+        await realm.kdc.kinit(principal, { password, ccache: `FILE:${file(name)}` });
+        process.env.KRB5CCNAME = `FILE:${file(name)}`;
+        const probe = await acquireCredentialsHandle();
+        expect(await who(probe)).to.equal(principal);
+        freeCredentialsHandle(probe);
+        content[name] = readFileSync(file(name));
+      }
+      expect(content.a.length, 'the two caches are as long').to.equal(content.z.length);
+      const shared = file('shared');
+      copyFileSync(file('a'), shared);
+      process.env.KRB5CCNAME = `FILE:${shared}`;
+      const seen: string[] = [];
+      let sameStat = 0;
+      for (let i = 0; i < 20; i++) {
+        const [from, to] = i % 2 ? [content.z, content.a] : [content.a, content.z];
+        writeFileSync(shared, from);
+        // The leg that copies `from` (on the loop when its ticket is there), then at once the other one in its place.
+        const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
+        const before = statSync(shared, { bigint: true });
+        writeFileSync(shared, to);
+        const after = statSync(shared, { bigint: true });
+        if (before.ctimeNs === after.ctimeNs && before.ino === after.ino) sameStat++;
+        if (r.context) deleteSecurityContext(r.context);
+        seen.push(await who(cred) ?? 'none');
+      }
+      // Linux 6.13 and later give a change a finer ctime once the last one was read (multigrain timestamps): 0 here.
+      console.log(`      ${sameStat} of 20 rewrites left the stat as it was`);
+      expect(seen).to.deep.equal(Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second)));
+    } finally {
+      process.env.KRB5CCNAME = saved;
+      freeCredentialsHandle(cred);
+      for (const name of ['a', 'z', 'shared']) rmSync(file(name), { force: true });
+    }
+  });
+  it('the harness counts the handle\'s copy when more than 3,000 cache names were given out before it (each new principal\'s copy takes one)', async () => {
+    for (let i = 0; i < 3000; i++) privateCache();
+    const baseline = privateMemoryCaches();
+    const cred = await acquireCredentialsHandle();
+    try {
+      await who(cred);
+      expect(await who(cred)).to.equal(realm.kdc.principals.alice.name);
+      expect(privateMemoryCaches().filter((c) => !baseline.includes(c)), 'the copy').to.have.length(isHeimdal() ? 0 : 1);
+    } finally {
+      freeCredentialsHandle(cred);
+    }
+    expect(privateMemoryCaches(), 'destroyed with the handle').to.deep.equal(baseline);
   });
 });
