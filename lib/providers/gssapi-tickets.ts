@@ -12,7 +12,7 @@
 // external kinit, kdestroy, k5start or sssd renewal is seen), after each first leg that went to the pool (the KDC's new
 // ticket lands in the handle's own cache; MIT writes it there, and to the FILE where that is the cache, as before),
 // and when a renewal puts the handle on a new TGT's cache. Its tickets are never written back anywhere.
-import { statSync } from 'node:fs';
+import { statSync, type BigIntStats } from 'node:fs';
 import * as G from '../../ffi/gssapi.js';
 import { isFailure } from './failure.js';
 import { acquireCredHere, releaseCred } from './gssapi-native.js';
@@ -74,7 +74,13 @@ function fingerprint(source: string): string | undefined {
   if (ours(source)) return source;
   const path = filePath(source);
   if (path === undefined || path === '') return undefined;
-  const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+  let st: BigIntStats | undefined;
+  try {
+    st = statSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    // ENOTDIR, ELOOP, ENAMETOOLONG, EACCES ...: nothing to follow here; the pool leg gives MIT's own answer.
+    return undefined;
+  }
   if (!st) return `${source}|missing`;
   // Only a regular file is read on the loop: opening a FIFO with no writer blocks until one comes (open(2)), and a
   // directory, a device or a socket is no cache to copy. Their legs go to the pool, where MIT does what it does.

@@ -2,7 +2,7 @@
 // FIFO or a directory named as the FILE cache, and a FILE cache rewritten for someone else without its stat changing.
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, type CredentialsHandle,
@@ -142,5 +142,27 @@ describe('first leg from memory: caches that are not what their stat says', func
       freeCredentialsHandle(cred);
     }
     expect(privateMemoryCaches(), 'destroyed with the handle').to.deep.equal(baseline);
+  });
+  it('KRB5CCNAME naming a path a stat refuses (ENOTDIR, ELOOP, ENAMETOOLONG): a status from the pool leg, never a thrown error', async () => {
+    const plain = join(realm.kdc.dir, `local-plain-${process.pid}`);
+    const loop = join(realm.kdc.dir, `local-loop-${process.pid}`);
+    writeFileSync(plain, 'not a cache');
+    rmSync(loop, { force: true });
+    symlinkSync(loop, loop);
+    const saved = process.env.KRB5CCNAME;
+    const cred = await acquireCredentialsHandle();
+    try {
+      for (const path of [join(plain, 'below'), loop, `/tmp/${'x'.repeat(300)}/${'y'.repeat(300)}`]) {
+        process.env.KRB5CCNAME = `FILE:${path}`;
+        const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
+        if (r.context) deleteSecurityContext(r.context);
+        expect(r.statusName, path.slice(0, 60)).to.match(/^SEC_E_/);
+      }
+    } finally {
+      process.env.KRB5CCNAME = saved;
+      freeCredentialsHandle(cred);
+      rmSync(plain, { force: true });
+      rmSync(loop, { force: true });
+    }
   });
 });
