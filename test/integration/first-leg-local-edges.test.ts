@@ -165,4 +165,22 @@ describe('first leg from memory: caches that are not what their stat says', func
       rmSync(loop, { force: true });
     }
   });
+  it('KRB5CCNAME of the types a stat cannot follow (KCM, KEYRING, DIR, API, MEMORY of others, unknown, empty): on the pool, a status', async () => {
+    const saved = process.env.KRB5CCNAME;
+    const cred = await acquireCredentialsHandle();
+    try {
+      await who(cred);
+      for (const name of ['KCM:', `KEYRING:process:kn-${process.pid}`, `DIR:${realm.kdc.dir}`, 'API:kn', `MEMORY:other-${process.pid}`, 'NOPE:x', 'x:', '']) {
+        process.env.KRB5CCNAME = name;
+        const before = localFirstLegs();
+        const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
+        if (r.context) deleteSecurityContext(r.context);
+        expect(r.statusName, `"${name}"`).to.be.a('string');
+        expect(localFirstLegs().tried - before.tried, `"${name}": not on the loop`).to.equal(0);
+      }
+    } finally {
+      process.env.KRB5CCNAME = saved;
+      freeCredentialsHandle(cred);
+    }
+  });
 });
