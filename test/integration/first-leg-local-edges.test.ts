@@ -2,12 +2,13 @@
 // FIFO or a directory named as the FILE cache, and a FILE cache rewritten for someone else without its stat changing.
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, type CredentialsHandle,
 } from '../../lib/index.js';
 import { privateCache } from '../../lib/providers/gssapi-sources.js';
+import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
 import { localFirstLegs } from '../../lib/providers/gssapi-tickets.js';
 import * as F from '../../lib/vocabulary/flags.js';
 import { newAcceptor } from '../harness/acceptor.js';
@@ -181,6 +182,46 @@ describe('first leg from memory: caches that are not what their stat says', func
     } finally {
       process.env.KRB5CCNAME = saved;
       freeCredentialsHandle(cred);
+    }
+  });
+  it('10,000 refills (the FILE cache touched before each leg): no growth of GSS credentials, private caches, heap or resident memory', async function () {
+    this.timeout(300_000);
+    const { alice } = realm.kdc.principals;
+    const saved = process.env.KRB5CCNAME;
+    const own = join(realm.kdc.dir, `local-refills-${process.pid}`);
+    await realm.kdc.kinit(alice.name, { password: alice.password, ccache: `FILE:${own}` });
+    process.env.KRB5CCNAME = `FILE:${own}`;
+    const cred = await acquireCredentialsHandle();
+    const legs = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        utimesSync(own, new Date(), new Date(Date.now() - (i % 1000)));
+        const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
+        expect(r.statusName).to.equal('SEC_I_CONTINUE_NEEDED');
+        deleteSecurityContext(r.context!);
+      }
+    };
+    const sample = () => {
+      globalThis.gc?.();
+      const m = process.memoryUsage();
+      return { creds: liveGssCredentials(), caches: privateMemoryCaches().length, heap: m.heapUsed, external: m.external, rss: m.rss };
+    };
+    try {
+      expect(await who(cred)).to.equal(alice.name);
+      const before = localFirstLegs();
+      await legs(2000);
+      const warm = sample();
+      await legs(8000);
+      const end = sample();
+      const tried = localFirstLegs().tried - before.tried;
+      console.log(`      after 2,000 / 10,000 refills: rss ${(warm.rss / 1e6).toFixed(1)} / ${(end.rss / 1e6).toFixed(1)} MB, heap ${(warm.heap / 1e6).toFixed(1)} / ${(end.heap / 1e6).toFixed(1)} MB, external ${(warm.external / 1e6).toFixed(1)} / ${(end.external / 1e6).toFixed(1)} MB, ${tried} legs on the loop`);
+      expect(tried).to.equal(isHeimdal() ? 0 : 10_000);
+      expect([end.creds, end.caches]).to.deep.equal([warm.creds, warm.caches]);
+      expect(end.rss - warm.rss, 'resident growth over 8,000 refills, bytes').to.be.lessThan(8e6);
+      expect(end.heap - warm.heap, 'heap growth, bytes').to.be.lessThan(4e6);
+    } finally {
+      process.env.KRB5CCNAME = saved;
+      freeCredentialsHandle(cred);
+      rmSync(own, { force: true });
     }
   });
 });
