@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, u
 import { join } from 'node:path';
 import {
   acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, type CredentialsHandle,
+  type InitializeResult,
 } from '../../lib/index.js';
 import { privateCache } from '../../lib/providers/gssapi-sources.js';
 import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
@@ -17,6 +18,11 @@ import { privateMemoryCaches } from '../harness/memory-caches.js';
 import { KERBEROS_ADDON, realmSuite } from '../harness/realm-suite.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
+
+const until = async (done: () => boolean, ms = 3000) => {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+};
 
 describe('first leg from memory: caches that are not what their stat says', function () {
   this.timeout(60_000);
@@ -223,5 +229,51 @@ describe('first leg from memory: caches that are not what their stat says', func
       freeCredentialsHandle(cred);
       rmSync(own, { force: true });
     }
+  });
+  it('concurrent first legs while the FILE cache is rewritten by kinit as alice and bob in turn: every exchange is one of theirs, the last is the last kinit\'s, and freeing the handle mid-way frees every copy and credential once the contexts go', async () => {
+    const { alice, bob } = realm.kdc.principals;
+    const saved = process.env.KRB5CCNAME;
+    const own = `FILE:${join(realm.kdc.dir, `local-churn-${process.pid}`)}`;
+    await realm.kdc.kinit(alice.name, { password: alice.password, ccache: own });
+    process.env.KRB5CCNAME = own;
+    const baseline = { creds: liveGssCredentials(), caches: privateMemoryCaches() };
+    const cred = await acquireCredentialsHandle();
+    const kept: Array<NonNullable<InitializeResult['context']>> = [];
+    try {
+      let churning = true;
+      const churn = (async () => {
+        for (let i = 0; churning && i < 30; i++) {
+          const p = i % 2 ? alice : bob;
+          await realm.kdc.kinit(p.name, { password: p.password, ccache: own });
+        }
+      })();
+      const seen = new Set<string>();
+      for (let round = 0; round < 15; round++) {
+        const results = await Promise.all(Array.from({ length: 12 }, async (_, i) => {
+          // Every third first leg's context is kept (a copy it was made with must outlive a refill).
+          if (i % 3 === 0) {
+            const r = await initializeSecurityContext({ credential: cred, targetName: realm.spn, contextReq: REQ });
+            if (r.context) kept.push(r.context);
+            return r.statusName;
+          }
+          return who(cred);
+        }));
+        results.forEach((r) => seen.add(r ?? 'none'));
+      }
+      churning = false;
+      await churn;
+      const allowed = new Set([alice.name, bob.name, 'SEC_I_CONTINUE_NEEDED', 'SEC_E_NO_CREDENTIALS']);
+      expect([...seen].filter((s) => !allowed.has(s)), 'no other outcome').to.deep.equal([]);
+      await realm.kdc.kinit(bob.name, { password: bob.password, ccache: own });
+      expect(await who(cred), 'after the last kinit').to.equal(bob.name);
+      expect(await who(cred), 'from memory').to.equal(bob.name);
+    } finally {
+      process.env.KRB5CCNAME = saved;
+      freeCredentialsHandle(cred);
+    }
+    // The handle is gone; the kept contexts still hold their copies. Then they go too.
+    for (const c of kept) deleteSecurityContext(c);
+    await until(() => liveGssCredentials() === baseline.creds);
+    expect(privateMemoryCaches(), 'every copy destroyed').to.deep.equal(baseline.caches);
   });
 });
