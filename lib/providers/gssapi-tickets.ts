@@ -24,6 +24,12 @@ import { copyServiceTickets, destroyCcache } from './krb5-native.js';
  * acquire_cred.c), so that acquiring a credential over the cache never tries the client keytab.
  */
 const COPY_MARGIN_MS = 35_000;
+/**
+ * The largest FILE cache copied on the loop. The copy reads every entry (about 75 us a ticket here: 1,000 tickets,
+ * 0.6 MB, held the loop 74 ms; 20,000 held it 1.2 s) and runs again at each change, so a cache past this size keeps
+ * its first legs on the pool, as before the copy. 32 KiB: a few dozen tickets, a few ms at most.
+ */
+const MAX_COPIED_BYTES = 32 * 1024;
 /** What a ticket must have left for a leg on the loop (MIT only wants it unexpired; ticket times are whole seconds). */
 const LEASE_MARGIN_MS = 5_000;
 
@@ -83,8 +89,8 @@ function fingerprint(source: string): string | undefined {
   }
   if (!st) return `${source}|missing`;
   // Only a regular file is read on the loop: opening a FIFO with no writer blocks until one comes (open(2)), and a
-  // directory, a device or a socket is no cache to copy. Their legs go to the pool, where MIT does what it does.
-  if (!st.isFile()) return undefined;
+  // directory, a device or a socket is no cache to copy; nor a big one (MAX_COPIED_BYTES). Their legs go to the pool.
+  if (!st.isFile() || st.size > MAX_COPIED_BYTES) return undefined;
   return `${source}|${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
