@@ -102,13 +102,16 @@ describe('first leg from memory: caches that are not what their stat says', func
     const cred = await acquireCredentialsHandle();
     try {
       // Each one's cache with the service ticket in it (a pool leg from a cache of its own).
-      for (const [name, principal] of [['a', first], ['z', second]] as const) {
-        await realm.kdc.kinit(principal, { password, ccache: `FILE:${file(name)}` });
-        process.env.KRB5CCNAME = `FILE:${file(name)}`;
-        const probe = await acquireCredentialsHandle();
-        expect(await who(probe)).to.equal(principal);
-        freeCredentialsHandle(probe);
-        content[name] = readFileSync(file(name));
+      // (A cache's length varies by a few bytes at times, its configuration entries: made again until they match.)
+      for (let attempt = 0; attempt < 10 && !(content.a && content.a.length === content.z?.length); attempt++) {
+        for (const [name, principal] of [['a', first], ['z', second]] as const) {
+          await realm.kdc.kinit(principal, { password, ccache: `FILE:${file(name)}` });
+          process.env.KRB5CCNAME = `FILE:${file(name)}`;
+          const probe = await acquireCredentialsHandle();
+          expect(await who(probe)).to.equal(principal);
+          freeCredentialsHandle(probe);
+          content[name] = readFileSync(file(name));
+        }
       }
       expect(content.a.length, 'the two caches are as long').to.equal(content.z.length);
       const shared = file('shared');
@@ -214,15 +217,17 @@ describe('first leg from memory: caches that are not what their stat says', func
     try {
       expect(await who(cred)).to.equal(alice.name);
       const before = localFirstLegs();
-      await legs(2000);
+      // The allocator settles in the first few thousand (run after other files, resident memory grew 11 MB from the
+      // 2,000th to the 10,000th, and stayed flat from there to the 32,000th): growth is read from the 4,000th.
+      await legs(4000);
       const warm = sample();
-      await legs(8000);
+      await legs(6000);
       const end = sample();
       const tried = localFirstLegs().tried - before.tried;
-      console.log(`      after 2,000 / 10,000 refills: rss ${(warm.rss / 1e6).toFixed(1)} / ${(end.rss / 1e6).toFixed(1)} MB, heap ${(warm.heap / 1e6).toFixed(1)} / ${(end.heap / 1e6).toFixed(1)} MB, external ${(warm.external / 1e6).toFixed(1)} / ${(end.external / 1e6).toFixed(1)} MB, ${tried} legs on the loop`);
+      console.log(`      after 4,000 / 10,000 refills: rss ${(warm.rss / 1e6).toFixed(1)} / ${(end.rss / 1e6).toFixed(1)} MB, heap ${(warm.heap / 1e6).toFixed(1)} / ${(end.heap / 1e6).toFixed(1)} MB, external ${(warm.external / 1e6).toFixed(1)} / ${(end.external / 1e6).toFixed(1)} MB, ${tried} legs on the loop`);
       expect(tried).to.equal(isHeimdal() ? 0 : 10_000);
       expect([end.creds, end.caches]).to.deep.equal([warm.creds, warm.caches]);
-      expect(end.rss - warm.rss, 'resident growth over 8,000 refills, bytes').to.be.lessThan(8e6);
+      expect(end.rss - warm.rss, 'resident growth over 6,000 refills, bytes').to.be.lessThan(6e6);
       expect(end.heap - warm.heap, 'heap growth, bytes').to.be.lessThan(4e6);
     } finally {
       process.env.KRB5CCNAME = saved;
