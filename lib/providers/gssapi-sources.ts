@@ -24,6 +24,11 @@ export function privateCache(): string {
   return `MEMORY:kerberos-negotiate-${process.pid}-${++memoryCaches}`;
 }
 
+/** How many private cache names have been given out (the highest number in use): for tests that count the caches. */
+export function privateCachesNamed(): number {
+  return memoryCaches;
+}
+
 function credentialStore(source: CredentialSource, cache?: string): Record<string, string> | undefined {
   if (source.keytab) return { client_keytab: source.keytab, ccache: source.ccache ?? cache! };
   return source.ccache ? { ccache: source.ccache } : undefined;

@@ -12,7 +12,7 @@
 // external kinit, kdestroy, k5start or sssd renewal is seen), after each first leg that went to the pool (the KDC's new
 // ticket lands in the handle's own cache; MIT writes it there, and to the FILE where that is the cache, as before),
 // and when a renewal puts the handle on a new TGT's cache. Its tickets are never written back anywhere.
-import { statSync } from 'node:fs';
+import { statSync, type BigIntStats } from 'node:fs';
 import * as G from '../../ffi/gssapi.js';
 import { isFailure } from './failure.js';
 import { acquireCredHere, releaseCred } from './gssapi-native.js';
@@ -24,6 +24,12 @@ import { copyServiceTickets, destroyCcache } from './krb5-native.js';
  * acquire_cred.c), so that acquiring a credential over the cache never tries the client keytab.
  */
 const COPY_MARGIN_MS = 35_000;
+/**
+ * The largest FILE cache copied on the loop. The copy reads every entry (about 75 us a ticket here: 1,000 tickets,
+ * 0.6 MB, held the loop 74 ms; 20,000 held it 1.2 s) and runs again at each change, so a cache past this size keeps
+ * its first legs on the pool, as before the copy. 32 KiB: a few dozen tickets, a few ms at most.
+ */
+const MAX_COPIED_BYTES = 32 * 1024;
 /** What a ticket must have left for a leg on the loop (MIT only wants it unexpired; ticket times are whole seconds). */
 const LEASE_MARGIN_MS = 5_000;
 
@@ -67,15 +73,25 @@ function ours(ccache: string): boolean {
 
 /**
  * What the source looks like now: a FILE's identity and change times (a missing file included), our MEMORY cache by
- * name; undefined for the caches this does not follow (KCM, KEYRING, DIR, API, MEMORY caches of others): their first
- * legs stay on the pool.
+ * name; undefined for the caches this does not follow (KCM, KEYRING, DIR, API, MEMORY caches of others, a FILE name
+ * that is no regular file): their first legs stay on the pool.
  */
 function fingerprint(source: string): string | undefined {
   if (ours(source)) return source;
   const path = filePath(source);
   if (path === undefined || path === '') return undefined;
-  const st = statSync(path, { bigint: true, throwIfNoEntry: false });
-  return st ? `${source}|${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : `${source}|missing`;
+  let st: BigIntStats | undefined;
+  try {
+    st = statSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    // ENOTDIR, ELOOP, ENAMETOOLONG, EACCES ...: nothing to follow here; the pool leg gives MIT's own answer.
+    return undefined;
+  }
+  if (!st) return `${source}|missing`;
+  // Only a regular file is read on the loop: opening a FIFO with no writer blocks until one comes (open(2)), and a
+  // directory, a device or a socket is no cache to copy; nor a big one (MAX_COPIED_BYTES). Their legs go to the pool.
+  if (!st.isFile() || st.size > MAX_COPIED_BYTES) return undefined;
+  return `${source}|${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
 /** The server principal a principal-form target names (`svc/host`: the default realm; `svc/host@REALM`). */

@@ -6,8 +6,10 @@
 import koffi from 'koffi';
 import { gssapi } from '../../ffi/gssapi.js';
 import { krb5Candidates } from '../../ffi/krb5.js';
+import { privateCachesNamed } from '../../lib/providers/gssapi-sources.js';
 
-export function privateMemoryCaches(upTo = 3000): string[] {
+/** Probes every number given out so far (each refill for a new principal takes one: a fixed bound falls behind). */
+export function privateMemoryCaches(upTo = privateCachesNamed()): string[] {
   const { path, flavour } = gssapi();
   const lib = koffi.load(krb5Candidates(path, flavour)[0], { deep: true });
   const init = lib.func('int32_t krb5_init_context(_Out_ void **ctx)');
