@@ -30,6 +30,13 @@ const COPY_MARGIN_MS = 35_000;
  * its first legs on the pool, as before the copy. 32 KiB: a few dozen tickets, a few ms at most.
  */
 const MAX_COPIED_BYTES = 32 * 1024;
+/**
+ * The most entries read from a cache on the loop, whatever its type: MAX_COPIED_BYTES bounds a FILE by its size, this
+ * bounds our own MEMORY caches too (a keytab handle that talks to many services: each pool leg adds a ticket, and
+ * each refill reads them all). 64 entries: about 5 ms at the rate above. A bigger cache keeps its legs on the pool
+ * until it changes (a renewal's new cache, a FILE rewritten).
+ */
+const MAX_COPIED_ENTRIES = 64;
 /** What a ticket must have left for a leg on the loop (MIT only wants it unexpired; ticket times are whole seconds). */
 const LEASE_MARGIN_MS = 5_000;
 
@@ -116,6 +123,8 @@ export class LocalTickets {
   /** Targets whose local attempt missed, with the end of the ticket it was made with: not tried again with it. */
   private readonly misses = new Map<string, number>();
   private released = false;
+  /** The fingerprint of a source found to hold more than MAX_COPIED_ENTRIES: not read again until it changes. */
+  private tooBig?: string;
 
   /**
    * The ticket cache for a first leg to `target` (a principal-form name) when it holds a ticket for it that is
@@ -125,7 +134,7 @@ export class LocalTickets {
   lease(target: string, source: string): TicketCache | undefined {
     if (this.released) return undefined;
     const seen = fingerprint(source);
-    if (seen === undefined) return undefined;
+    if (seen === undefined || seen === this.tooBig) return undefined;
     if (this.stale || seen !== this.seen) this.refill(source, seen);
     const cache = this.current;
     if (!cache?.cred) return undefined;
@@ -183,8 +192,9 @@ export class LocalTickets {
       if (this.current?.principal === principal) return this.current.name;
       fresh = { name: privateCache(), principal, cred: null, tickets: new Map(), refs: 0, retired: false };
       return fresh.name;
-    });
-    if (!copied?.size) {
+    }, MAX_COPIED_ENTRIES);
+    if (copied === 'too-many') this.tooBig = seen;
+    if (copied === 'too-many' || !copied?.size) {
       if (fresh) destroyCcache(fresh.name);
       this.retire();
       return;

@@ -312,10 +312,11 @@ const CONFIG = /@X-CACHECONF:$|^krb5_ccache_conf_data\//;
  * the tickets of the cache's own principal, neither TGTs nor configuration entries: without a TGT and without a key, a
  * GSS credential over that cache cannot ask a KDC for anything (gssapi-tickets.ts). Gives the server principals
  * copied, with their ends (ms): none, and `into` never asked, when `from` has no such ticket; undefined when `from`
- * names no principal (missing, empty, unreadable) or the copy failed. Runs on the loop: a MEMORY cache, or a FILE
+ * names no principal (missing, empty, unreadable) or the copy failed; 'too-many' when `from` holds more than
+ * `maxEntries` entries (the read stops there; what was copied is the caller's to discard). Runs on the loop: a MEMORY cache, or a FILE
  * read (local I/O, never the network).
  */
-export function copyServiceTickets(from: string, validAfter: number, into: (principal: string) => string): Map<string, number> | undefined {
+export function copyServiceTickets(from: string, validAfter: number, into: (principal: string) => string, maxEntries = Infinity): Map<string, number> | 'too-many' | undefined {
   const fn = functions();
   if (isFailure(fn)) return undefined;
   const ctx = loopContext(fn);
@@ -334,7 +335,14 @@ export function copyServiceTickets(from: string, validAfter: number, into: (prin
     const tickets = new Map<string, number>();
     if (fn.krb5_cc_start_seq_get(ctx, src[0], cursor)) return tickets;
     let failed = false;
+    let entries = 0;
+    let tooMany = false;
     while (!failed && !fn.krb5_cc_next_cred(ctx, src[0], cursor, creds)) {
+      if (++entries > maxEntries) {
+        tooMany = true;
+        fn.krb5_free_cred_contents(ctx, creds);
+        break;
+      }
       const to = principalText(fn, ctx, koffi.decode(creds, server, 'void *') as bigint | null);
       const end = ticketTimes(creds).end.getTime();
       if (to && !TGT.test(to) && !CONFIG.test(to) && end > validAfter
@@ -346,6 +354,7 @@ export function copyServiceTickets(from: string, validAfter: number, into: (prin
       creds.fill(0);
     }
     fn.krb5_cc_end_seq_get(ctx, src[0], cursor);
+    if (tooMany) return 'too-many';
     return failed ? undefined : tickets;
   } finally {
     creds.fill(0);

@@ -317,4 +317,32 @@ describe('first leg from memory: caches that are not what their stat says', func
       rmSync(own, { force: true });
     }
   });
+  it('a keytab handle that has talked to more than 64 services: its own cache is not read on the loop any more, its legs go to the pool (Heimdal: always)', async () => {
+    const local = !isHeimdal();
+    const user = `svc-many-${process.pid}`;
+    await realm.kdc.kadmin(`addprinc -randkey ${user}`);
+    const file = (name: string) => (realm.kdc.mode === 'docker' ? `/out/${name}` : join(realm.kdc.dir, name));
+    await realm.kdc.kadmin(`ktadd -k ${file(`${user}.keytab`)} ${user}`);
+    const spns = Array.from({ length: 66 }, (_, i) => `HTTP/many-${i}-${process.pid}.${realm.kdc.domain}`);
+    for (const spn of spns) await realm.kdc.kadmin(`addprinc -randkey ${spn}`);
+    const cred = await acquireCredentialsHandle({ keytab: join(realm.kdc.dir, `${user}.keytab`), principal: `${user}@${realm.kdc.realm}` });
+    const firstLeg = async (spn: string) => {
+      const before = localFirstLegs().tried;
+      const r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
+      if (r.context) deleteSecurityContext(r.context);
+      expect(r.statusName, spn).to.equal('SEC_I_CONTINUE_NEEDED');
+      return localFirstLegs().tried - before;
+    };
+    try {
+      // A few services: a second leg to one of them runs from memory (MIT).
+      for (const spn of spns.slice(0, 3)) expect(await firstLeg(spn), 'a new service: the pool').to.equal(0);
+      expect(await firstLeg(spns[0]), 'a known service, few tickets').to.equal(local ? 1 : 0);
+      // The TGT and 66 service tickets: past the bound, not read on the loop again while the cache is the same.
+      for (const spn of spns.slice(3)) await firstLeg(spn);
+      expect(await firstLeg(spns[0]), 'a known service, many tickets: the pool').to.equal(0);
+      expect(await firstLeg(spns[65]), 'the same').to.equal(0);
+    } finally {
+      freeCredentialsHandle(cred);
+    }
+  });
 });
