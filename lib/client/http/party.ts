@@ -109,9 +109,42 @@ export function headerValues(res: http.IncomingMessage, name: string): string[] 
   return out;
 }
 
+/**
+ * How much of a body read only to reuse its connection (a challenge's, a redirect's) is read, and for how long. A
+ * server's 401 whose body never ends (or runs to gigabytes) would otherwise hold the exchange forever; past either
+ * bound the connection is closed and the next request goes on a new one, which a Kerberos exchange allows (its next
+ * leg is bound to no connection; a connection-bound multi-leg exchange then fails, as it would on any closed
+ * connection).
+ */
+const DRAIN_MAX_BYTES = 256 * 1024;
+const DRAIN_MAX_MS = 2_000;
+
 export async function drain(res: http.IncomingMessage): Promise<void> {
-  res.resume();
-  if (!res.complete) await once(res, 'end').catch(() => undefined);
+  if (res.complete || res.destroyed) {
+    res.resume();
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    let bytes = 0;
+    const done = () => {
+      clearTimeout(timer);
+      res.off('data', onData);
+      resolve();
+    };
+    const giveUp = () => {
+      res.destroy();
+      done();
+    };
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > DRAIN_MAX_BYTES) giveUp();
+    };
+    const timer = setTimeout(giveUp, DRAIN_MAX_MS);
+    res.on('data', onData);
+    res.once('end', done);
+    res.once('error', done);
+    res.once('close', done);
+  });
 }
 
 /**
