@@ -18,12 +18,12 @@ import {
   SECBUFFER_TOKEN, SECPKG_ATTR_SIZES, acquireCredentialsHandle, decryptMessage, deleteSecurityContext, encryptMessage,
   freeCredentialsHandle, initializeSecurityContext, makeSignature, queryContextAttributes, setMaxConcurrentKdcCalls,
   ASC_REQ_MUTUAL_AUTH, SECPKG_CRED_INBOUND, acceptSecurityContext,
-  type CredentialsHandle,
 } from '../lib/index.js';
 import { KERBEROS_ADDON_MISSING, kerberosAddon } from '../test/harness/acceptor.js';
 import { APACHE_MISSING, apacheAvailable, startApache } from '../test/harness/apache.js';
 import { httpClientScenario } from './http-client.js';
 import { abAvailable, httpServerScenario } from './http-server.js';
+import { REQ, kerberosEstablish, oursEstablish } from './establish.js';
 import { startKdc, type Kdc } from '../test/harness/kdc.js';
 import { PythonAcceptor } from '../test/harness/python-acceptor.js';
 
@@ -42,7 +42,6 @@ const ROUNDS = QUICK ? 3 : 7;
 const BATCH = QUICK ? 30 : 100;
 // 100k establishments take about a minute; --quick measures 10k (the growth target is about 100k: docs/performance.md).
 const MEMORY_N = Number(values.memory ?? (QUICK ? 10000 : 100000));
-const REQ = ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY;
 const log = (line: string) => (values.json ? process.stderr.write(`${line}\n`) : console.log(line));
 
 interface Stat { median: number; p10: number; p90: number }
@@ -64,43 +63,6 @@ function runC(exe: string, args: string[]): Record<string, number[]> {
   const r = spawnSync(exe, args, { env: process.env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`baseline ${args.join(' ')}: ${r.stderr}`);
   return JSON.parse(r.stdout);
-}
-
-async function oursEstablish(cred: CredentialsHandle, spn: string, host: string): Promise<{ ms: number; initiatorMs: number }> {
-  const server = await kerberos.initializeServer(`HTTP@${host}`);
-  const t = performance.now();
-  let initiator = 0;
-  let t0 = performance.now();
-  let r = await initializeSecurityContext({ credential: cred, targetName: spn, contextReq: REQ });
-  initiator += performance.now() - t0;
-  while (r.statusName === 'SEC_I_CONTINUE_NEEDED') {
-    await server.step(Buffer.from(r.output[0].buffer).toString('base64'));
-    t0 = performance.now();
-    r = await initializeSecurityContext({ context: r.context, contextReq: REQ, input: [{ type: SECBUFFER_TOKEN, buffer: Buffer.from(server.response, 'base64') }] });
-    initiator += performance.now() - t0;
-  }
-  if (r.statusName !== 'SEC_E_OK') throw new Error(r.error?.message);
-  deleteSecurityContext(r.context!);
-  return { ms: performance.now() - t, initiatorMs: initiator };
-}
-
-async function kerberosEstablish(host: string): Promise<{ ms: number; initiatorMs: number }> {
-  const server = await kerberos.initializeServer(`HTTP@${host}`);
-  const t = performance.now();
-  let initiator = 0;
-  let t0 = performance.now();
-  const client = await kerberos.initializeClient(`HTTP@${host}`, { mechOID: kerberos.GSS_MECH_OID_SPNEGO, gssFlag: kerberos.GSS_C_MUTUAL_FLAG } as never);
-  let token = await client.step('');
-  initiator += performance.now() - t0;
-  for (;;) {
-    await server.step(token);
-    if (!server.response) break;
-    t0 = performance.now();
-    token = await client.step(server.response);
-    initiator += performance.now() - t0;
-    if (client.contextComplete) break;
-  }
-  return { ms: performance.now() - t, initiatorMs: initiator };
 }
 
 async function main(): Promise<void> {
