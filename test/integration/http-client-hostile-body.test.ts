@@ -4,16 +4,13 @@
 // answer; the KDC is real.
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, LookupFunction } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { negotiate, negotiateFetch, type NegotiateHandler, type NegotiateRequest } from '../../lib/index.js';
 import { forgetAll } from '../../lib/client/http/known-origins.js';
 import { closeIdleConnections } from '../../lib/client/http/pool.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
+import { loopbackLookup as lookup } from '../harness/loopback.js';
 
-const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-  if (options?.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
-  else cb(null, '127.0.0.1', 4);
-}) as unknown as LookupFunction;
 
 describe('HTTP client: a challenge whose body never ends', function () {
   this.timeout(60_000);

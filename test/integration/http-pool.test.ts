@@ -24,11 +24,8 @@ import { forgetAll } from '../../lib/client/http/known-origins.js';
 import { closeIdleConnections, idleConnections } from '../../lib/client/http/pool.js';
 import { realmSuite } from '../harness/realm-suite.js';
 import { loadUndici, undiciPackage, undiciVersion } from '../harness/undici.js';
+import { loopbackLookup as lookup } from '../harness/loopback.js';
 
-const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-  if (options?.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
-  else cb(null, '127.0.0.1', 4);
-}) as unknown as net.LookupFunction;
 
 interface Seen { requests: number; users: Set<string>; authorizations: number }
 

@@ -6,21 +6,18 @@ import { expect } from 'chai';
 import { execFile, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import type { AddressInfo, LookupFunction } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { promisify } from 'node:util';
 import { negotiate, negotiateFastify, negotiateFetch, negotiateKoa, type NegotiateIdentity, type NegotiateRequest } from '../../lib/index.js';
 import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { SYSTEM_PYTHON } from '../harness/python-acceptor.js';
 import { needs } from '../harness/skip.js';
+import { loopbackLookup as lookup } from '../harness/loopback.js';
 
 const exec = promisify(execFile);
 const RK_CLIENT = fileURLToPath(new URL('../harness/requests_kerberos_client.py', import.meta.url));
 const requestsKerberos = spawnSync(SYSTEM_PYTHON, ['-c', 'import requests_kerberos']).status === 0;
-const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-  if (options?.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
-  else cb(null, '127.0.0.1', 4);
-}) as unknown as LookupFunction;
 
 async function load<T>(name: string): Promise<T | undefined> {
   try {

@@ -8,7 +8,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, LookupFunction } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,17 +20,13 @@ import { kdcWithAlice, type Kdc } from '../harness/kdc.js';
 import { PythonAcceptor, SYSTEM_PYTHON } from '../harness/python-acceptor.js';
 import { needs } from '../harness/skip.js';
 import { APACHE_MISSING, apacheAvailable, startApache, type Apache } from '../harness/apache.js';
+import { loopbackLookup as lookup } from '../harness/loopback.js';
 
 const exec = promisify(execFile);
 const PY_CLIENT = fileURLToPath(new URL('../harness/negotiate_http_client.py', import.meta.url));
 const RK_CLIENT = fileURLToPath(new URL('../harness/requests_kerberos_client.py', import.meta.url));
 const requestsKerberos = spawnSync(SYSTEM_PYTHON, ['-c', 'import requests_kerberos']).status === 0;
 
-/** The test realm's host names do not resolve: every connection goes to loopback. */
-const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-  if (options?.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
-  else cb(null, '127.0.0.1', 4);
-}) as unknown as LookupFunction;
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));

@@ -5,7 +5,6 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import * as http from 'node:http';
-import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -34,6 +33,7 @@ import { isHeimdal } from '../harness/flavour.js';
 import { startHttpsAcceptor, type HttpsAcceptor } from '../harness/https-acceptor.js';
 import { APACHE, PYTHON_GSSAPI, realmSuite } from '../harness/realm-suite.js';
 import { leakedForms } from '../harness/token-forms.js';
+import { loopbackLookup as lookup } from '../harness/loopback.js';
 
 /** JSON.stringify, or why it could not (a circular structure prints nothing). */
 function safeJson(value: unknown): string {
@@ -44,11 +44,6 @@ function safeJson(value: unknown): string {
   }
 }
 
-/** The test realm's host names do not resolve: every connection goes to loopback. */
-const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-  if (options?.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
-  else cb(null, '127.0.0.1', 4);
-}) as unknown as LookupFunction;
 
 async function rejection(p: Promise<unknown>): Promise<HttpNegotiateError> {
   try {

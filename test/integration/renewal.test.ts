@@ -4,7 +4,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
-import type { LookupFunction } from 'node:net';
 import { join } from 'node:path';
 import {
   SECPKG_ATTR_LIFESPAN, acquireCredentialsHandle, deleteSecurityContext, freeCredentialsHandle, initializeSecurityContext, makeSignature,
@@ -16,17 +15,13 @@ import { isHeimdal } from '../harness/flavour.js';
 import { privateMemoryCaches } from '../harness/memory-caches.js';
 import { realmSuite } from '../harness/realm-suite.js';
 import { liveGssCredentials } from '../../lib/providers/gssapi-native.js';
+import { loopbackLookup as lookup } from '../harness/loopback.js';
 
 const REQ = F.ISC_REQ_MUTUAL_AUTH | F.ISC_REQ_INTEGRITY;
 const KDC_UNREACH = -1765328228;
 /** The cut lifetime: short for the suite's time, long enough for a renewal (a few ms) and the KDC's restart. */
 const LIFE_S = 12;
 
-/** The test realm's host names do not resolve: every connection goes to loopback. */
-const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-  if (options?.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
-  else cb(null, '127.0.0.1', 4);
-}) as unknown as LookupFunction;
 
 const until = async (what: string, done: () => boolean | Promise<boolean>, ms: number, step = 100) => {
   const deadline = Date.now() + ms;
